@@ -1,0 +1,50 @@
+# Two commands: `make run` serves the site with its worker; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+CHROMIUM_PATH ?= /usr/bin/chromium
+export DJANGO_SETTINGS_MODULE := config.settings
+
+.PHONY: run test lint format check chromium clean static
+
+# Reinstall only when the lock file changes.
+$(VENV)/.installed: requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+static: $(VENV)/.installed
+	@$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+run: $(VENV)/.installed static
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
+	$(BIN)/python manage.py serve --port $(PORT)
+
+# Browser tests drive Debian's Chromium; install it when it is missing and we may.
+chromium:
+	@if [ -x "$(CHROMIUM_PATH)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium not found at $(CHROMIUM_PATH): set CHROMIUM_PATH or install it (browser tests fail with CI=true)"; \
+	fi
+
+test: $(VENV)/.installed static chromium
+	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: $(VENV)/.installed
+	$(BIN)/python manage.py check
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

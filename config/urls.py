@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+
+from reference import views as reference_views
+from reference.sitemaps import FixedPagesSitemap, StatusPageSitemap
+
+sitemaps = {"pages": FixedPagesSitemap, "codes": StatusPageSitemap}
+
+urlpatterns = [
+    path("", include("reference.urls")),
+    path("", include("playground.urls")),
+    path("healthz", reference_views.healthz, name="healthz"),
+    path("robots.txt", reference_views.robots_txt, name="robots"),
+    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+]
+
+handler404 = "config.views.page_not_found"

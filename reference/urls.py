@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import re_path
+
+from reference import views
+
+app_name = "reference"
+
+# /202 (no slash) reaches /202/ through CommonMiddleware's permanent APPEND_SLASH redirect.
+urlpatterns = [
+    re_path(r"^$", views.index, name="index"),
+    re_path(r"^(?P<code>[1-9]\d\d)/$", views.status_page, name="status"),
+    re_path(r"^(?P<code>[1-9]\d\d)\.json$", views.status_json, name="status-json"),
+]

@@ -1,0 +1,175 @@
+"""Pages of the reference: the index, one page per status code, and their JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_GET, require_safe
+
+from reference.content import Catalog, StatusPage, get_catalog
+from reference.context_processors import site_origin
+
+PAGE_MAX_AGE = 300
+
+
+def _cacheable(response: HttpResponse, *vary: str) -> HttpResponse:
+    # Short max-age: content changes only on deploy, and the ETag added by
+    # ConditionalGetMiddleware makes revalidation a cheap 304.
+    patch_cache_control(response, public=True, max_age=PAGE_MAX_AGE)
+    if vary:
+        patch_vary_headers(response, vary)
+    return response
+
+
+def _matching(catalog: Catalog, query: str) -> list[tuple[str, str, list[StatusPage]]]:
+    words = query.lower().split()
+
+    def matches(page: StatusPage) -> bool:
+        haystack = f"{page.code} {page.title} {page.summary}".lower()
+        return all(word in haystack for word in words)
+
+    groups = [(key, name, [p for p in pages if matches(p)]) for key, name, pages in catalog.by_class()]
+    return [group for group in groups if group[2]]
+
+
+@require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    catalog = get_catalog()
+    query = request.GET.get("q", "").strip()[:100]
+    groups = _matching(catalog, query)
+    context = {
+        "groups": groups,
+        "query": query,
+        "match_count": sum(len(pages) for _, _, pages in groups),
+        "featured": catalog.get(202),
+    }
+    # The filter box asks for just the list when htmx drives it.
+    template = "reference/index.html#codes" if request.htmx else "reference/index.html"
+    return _cacheable(render(request, template, context), "HX-Request")
+
+
+def page_as_json(page: StatusPage, request: HttpRequest) -> dict[str, Any]:
+    origin = site_origin(request)
+    catalog = get_catalog()
+    return {
+        "code": page.code,
+        "title": page.title,
+        "class": page.status_class,
+        "className": page.class_name,
+        "kind": page.kind,
+        "summary": page.summary,
+        "canonicalUrl": f"{origin}{reverse('reference:status', args=[page.code])}",
+        "spec": [vars(ref) for ref in page.spec],
+        "constants": {constant.language: constant.value for constant in page.constants},
+        "sections": [
+            {
+                "id": section.id,
+                "heading": section.heading,
+                "url": f"{origin}{reverse('reference:status', args=[page.code])}#{section.id}",
+                "markdown": section.markdown,
+                "html": section.html,
+            }
+            for section in page.sections
+            if section.source == "prose"
+        ],
+        "examples": [
+            {
+                "id": example.id,
+                "title": example.title,
+                "description": example.description,
+                "request": example.request.text,
+                "response": example.response.text,
+            }
+            for example in page.examples
+        ],
+        "references": [vars(ref) for ref in page.references],
+        "related": [
+            {
+                "code": code,
+                "title": catalog.pages[code].title,
+                "url": f"{origin}{reverse('reference:status', args=[code])}",
+            }
+            for code in page.related
+        ],
+    }
+
+
+def _json(page: StatusPage, request: HttpRequest) -> HttpResponse:
+    return JsonResponse(page_as_json(page, request), json_dumps_params={"indent": 2})
+
+
+def not_found(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    catalog = get_catalog()
+    nearby: list[StatusPage] = []
+    if code and code.isdigit():
+        nearby = [page for page in catalog if page.status_class == f"{code[0]}xx"][:12]
+    context = {"requested": code, "nearby": nearby, "featured": catalog.get(202)}
+    return render(request, "reference/404.html", context, status=404)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+@require_safe
+def status_page(request: HttpRequest, code: str) -> HttpResponse:
+    page = get_catalog().get(int(code))
+    if page is None:
+        return not_found(request, code)
+    if _wants_json(request):
+        return _cacheable(_json(page, request), "Accept")
+    catalog = get_catalog()
+    context = {
+        "page": page,
+        "related": [catalog.pages[related] for related in page.related],
+        "neighbours": _neighbours(catalog, page),
+    }
+    return _cacheable(render(request, "reference/status.html", context), "Accept")
+
+
+@require_safe
+def status_json(request: HttpRequest, code: str) -> HttpResponse:
+    page = get_catalog().get(int(code))
+    if page is None:
+        return not_found(request, code)
+    return _cacheable(_json(page, request))
+
+
+def _neighbours(catalog: Catalog, page: StatusPage) -> tuple[StatusPage | None, StatusPage | None]:
+    codes = sorted(catalog.pages)
+    position = codes.index(page.code)
+    previous = catalog.pages[codes[position - 1]] if position > 0 else None
+    following = catalog.pages[codes[position + 1]] if position + 1 < len(codes) else None
+    return previous, following
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    body = render_to_string("reference/robots.txt", {"site_origin": site_origin(request)})
+    return _cacheable(HttpResponse(body, content_type="text/plain; charset=utf-8"))
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    checks: dict[str, dict[str, Any]] = {}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"status": "ok", "vendor": connection.vendor}
+    except Exception as error:  # any failure is what this endpoint reports
+        healthy = False
+        checks["database"] = {"status": "error", "detail": str(error)}
+    checks["content"] = {"status": "ok", "pages": len(get_catalog().pages)}
+    response = JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+    )
+    patch_cache_control(response, no_store=True)
+    return response
