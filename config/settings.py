@@ -8,6 +8,7 @@ names the variable to set.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -33,12 +34,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 def env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
-    return default if value in (None, "") else float(value)
+    return float(value) if value else default
 
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return default if value in (None, "") else int(value)
+    return int(value) if value else default
 
 
 SITE_ENV = os.environ.get("SITE_ENV", "development")
@@ -77,9 +78,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_tasks",
+    # Before django_tasks_db: playground's db_worker command (heartbeat, lease
+    # recovery) overrides the library's.
+    "playground",
     "django_tasks_db",
     "reference",
-    "playground",
 ]
 
 MIDDLEWARE = [
@@ -159,4 +162,39 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+
+# -- Demo API and its jobs ------------------------------------------------------
+# Jobs run on Django's Tasks API, stored in the same SQLite database as the jobs
+# themselves, so accepting a job and queueing its task commit together.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Delivery never leaves the machine: see playground/mail.py.
+EMAIL_BACKEND = "playground.mail.LocalMailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "demo@http202.example.test")
+
+# Seconds per job step. One second makes a default job last 5 to 15 seconds, slow
+# enough for a person to watch it; tests set it near zero.
+DEMO_PACE = env_float("DEMO_PACE", 1.0)
+DEMO_MAX_RECIPIENTS = env_int("DEMO_MAX_RECIPIENTS", 50)
+DEMO_MAX_UPLOAD_BYTES = env_int("DEMO_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+DEMO_UPLOAD_DIR = Path(os.environ.get("DEMO_UPLOAD_DIR", BASE_DIR / "var" / "uploads"))
+# Finished jobs answer 410 Gone after this many seconds; their data is then pruned.
+DEMO_JOB_RETENTION = env_int("DEMO_JOB_RETENTION", 24 * 3600)
+# A running job renews its lease at every step; a job whose lease ran out belongs
+# to a dead worker and is retried, up to DEMO_MAX_ATTEMPTS attempts in all.
+DEMO_LEASE_TIMEOUT = env_float("DEMO_LEASE_TIMEOUT", 30.0)
+DEMO_MAX_ATTEMPTS = env_int("DEMO_MAX_ATTEMPTS", 3)
+# /healthz answers 503 when no worker has written its heartbeat for this long.
+DEMO_WORKER_STALE_AFTER = env_float("DEMO_WORKER_STALE_AFTER", 30.0)
+
+if DEMO_PACE * 4 >= DEMO_LEASE_TIMEOUT:
+    # A step may take a few paces between lease renewals (slow recipients).
+    raise ImproperlyConfigured("DEMO_LEASE_TIMEOUT must be more than four times DEMO_PACE.")
+
+# Tests that start a real worker process need a test database both can open: a
+# file, not an in-memory database. One file per test process, so concurrent
+# test runs in the same checkout do not clobber each other.
+DATABASES["default"]["TEST"] = {
+    "NAME": Path(tempfile.gettempdir()) / f"http202-test-{os.getpid()}.sqlite3"
 }

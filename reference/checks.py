@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.apps import AppConfig
@@ -9,7 +10,12 @@ from reference.content import ContentError, get_catalog
 
 
 @checks.register("content")
-def check_content(app_configs: list[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_content(
+    *,
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[checks.CheckMessage]:
     """Validate every content file, so bad content stops the process, not a request."""
     get_catalog.cache_clear()
     try:

@@ -35,7 +35,7 @@ STATUS_CLASSES: dict[str, str] = {
 # Language and framework constants a page may list, in display order.
 CONSTANT_LANGUAGES: dict[str, str] = {
     "python": "Python",
-    "django": "Django REST framework",
+    "drf": "Django REST framework",
     "go": "Go",
     "rust": "Rust (http crate)",
     "rails": "Ruby on Rails",
@@ -250,14 +250,24 @@ def render_markdown(text: str) -> str:
 
 
 def _type_name(types: tuple[type, ...] | type) -> str:
-    names = {int: "an integer", str: "a string", list: "a list", dict: "a mapping", bool: "a boolean"}
+    names = {
+        int: "an integer",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+        bool: "a boolean",
+    }
     if isinstance(types, type):
         types = (types,)
     return " or ".join(names.get(t, t.__name__) for t in types)
 
 
 def _check_mapping(
-    path: Path, where: str, value: Any, schema: Mapping[str, type], required: Iterable[str]
+    path: Path,
+    where: str,
+    value: Any,
+    schema: Mapping[str, type | tuple[type, ...]],
+    required: Iterable[str],
 ) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ContentError(path, where, "expected a mapping")
@@ -271,7 +281,7 @@ def _check_mapping(
             raise ContentError(path, f"{where}.{key}", "missing required key")
     for key, item in value.items():
         expected = schema[key]
-        if isinstance(item, bool) and expected is not bool or not isinstance(item, expected):
+        if (isinstance(item, bool) and expected is not bool) or not isinstance(item, expected):
             raise ContentError(path, f"{where}.{key}", f"expected {_type_name(expected)}")
     return value
 
@@ -290,11 +300,17 @@ def _parse_example(path: Path, index: int, raw: Any) -> Example:
     data = _check_mapping(path, where, raw, EXAMPLE_KEYS, EXAMPLE_KEYS)
     if not SLUG_RE.match(data["id"]):
         raise ContentError(path, f"{where}.id", "expected a lowercase slug like bulk-email")
-    request = _check_mapping(path, f"{where}.request", data["request"], REQUEST_KEYS, ["method", "target"])
-    response = _check_mapping(path, f"{where}.response", data["response"], RESPONSE_KEYS, ["status", "reason"])
+    request = _check_mapping(
+        path, f"{where}.request", data["request"], REQUEST_KEYS, ["method", "target"]
+    )
+    response = _check_mapping(
+        path, f"{where}.response", data["response"], RESPONSE_KEYS, ["status", "reason"]
+    )
     method = request["method"]
     if method not in METHODS:
-        raise ContentError(path, f"{where}.request.method", f"expected one of {', '.join(sorted(METHODS))}")
+        raise ContentError(
+            path, f"{where}.request.method", f"expected one of {', '.join(sorted(METHODS))}"
+        )
     if not request["target"].startswith("/"):
         raise ContentError(path, f"{where}.request.target", "expected a path starting with /")
     host = request.get("host", "api.example.test")
@@ -302,7 +318,9 @@ def _parse_example(path: Path, index: int, raw: Any) -> Example:
     response_headers = _headers(path, f"{where}.response.headers", response.get("headers", {}))
     status = response["status"]
     if not 100 <= status <= 599:
-        raise ContentError(path, f"{where}.response.status", "expected a status code from 100 to 599")
+        raise ContentError(
+            path, f"{where}.response.status", "expected a status code from 100 to 599"
+        )
     return Example(
         id=data["id"],
         title=data["title"],
@@ -338,7 +356,11 @@ def _split_body(path: Path, body: str, specs: tuple[SectionSpec, ...]) -> dict[s
         if not in_fence and line.startswith("## "):
             chunks.append((line[3:].strip(), []))
         elif not in_fence and line.startswith("# "):
-            raise ContentError(path, f"heading '{line.strip()}'", "the title comes from the header; use ## headings")
+            raise ContentError(
+                path,
+                f"heading '{line.strip()}'",
+                "the title comes from the header; use ## headings",
+            )
         elif chunks:
             chunks[-1][1].append(line)
         else:
@@ -349,7 +371,9 @@ def _split_body(path: Path, body: str, specs: tuple[SectionSpec, ...]) -> dict[s
     for position, heading in enumerate(found):
         if heading not in expected:
             raise ContentError(
-                path, f"heading '## {heading}'", f"unknown heading; expected one of: {', '.join(expected)}"
+                path,
+                f"heading '## {heading}'",
+                f"unknown heading; expected one of: {', '.join(expected)}",
             )
         if position >= len(expected) or heading != expected[position]:
             wanted = expected[position] if position < len(expected) else "no more headings"
@@ -406,7 +430,9 @@ def parse_file(path: Path) -> StatusPage:
     for index, raw in enumerate(data["spec"]):
         item = _check_mapping(path, f"spec[{index}]", raw, SPEC_KEYS, SPEC_KEYS)
         if not SPEC_URL_RE.match(item["url"]):
-            raise ContentError(path, f"spec[{index}].url", "expected an https URL with a #section anchor")
+            raise ContentError(
+                path, f"spec[{index}].url", "expected an https URL with a #section anchor"
+            )
         spec.append(SpecReference(**item))
 
     related = []
@@ -421,7 +447,9 @@ def parse_file(path: Path) -> StatusPage:
     for language, value in data["constants"].items():
         if language not in CONSTANT_LANGUAGES:
             raise ContentError(
-                path, f"constants.{language}", f"unknown language; expected one of {', '.join(CONSTANT_LANGUAGES)}"
+                path,
+                f"constants.{language}",
+                f"unknown language; expected one of {', '.join(CONSTANT_LANGUAGES)}",
             )
         if not isinstance(value, str) or not value.strip():
             raise ContentError(path, f"constants.{language}", "expected a string")
@@ -433,7 +461,9 @@ def parse_file(path: Path) -> StatusPage:
     for index, raw in enumerate(data.get("references", [])):
         item = _check_mapping(path, f"references[{index}]", raw, REFERENCE_KEYS, REFERENCE_KEYS)
         if not item["url"].startswith(("https://", "/")):
-            raise ContentError(path, f"references[{index}].url", "expected an https URL or a site path")
+            raise ContentError(
+                path, f"references[{index}].url", "expected an https URL or a site path"
+            )
         references.append(Reference(**item))
 
     examples = tuple(_parse_example(path, i, raw) for i, raw in enumerate(data.get("examples", [])))
@@ -478,7 +508,9 @@ def _check_links(pages: Mapping[int, StatusPage], known_paths: Iterable[str]) ->
     for page in pages.values():
         for index, code in enumerate(page.related):
             if code not in pages:
-                raise ContentError(page.path, f"related[{index}]", f"no content file for code {code}")
+                raise ContentError(
+                    page.path, f"related[{index}]", f"no content file for code {code}"
+                )
         for section in page.sections:
             for link in INTERNAL_LINK_RE.findall(section.markdown):
                 target = CODE_LINK_RE.match(link)
@@ -486,12 +518,18 @@ def _check_links(pages: Mapping[int, StatusPage], known_paths: Iterable[str]) ->
                 if target:
                     linked = pages.get(int(target.group(1)))
                     if linked is None:
-                        raise ContentError(page.path, where, f"link {link} leads to no content file")
+                        raise ContentError(
+                            page.path, where, f"link {link} leads to no content file"
+                        )
                     anchor = target.group(2)
                     if anchor and anchor not in linked.section_ids:
-                        raise ContentError(page.path, where, f"link {link} names no section of that page")
+                        raise ContentError(
+                            page.path, where, f"link {link} names no section of that page"
+                        )
                 elif link.split("#")[0] not in known:
-                    raise ContentError(page.path, where, f"link {link} leads to no page of this site")
+                    raise ContentError(
+                        page.path, where, f"link {link} leads to no page of this site"
+                    )
 
 
 def load_catalog(directory: Path, known_paths: Iterable[str] = ()) -> Catalog:

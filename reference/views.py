@@ -11,11 +11,16 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET, require_safe
+from django_htmx.middleware import HtmxDetails
 
 from reference.content import Catalog, StatusPage, get_catalog
 from reference.context_processors import site_origin
 
 PAGE_MAX_AGE = 300
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
 def _cacheable(response: HttpResponse, *vary: str) -> HttpResponse:
@@ -34,12 +39,14 @@ def _matching(catalog: Catalog, query: str) -> list[tuple[str, str, list[StatusP
         haystack = f"{page.code} {page.title} {page.summary}".lower()
         return all(word in haystack for word in words)
 
-    groups = [(key, name, [p for p in pages if matches(p)]) for key, name, pages in catalog.by_class()]
+    groups = [
+        (key, name, [p for p in pages if matches(p)]) for key, name, pages in catalog.by_class()
+    ]
     return [group for group in groups if group[2]]
 
 
 @require_safe
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: HtmxHttpRequest) -> HttpResponse:
     catalog = get_catalog()
     query = request.GET.get("q", "").strip()[:100]
     groups = _matching(catalog, query)

@@ -1,0 +1,115 @@
+"""What the demo API stores: jobs, idempotency keys, worker heartbeats, delivered mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.crypto import get_random_string
+
+JOB_ID_PREFIX = "job_"
+
+
+def new_job_id() -> str:
+    # Random, not sequential: a job id is the only "credential" for its monitor.
+    return JOB_ID_PREFIX + get_random_string(20)
+
+
+class Job(models.Model):
+    class Kind(models.TextChoices):
+        BULK_EMAIL = "bulk-email"
+        FILE_PROCESSING = "file-processing"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    PENDING = (Status.QUEUED, Status.RUNNING)
+
+    public_id = models.CharField(max_length=40, unique=True, default=new_job_id)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=200, default="Waiting for a worker.")
+    # What was asked (recipients, template; file name, type, size, stored path).
+    input: models.JSONField[Any] = models.JSONField(default=dict)
+    # What the finished steps recorded, so a retry resumes instead of redoing them.
+    state: models.JSONField[Any] = models.JSONField(default=dict)
+    result: models.JSONField[Any] = models.JSONField(null=True, blank=True)
+    # {"code", "title", "detail"}; rendered as an RFC 9457 object by the API.
+    error: models.JSONField[Any] = models.JSONField(null=True, blank=True)
+
+    attempts = models.PositiveSmallIntegerField(default=0)
+    worker_id = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # The DBTaskResult of the current attempt, marked failed if its worker dies.
+    task_result_id = models.CharField(max_length=64, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    estimated_completion_at = models.DateTimeField()
+    # Set when the job finishes; afterwards the job answers 410 Gone.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Pruned jobs keep this row (without their data) so they still answer 410.
+    pruned = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "lease_expires_at"]),
+            models.Index(fields=["expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} ({self.kind}, {self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in self.PENDING
+
+
+class IdempotencyKey(models.Model):
+    """An Idempotency-Key seen on a POST; job is empty while its request is in flight."""
+
+    kind = models.CharField(max_length=20, choices=Job.Kind.choices)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="unique_idempotency_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+class WorkerHeartbeat(models.Model):
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} (pid {self.pid})"
+
+
+class MailboxMessage(models.Model):
+    """A message accepted by the local mail backend: the demo's "inbox"."""
+
+    # Deterministic per job and recipient, so a retried delivery is recognised.
+    message_id = models.CharField(max_length=255, unique=True)
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    delivered_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.message_id} to {self.recipient}"
