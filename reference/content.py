@@ -281,7 +281,9 @@ def _check_mapping(
             raise ContentError(path, f"{where}.{key}", "missing required key")
     for key, item in value.items():
         expected = schema[key]
-        if (isinstance(item, bool) and expected is not bool) or not isinstance(item, expected):
+        allowed = expected if isinstance(expected, tuple) else (expected,)
+        # YAML booleans are ints to Python: accept one only where a boolean is expected.
+        if (isinstance(item, bool) and bool not in allowed) or not isinstance(item, allowed):
             raise ContentError(path, f"{where}.{key}", f"expected {_type_name(expected)}")
     return value
 

@@ -263,3 +263,21 @@ def test_system_check_passes_on_shipped_content() -> None:
 
 def test_catalog_is_parsed_once_per_process() -> None:
     assert get_catalog() is get_catalog()
+
+
+def test_booleans_are_accepted_only_where_expected(tmp_path: Path) -> None:
+    header = make_header(299)
+    header["code"] = True
+    path = make_content_file(tmp_path, header_text=yaml.safe_dump(header))
+    assert error_of(path) == "299.md: header.code: expected an integer"
+    example = {
+        "id": "create",
+        "title": "Create",
+        "description": "Creates it.",
+        "request": {"method": "POST", "target": "/things"},
+        "response": {"status": 299, "reason": "Example"},
+    }
+    path = make_content_file(
+        tmp_path, kind="full", body=FULL_BODY, examples=[example], playground=True
+    )
+    assert parse_file(path).playground is True

@@ -96,7 +96,7 @@ def test_202_page_carries_the_seed(client: Client) -> None:
         "Bulk email sending",
         "Large file processing",
         "POST /api/emails/bulk HTTP/1.1",
-        "Location: https://api.example.test/api/jobs/456",
+        "Location: https://api.example.test/api/jobs/job_456",
         "Retry-After",
         "See Other",
         "no-cache",
