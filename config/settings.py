@@ -87,6 +87,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First, so a CORS preflight to /api/ is answered before anything else runs.
+    "playground.cors.ApiCorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -111,6 +113,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "reference.context_processors.site",
             ],
+            # Inline partials keep each page and its htmx fragments in one file.
+            "builtins": ["template_partials.templatetags.partials"],
         },
     },
 ]

@@ -38,7 +38,7 @@ class LocalMailBackend(BaseEmailBackend):
             if refused:
                 if self.fail_silently:
                     continue
-                raise smtplib.SMTPRecipientsRefused(refused)  # type: ignore[arg-type]
+                raise smtplib.SMTPRecipientsRefused(refused)
             message_id = str(message.extra_headers.get("Message-ID", "")) or str(
                 message.message()["Message-ID"]
             )

@@ -60,7 +60,7 @@ class Job(models.Model):
     pruned = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [
+        indexes = [  # noqa: RUF012 (Django reads Meta, never mutates it)
             models.Index(fields=["status", "lease_expires_at"]),
             models.Index(fields=["expires_at"]),
         ]
@@ -83,7 +83,7 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
+        constraints = [  # noqa: RUF012
             models.UniqueConstraint(fields=["kind", "key"], name="unique_idempotency_key")
         ]
 

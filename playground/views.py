@@ -1,15 +1,194 @@
-"""The playground page: where readers fire the 202 examples at the demo API."""
+"""The playground console: fire the 202 examples at the demo API and watch the job.
+
+Every exchange shown is a real one, sent in process by ``playground.console``.
+Polling is driven by the server: each poll fragment re-requests itself after
+the ``Retry-After`` the API gave, and the fragment for a terminal state has no
+trigger, so polling stops by itself. Without JavaScript the same URLs render
+whole pages and a "Poll now" link takes the next step.
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_POST, require_safe
 
-from reference.content import get_catalog
+from playground import presets
+from playground.console import ConsoleRequestRefused, Exchange, send
+from reference.views import HtmxHttpRequest
+
+JOB_ID_RE = re.compile(r"^job_[A-Za-z0-9]{1,40}$")
+MAX_UPLOAD = 1024 * 1024
+TERMINAL = {"succeeded", "failed", "canceled"}
+
+
+def console_context(request: HttpRequest, *, embed: bool = False) -> dict[str, Any]:
+    """What the console form shows: the chosen example, preset and protocol options."""
+    example = presets.find_example(request.GET.get("example"))
+    preset = presets.find_preset(example, request.GET.get("preset"))
+    return {
+        "examples": presets.examples(),
+        "example": example,
+        "presets": presets.presets_for(example),
+        "preset": preset,
+        "body": presets.body_for(example, preset),
+        "content_type": example.request_headers.get("Content-Type", "application/json"),
+        "prefer_choices": presets.PREFER_CHOICES,
+        "embed": embed,
+        "console_path": reverse("playground:embed" if embed else "playground:playground"),
+    }
 
 
 @require_safe
-def playground(request: HttpRequest) -> HttpResponse:
-    page = get_catalog().pages[202]
-    return render(request, "playground/playground.html", {"page": page, "examples": page.examples})
+def playground(request: HtmxHttpRequest) -> HttpResponse:
+    context = console_context(request)
+    # Choosing an example or preset swaps only the console when htmx drives it.
+    template = (
+        "playground/playground.html#console" if request.htmx else "playground/playground.html"
+    )
+    return render(request, template, context)
+
+
+@xframe_options_exempt
+@require_safe
+def embed(request: HtmxHttpRequest) -> HttpResponse:
+    context = console_context(request, embed=True)
+    template = "playground/embed.html#console" if request.htmx else "playground/embed.html"
+    response = render(request, template, context)
+    # Other people's docs may frame this page, and only this one.
+    response.frame_ancestors = "*"  # type: ignore[attr-defined]
+    return response
+
+
+def _job_id(exchange: Exchange) -> str | None:
+    data = exchange.json
+    if isinstance(data, dict):
+        job_id = data.get("jobId") or data.get("id")
+        if isinstance(job_id, str) and JOB_ID_RE.match(job_id):
+            return job_id
+    location = exchange.header("Location") or ""
+    match = re.search(r"/api/jobs/(job_[A-Za-z0-9]+)", location)
+    return match.group(1) if match else None
+
+
+def _retry_after(exchange: Exchange) -> int:
+    value = exchange.header("Retry-After") or "1"
+    return max(1, min(int(value), 30)) if value.isdigit() else 1
+
+
+def _state_of(exchange: Exchange) -> str:
+    if exchange.status == 303:
+        return "succeeded"
+    data = exchange.json
+    if isinstance(data, dict) and isinstance(data.get("status"), str):
+        return str(data["status"])
+    if exchange.status == 202:
+        return "queued"
+    return "error" if exchange.status >= 400 else "unknown"
+
+
+def _follow(request: HttpRequest, exchange: Exchange) -> list[Exchange]:
+    """After a 303, fetch the result it points at, as a client following the redirect would."""
+    location = exchange.header("Location")
+    if exchange.status != 303 or not location:
+        return []
+    return [send(origin_request=request, method="GET", url=location)]
+
+
+def _run_context(
+    request: HttpRequest, job_id: str | None, exchanges: list[Exchange]
+) -> dict[str, Any]:
+    last = exchanges[-1]
+    state = _state_of(exchanges[0]) if exchanges[0].status == 303 else _state_of(last)
+    if last.status == 303 or (len(exchanges) > 1 and exchanges[-2].status == 303):
+        state = "succeeded"
+    data = exchanges[0].json if isinstance(exchanges[0].json, dict) else {}
+    operation = None
+    if job_id:
+        operation = send(origin_request=request, method="GET", url=f"/api/operations/{job_id}")
+    terminal = state in TERMINAL or job_id is None
+    return {
+        "job_id": job_id,
+        "exchanges": exchanges,
+        "state": state,
+        "progress": data.get("progress") if isinstance(data.get("progress"), int) else None,
+        "message": data.get("message", ""),
+        "terminal": terminal,
+        "retry_after": _retry_after(exchanges[0]),
+        "poll_url": reverse("playground:poll", args=[job_id]) if job_id else "",
+        "cancel_url": reverse("playground:cancel", args=[job_id]) if job_id else "",
+        "operation": operation,
+    }
+
+
+@require_POST
+def console_send(request: HtmxHttpRequest) -> HttpResponse:
+    """Send the console's form to the demo API: the first exchange of a run."""
+    example = presets.find_example(request.POST.get("example"))
+    content_type = request.POST.get("content_type", "").strip() or "application/json"
+    upload = request.FILES.get("upload")
+    body = request.POST.get("body", "").replace("\r\n", "\n").encode()
+    if upload is not None:
+        if upload.size is not None and upload.size > MAX_UPLOAD:
+            return _console_error(request, "The file is larger than the console sends (1 MiB).")
+        body = upload.read()
+        content_type = upload.content_type or "application/octet-stream"
+    headers = {"Content-Type": content_type}
+    if key := request.POST.get("idempotency_key", "").strip():
+        headers["Idempotency-Key"] = key[:255]
+    prefer = request.POST.get("prefer", "").strip()
+    if prefer in dict(presets.PREFER_CHOICES) and prefer:
+        headers["Prefer"] = prefer
+    try:
+        exchange = send(
+            origin_request=request, method="POST", url=example.target, headers=headers, body=body
+        )
+    except ConsoleRequestRefused as refused:
+        return _console_error(request, str(refused))
+    exchanges = [exchange, *_follow(request, exchange)]
+    context = _run_context(request, _job_id(exchange), exchanges)
+    context["resend"] = {
+        "example": example.id,
+        "body": body.decode("utf-8", errors="replace") if upload is None else "",
+        "content_type": content_type,
+        "idempotency_key": headers.get("Idempotency-Key", ""),
+        "prefer": headers.get("Prefer", ""),
+    }
+    if request.htmx:
+        return render(request, "playground/playground.html#run", context)
+    return render(request, "playground/playground.html", {**console_context(request), **context})
+
+
+def _console_error(request: HtmxHttpRequest, message: str) -> HttpResponse:
+    context = {"console_error": message}
+    if request.htmx:
+        return render(request, "playground/playground.html#run", context, status=400)
+    return render(
+        request, "playground/playground.html", {**console_context(request), **context}, status=400
+    )
+
+
+@require_safe
+def console_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
+    """One poll of the job's status monitor (and, after a 303, the result)."""
+    exchange = send(origin_request=request, method="GET", url=f"/api/jobs/{job_id}")
+    context = _run_context(request, job_id, [exchange, *_follow(request, exchange)])
+    if request.htmx:
+        return render(request, "playground/playground.html#poll", context)
+    return render(request, "playground/playground.html", {**console_context(request), **context})
+
+
+@require_POST
+def console_cancel(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
+    """Ask the API to cancel the job: the DELETE exchange, then polling goes on."""
+    exchange = send(origin_request=request, method="DELETE", url=f"/api/jobs/{job_id}")
+    context = _run_context(request, job_id, [exchange])
+    context["terminal"] = False
+    if request.htmx:
+        return render(request, "playground/playground.html#poll", context)
+    return render(request, "playground/playground.html", {**console_context(request), **context})

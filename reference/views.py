@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 from django.db import connection
@@ -13,6 +15,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET, require_safe
 from django_htmx.middleware import HtmxDetails
 
+from playground.jobs import worker_health
 from reference.content import Catalog, StatusPage, get_catalog
 from reference.context_processors import site_origin
 
@@ -23,13 +26,33 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _cacheable(response: HttpResponse, *vary: str) -> HttpResponse:
+CSRF_FIELD_RE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+def _cacheable(
+    response: HttpResponse, *vary: str, request: HttpRequest | None = None
+) -> HttpResponse:
     # Short max-age: content changes only on deploy, and the ETag added by
     # ConditionalGetMiddleware makes revalidation a cheap 304.
     patch_cache_control(response, public=True, max_age=PAGE_MAX_AGE)
     if vary:
         patch_vary_headers(response, vary)
+    if request is not None and CSRF_FIELD_RE.search(response.content):
+        _etag_for_form_page(request, response)
     return response
+
+
+def _etag_for_form_page(request: HttpRequest, response: HttpResponse) -> None:
+    """A page with a CSRF-protected form is the reader's own.
+
+    Its token is masked afresh on every render, so the ETag is computed from the
+    page without it plus the reader's CSRF secret: the same reader gets a 304 for
+    an unchanged page, and no shared cache ever hands one reader's form to another.
+    """
+    digest = hashlib.sha256(CSRF_FIELD_RE.sub(b"", response.content))
+    digest.update(str(request.META.get("CSRF_COOKIE", "")).encode())
+    response["ETag"] = f'"{digest.hexdigest()[:32]}"'
+    response["Cache-Control"] = "private, no-cache"
 
 
 def _matching(catalog: Catalog, query: str) -> list[tuple[str, str, list[StatusPage]]]:
@@ -138,7 +161,8 @@ def status_page(request: HttpRequest, code: str) -> HttpResponse:
         "related": [catalog.pages[related] for related in page.related],
         "neighbours": _neighbours(catalog, page),
     }
-    return _cacheable(render(request, "reference/status.html", context), "Accept")
+    response = render(request, "reference/status.html", context)
+    return _cacheable(response, "Accept", request=request)
 
 
 @require_safe
@@ -175,8 +199,14 @@ def healthz(request: HttpRequest) -> HttpResponse:
         healthy = False
         checks["database"] = {"status": "error", "detail": str(error)}
     checks["content"] = {"status": "ok", "pages": len(get_catalog().pages)}
+    if healthy:
+        # Without a live worker the demo API would accept jobs that never finish.
+        checks["worker"] = worker_health()
+        healthy = checks["worker"]["status"] == "ok"
     response = JsonResponse(
         {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
     )
+    if not healthy:
+        response["Retry-After"] = "10"
     patch_cache_control(response, no_store=True)
     return response

@@ -9,6 +9,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.test import Client
 
+from playground.jobs import record_heartbeat
 from reference.content import FULL_SECTIONS, get_catalog
 
 # The IANA HTTP Status Code Registry, with RFC 9110's names: the test's own source of truth.
@@ -255,10 +256,18 @@ def test_robots_txt_points_at_the_sitemap(client: Client) -> None:
     assert "Sitemap: http://testserver/sitemap.xml" in response.content.decode()
 
 
-def test_healthz_reports_the_database(client: Client) -> None:
+@pytest.mark.django_db
+def test_healthz_reports_the_database_and_the_worker(client: Client) -> None:
     response = client.get("/healthz")
     assert response["Content-Type"] == "application/json"
     assert response.json()["checks"]["database"]["status"] == "ok"
+    assert response.status_code == 503  # no worker has been seen yet
+    assert response["Retry-After"] == "10"
+    record_heartbeat(worker_id="healthz-test")
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["worker"]["status"] == "ok"
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_static_files_are_hashed_compressed_and_cached(client: Client) -> None:

@@ -1,0 +1,238 @@
+"""Reading and checking POST bodies before anything is accepted or stored.
+
+Each reader returns what the job needs or raises Rejected with the problem to
+answer; the view turns that into an application/problem+json response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import string
+from dataclasses import dataclass, field
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.http import HttpRequest
+
+from playground.jobs import Recipient
+
+MAX_SUBJECT = 200
+MAX_BODY = 10_000
+MAX_NAME = 100
+PLACEHOLDERS = {"name", "email"}
+# Room for the multipart boundaries and part headers around the file itself.
+MULTIPART_OVERHEAD = 64 * 1024
+CHUNK = 64 * 1024
+
+
+@dataclass
+class Rejected(Exception):
+    slug: str
+    detail: str
+    errors: list[dict[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BulkEmailRequest:
+    subject: str
+    body: str
+    recipients: list[Recipient]
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    filename: str
+    content_type: str
+    size: int
+    fingerprint: str
+
+
+def media_type(request: HttpRequest) -> str:
+    return request.content_type.split(";")[0].strip().lower() if request.content_type else ""
+
+
+def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
+    kind = media_type(request)
+    if kind != "application/json" and not kind.endswith("+json"):
+        raise Rejected(
+            "unsupported-media-type",
+            "Send the bulk email as application/json, not "
+            f"{kind or 'a body without Content-Type'}.",
+            headers={"Accept-Post": "application/json"},
+        )
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise Rejected("malformed-json", f"The body is not valid JSON: {error}.") from None
+    if not isinstance(data, dict):
+        raise Rejected(
+            "invalid-request",
+            "The body must be a JSON object.",
+            [{"pointer": "", "detail": "Expected an object with subject, body and recipients."}],
+        )
+    recipients = data.get("recipients")
+    if isinstance(recipients, list) and len(recipients) > settings.DEMO_MAX_RECIPIENTS:
+        raise Rejected(
+            "too-many-recipients",
+            f"{len(recipients)} recipients; the demo accepts at most "
+            f"{settings.DEMO_MAX_RECIPIENTS} per job.",
+        )
+    errors: list[dict[str, str]] = []
+    for name in sorted(set(data) - {"subject", "body", "recipients"}):
+        errors.append({"pointer": f"/{name}", "detail": "Unknown field."})
+    subject = _text(data, "subject", MAX_SUBJECT, errors)
+    body = _text(data, "body", MAX_BODY, errors)
+    if body is not None:
+        _check_placeholders(body, errors)
+    checked = _recipients(recipients, errors)
+    if errors or subject is None or body is None:
+        raise Rejected("invalid-request", "Some fields are missing or invalid.", errors)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return BulkEmailRequest(
+        subject=subject,
+        body=body,
+        recipients=checked,
+        fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
+    )
+
+
+def _text(data: dict[str, Any], name: str, limit: int, errors: list[dict[str, str]]) -> str | None:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        errors.append({"pointer": f"/{name}", "detail": "Required: a non-empty string."})
+        return None
+    if len(value) > limit:
+        errors.append({"pointer": f"/{name}", "detail": f"At most {limit} characters."})
+        return None
+    return value
+
+
+def _check_placeholders(body: str, errors: list[dict[str, str]]) -> None:
+    # Only plain {name} and {email}: str.format could otherwise reach attributes
+    # ({name.__class__}) of the values it formats.
+    try:
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(body)
+            if name is not None
+        ]
+    except ValueError as error:
+        errors.append({"pointer": "/body", "detail": f"Broken placeholder: {error}."})
+        return
+    for name, spec, conversion in fields:
+        if name not in PLACEHOLDERS or spec or conversion:
+            errors.append(
+                {
+                    "pointer": "/body",
+                    "detail": f"Unknown placeholder {{{name}}}: use {{name}} or {{email}} "
+                    "(write {{ and }} for literal braces).",
+                }
+            )
+
+
+def _recipients(value: Any, errors: list[dict[str, str]]) -> list[Recipient]:
+    if not isinstance(value, list) or not value:
+        errors.append({"pointer": "/recipients", "detail": "Required: a non-empty array."})
+        return []
+    recipients = []
+    for index, item in enumerate(value):
+        pointer = f"/recipients/{index}"
+        if isinstance(item, str):
+            item = {"email": item}
+        elif isinstance(item, dict):
+            pointer += "/email"
+            for extra in sorted(set(item) - {"email", "name"}):
+                errors.append(
+                    {"pointer": f"/recipients/{index}/{extra}", "detail": "Unknown field."}
+                )
+        else:
+            errors.append({"pointer": pointer, "detail": "Expected an address or {email, name}."})
+            continue
+        email = item.get("email")
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.append({"pointer": pointer, "detail": f"Not an email address: {email!r}."})
+            continue
+        name = item.get("name", str(email).partition("@")[0])
+        if not isinstance(name, str) or len(name) > MAX_NAME:
+            errors.append(
+                {
+                    "pointer": f"/recipients/{index}/name",
+                    "detail": f"A string of at most {MAX_NAME} characters.",
+                }
+            )
+            continue
+        recipients.append(Recipient(email=str(email), name=name))
+    return recipients
+
+
+def store_upload(request: HttpRequest, *, destination: Path) -> StoredUpload:
+    """Write the uploaded file to destination (multipart "file" field or the raw body)."""
+    limit = settings.DEMO_MAX_UPLOAD_BYTES
+    kind = media_type(request)
+    if not kind or kind == "application/x-www-form-urlencoded":
+        raise Rejected(
+            "unsupported-media-type",
+            'Send the file as multipart/form-data (field "file") or as the raw body '
+            "with its own Content-Type.",
+            headers={"Accept-Post": "multipart/form-data, */*"},
+        )
+    declared = int(request.headers.get("Content-Length") or 0)
+    overhead = MULTIPART_OVERHEAD if kind == "multipart/form-data" else 0
+    if declared > limit + overhead:
+        raise _too_large(declared)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "multipart/form-data":
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise Rejected(
+                "invalid-request",
+                "No file in the form.",
+                [{"field": "file", "detail": "Required: the file to process."}],
+            )
+        if upload.size is not None and upload.size > limit:
+            raise _too_large(upload.size)
+        filename = Path(upload.name or "upload").name
+        content_type = upload.content_type or "application/octet-stream"
+        chunks = upload.chunks(CHUNK)
+    else:
+        filename = _disposition_filename(request.headers.get("Content-Disposition", ""))
+        content_type = request.META.get("CONTENT_TYPE") or kind
+        chunks = iter(lambda: request.read(CHUNK), b"")
+    fingerprint = hashlib.sha256(f"{filename}\n{content_type}\n".encode())
+    size = 0
+    with destination.open("wb") as stored:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                stored.close()
+                destination.unlink(missing_ok=True)
+                raise _too_large(size, at_least=True)
+            fingerprint.update(chunk)
+            stored.write(chunk)
+    return StoredUpload(
+        filename=filename,
+        content_type=content_type,
+        size=size,
+        fingerprint=fingerprint.hexdigest(),
+    )
+
+
+def _too_large(size: int, *, at_least: bool = False) -> Rejected:
+    limit = settings.DEMO_MAX_UPLOAD_BYTES
+    more = "more than " if at_least else ""
+    return Rejected("file-too-large", f"{more}{size} bytes; the demo accepts at most {limit}.")
+
+
+def _disposition_filename(header: str) -> str:
+    message = Message()
+    message["Content-Disposition"] = header or "attachment"
+    return Path(message.get_filename() or "upload").name

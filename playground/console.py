@@ -1,0 +1,201 @@
+"""The playground console's side of an exchange with the demo API.
+
+The console sends its requests to the demo API *in process*: it builds a real
+request and runs it through Django's full middleware stack with a handler of
+its own, so what it shows is exactly what the API answered (status, every
+header, body) without the web server calling itself over HTTP, which could
+deadlock a single-worker server.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from http import HTTPStatus
+from io import BytesIO
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.wsgi import WSGIRequest
+from django.http import HttpRequest, HttpResponseBase
+
+# The only requests the console may send: method and a path pattern on this site's demo API.
+ALLOWED_REQUESTS: dict[str, tuple[str, ...]] = {
+    "POST": ("/api/emails/bulk", "/api/files/process"),
+    "GET": ("/api/jobs/", "/api/operations/"),
+    "DELETE": ("/api/jobs/",),
+}
+# Request headers the console forwards; anything else the reader types is dropped.
+FORWARDED_HEADERS = ("Content-Type", "Accept", "Idempotency-Key", "Prefer", "If-None-Match")
+MAX_CONSOLE_BODY = 1024 * 1024
+# One line on each response header a reader of a 202 flow should understand.
+HEADER_NOTES = {
+    "location": "Where to poll: the job's status monitor (or, on a 303, the result).",
+    "retry-after": "How many seconds to wait before the next poll.",
+    "content-location": "The status representation in this body lives at this URL.",
+    "operation-location": "The same job as a long-running operation, for the other polling style.",
+    "preference-applied": "The server honoured the request's Prefer header.",
+}
+
+
+class ConsoleRequestRefused(ValueError):
+    """The console was asked for something outside its allow-list."""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    method: str
+    url: str
+    request_headers: tuple[tuple[str, str], ...]
+    request_body: str
+    status: int
+    reason: str
+    response_headers: tuple[tuple[str, str], ...]
+    response_body: str
+    body_note: str = ""
+
+    @property
+    def status_line(self) -> str:
+        return f"HTTP/1.1 {self.status} {self.reason}"
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((value for key, value in self.response_headers if key.lower() == lowered), None)
+
+    @property
+    def notes(self) -> list[tuple[str, str, str]]:
+        """(header, value, explanation) for the response headers worth explaining."""
+        return [
+            (name, value, HEADER_NOTES[name.lower()])
+            for name, value in self.response_headers
+            if name.lower() in HEADER_NOTES
+        ]
+
+    @property
+    def job_state(self) -> str:
+        """The job's state as this answer tells it: queued, running, succeeded, failed, ..."""
+        if self.status == 303:
+            return "succeeded"
+        data = self.json
+        if isinstance(data, dict) and isinstance(data.get("status"), str):
+            return str(data["status"])
+        return "error" if self.status >= 400 else ""
+
+    @property
+    def json(self) -> Any:
+        try:
+            return json.loads(self.response_body)
+        except ValueError:
+            return None
+
+    @property
+    def curl(self) -> str:
+        parts = ["curl", "-i"]
+        if self.method != "GET":
+            parts += ["-X", self.method]
+        parts.append(self.url)
+        for name, value in self.request_headers:
+            parts += ["-H", f"{name}: {value}"]
+        if self.request_body:
+            parts += ["--data-binary", self.request_body]
+        return " ".join(shlex.quote(part) for part in parts)
+
+
+def _allowed(method: str, path: str) -> bool:
+    return any(path.startswith(prefix) for prefix in ALLOWED_REQUESTS.get(method, ()))
+
+
+class _InProcessHandler(BaseHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.load_middleware()
+
+
+_handler: _InProcessHandler | None = None
+
+
+def _get_handler() -> _InProcessHandler:
+    global _handler
+    if _handler is None:
+        _handler = _InProcessHandler()
+    return _handler
+
+
+def _pretty(body: bytes, content_type: str) -> tuple[str, str]:
+    if not body:
+        return "", ""
+    if "json" in content_type:
+        try:
+            return json.dumps(json.loads(body), indent=2, ensure_ascii=False), ""
+        except ValueError:
+            pass
+    try:
+        return body.decode("utf-8"), ""
+    except UnicodeDecodeError:
+        return "", f"{len(body)} bytes of binary content"
+
+
+def send(
+    *,
+    origin_request: HttpRequest,
+    method: str,
+    url: str,
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+) -> Exchange:
+    """Send one request to the demo API in process and capture the whole answer."""
+    parts = urlsplit(url)
+    path = parts.path
+    if parts.netloc and parts.netloc != origin_request.get_host():
+        raise ConsoleRequestRefused(f"the console only talks to this site, not {parts.netloc}")
+    if not _allowed(method, path) or ".." in path:
+        raise ConsoleRequestRefused(f"the console cannot send {method} {path}")
+    if len(body) > MAX_CONSOLE_BODY:
+        raise ConsoleRequestRefused("the request body is larger than the console sends")
+    headers = {
+        name: value
+        for name, value in (headers or {}).items()
+        if name in FORWARDED_HEADERS and value
+    }
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": parts.query,
+        "SERVER_NAME": origin_request.get_host().split(":")[0],
+        "SERVER_PORT": origin_request.get_port(),
+        "HTTP_HOST": origin_request.get_host(),
+        "REMOTE_ADDR": origin_request.META.get("REMOTE_ADDR", "127.0.0.1"),
+        "wsgi.url_scheme": origin_request.scheme,
+        "wsgi.input": BytesIO(body),
+        "wsgi.errors": BytesIO(),
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "CONTENT_LENGTH": str(len(body)),
+    }
+    for name, value in headers.items():
+        if name == "Content-Type":
+            environ["CONTENT_TYPE"] = value
+        else:
+            environ["HTTP_" + name.upper().replace("-", "_")] = value
+    response: HttpResponseBase = _get_handler().get_response(WSGIRequest(environ))
+    content = b"".join(response) if response.streaming else response.content  # type: ignore[attr-defined]
+    response.close()
+    pretty, note = _pretty(content, response.get("Content-Type", ""))
+    absolute = f"{origin_request.scheme}://{origin_request.get_host()}{path}"
+    if parts.query:
+        absolute += f"?{parts.query}"
+    return Exchange(
+        method=method,
+        url=absolute,
+        request_headers=tuple(headers.items()),
+        request_body=body.decode("utf-8", errors="replace"),
+        status=response.status_code,
+        reason=response.reason_phrase or HTTPStatus(response.status_code).phrase,
+        response_headers=tuple(response.items()),
+        response_body=pretty,
+        body_note=note,
+    )

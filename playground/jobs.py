@@ -1,0 +1,425 @@
+"""Jobs of the demo API: accept, run, cancel, recover, expire and prune them.
+
+Plain functions; the HTTP layer (playground/api.py) and the worker
+(playground/management/commands/db_worker.py) call them. The steps of each job
+kind live in playground/work/.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from playground import tasks
+from playground.models import IdempotencyKey, Job, MailboxMessage, WorkerHeartbeat
+from playground.work import bulk_email, file_digest, steps
+
+logger = logging.getLogger(__name__)
+
+WORK: dict[str, Callable[..., dict[str, Any]]] = {
+    Job.Kind.BULK_EMAIL: bulk_email.run,
+    Job.Kind.FILE_PROCESSING: file_digest.run,
+}
+CANCELED_ERROR = {
+    "code": "canceled",
+    "title": "The job was canceled",
+    "detail": "A client asked for cancellation (DELETE on the status monitor).",
+}
+# An Idempotency-Key whose request never created its job (the process died) is
+# taken over by a retry after this long instead of answering 409 forever.
+IN_FLIGHT_TIMEOUT = timedelta(seconds=60)
+
+
+class JobFinished(Exception):
+    """The job already reached a final state (cancellation is too late)."""
+
+
+class IdempotencyKeyInFlight(Exception):
+    """The first request with this key is still being processed."""
+
+
+class IdempotencyKeyReused(Exception):
+    """The key was first used with a different request."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+
+
+# -- Accepting -------------------------------------------------------------------
+
+
+def claim_idempotency_key(*, kind: str, key: str, fingerprint: str) -> Job | None:
+    """Return the job an identical earlier request created, or None once the key is ours."""
+    with transaction.atomic():
+        record = IdempotencyKey.objects.select_related("job").filter(kind=kind, key=key).first()
+        if record is None:
+            IdempotencyKey.objects.create(kind=kind, key=key, fingerprint=fingerprint)
+            return None
+        if record.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(key)
+        if record.job is not None:
+            return record.job
+        if record.created_at > timezone.now() - IN_FLIGHT_TIMEOUT:
+            raise IdempotencyKeyInFlight(key)
+        record.created_at = timezone.now()
+        record.save(update_fields=["created_at"])
+        return None
+
+
+def release_idempotency_key(*, kind: str, key: str) -> None:
+    """Forget a claimed key whose request was not accepted after all."""
+    IdempotencyKey.objects.filter(kind=kind, key=key, job__isnull=True).delete()
+
+
+def seconds_ahead_in_queue(*, now: datetime) -> float:
+    """Rough time before a new job gets a worker: the remaining work of pending jobs."""
+    remaining = 0.0
+    for job in Job.objects.filter(status__in=Job.PENDING):
+        remaining += planned_seconds(job=job) * (100 - job.progress) / 100
+    return remaining
+
+
+def planned_seconds(*, job: Job) -> float:
+    return float(job.input.get("steps", 1)) * settings.DEMO_PACE
+
+
+def _create_job(
+    *, kind: str, job_input: dict[str, Any], idempotency_key: str | None, public_id: str | None
+) -> Job:
+    now = timezone.now()
+    # The job and its task row are in the same database and the same transaction:
+    # once this commits (before the 202 is sent) the job cannot be lost.
+    with transaction.atomic():
+        job = Job(kind=kind, input=job_input, estimated_completion_at=now)
+        if public_id:
+            job.public_id = public_id
+        wait = seconds_ahead_in_queue(now=now) + planned_seconds(job=job)
+        job.estimated_completion_at = now + timedelta(seconds=wait)
+        job.save()
+        job.task_result_id = str(tasks.run_job.enqueue(job_id=job.public_id).id)
+        job.save(update_fields=["task_result_id"])
+        if idempotency_key:
+            IdempotencyKey.objects.filter(kind=kind, key=idempotency_key, job=None).update(job=job)
+    return job
+
+
+def enqueue_bulk_email(
+    *, subject: str, body: str, recipients: list[Recipient], idempotency_key: str | None = None
+) -> Job:
+    rows = [{"email": r.email, "name": r.name} for r in recipients]
+    job_input = {
+        "subject": subject,
+        "body": body,
+        "recipients": rows,
+        "steps": bulk_email.planned_steps(recipients=rows),
+    }
+    return _create_job(
+        kind=Job.Kind.BULK_EMAIL,
+        job_input=job_input,
+        idempotency_key=idempotency_key,
+        public_id=None,
+    )
+
+
+def upload_path(*, public_id: str) -> Path:
+    return Path(settings.DEMO_UPLOAD_DIR) / public_id
+
+
+def enqueue_file_processing(
+    *, stored_as: str, filename: str, content_type: str, size: int, idempotency_key: str | None
+) -> Job:
+    """Queue the digest of an upload already written to upload_path(public_id=stored_as)."""
+    job_input = {
+        "filename": filename,
+        "contentType": content_type,
+        "size": size,
+        "path": str(upload_path(public_id=stored_as)),
+        "steps": file_digest.planned_steps(size=size),
+    }
+    return _create_job(
+        kind=Job.Kind.FILE_PROCESSING,
+        job_input=job_input,
+        idempotency_key=idempotency_key,
+        public_id=stored_as,
+    )
+
+
+def wait_for_job(*, job: Job, timeout: float, poll: float = 0.1) -> Job:
+    """Poll until the job is finished or timeout seconds passed (Prefer: wait)."""
+    deadline = time.monotonic() + timeout
+    while job.is_pending and time.monotonic() < deadline:
+        time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+        job.refresh_from_db()
+    return job
+
+
+# -- Reading ---------------------------------------------------------------------
+
+
+def find_job(*, public_id: str) -> Job | None:
+    return Job.objects.filter(public_id=public_id).first()
+
+
+def is_expired(*, job: Job, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return job.pruned or (job.expires_at is not None and job.expires_at <= now)
+
+
+def remaining_seconds(*, job: Job, now: datetime | None = None) -> float:
+    now = now or timezone.now()
+    return max(0.0, (job.estimated_completion_at - now).total_seconds())
+
+
+def retry_after(*, job: Job) -> int:
+    # Whole seconds, at least one; capped so a client polling on it sees progress.
+    return max(1, min(10, math.ceil(remaining_seconds(job=job))))
+
+
+# -- Cancelling ------------------------------------------------------------------
+
+
+def cancel_job(*, job: Job) -> Job:
+    """Cancel a queued job at once; ask a running one to stop at its next step."""
+    with transaction.atomic():
+        current = Job.objects.get(pk=job.pk)
+        if not current.is_pending:
+            raise JobFinished(current.public_id)
+        now = timezone.now()
+        current.cancel_requested_at = current.cancel_requested_at or now
+        if current.status == Job.Status.QUEUED:
+            _mark_finished(current, status=Job.Status.CANCELED, error=CANCELED_ERROR, now=now)
+        else:
+            current.message = "Cancellation requested; the job stops at its next step."
+        current.save()
+    if not current.is_pending:
+        discard_upload(job=current)
+    return current
+
+
+# -- Running (called by the task in playground/tasks.py) -------------------------
+
+
+def run_job(*, job_id: str, worker_id: str, task_result_id: str) -> str:
+    job = _begin_attempt(job_id=job_id, worker_id=worker_id, task_result_id=task_result_id)
+    if job is None:
+        return "skipped"
+    try:
+        result = WORK[job.kind](job=job)
+    except steps.LeaseLost:
+        logger.warning("Job %s was taken over by another attempt; stopping.", job_id)
+        return "lease-lost"
+    except steps.WorkerStopping:
+        _requeue(job=job, message="The worker restarted; the job resumes where it stopped.")
+        return "requeued"
+    except steps.JobCanceled:
+        _finish(job=job, status=Job.Status.CANCELED, error=CANCELED_ERROR)
+    except steps.JobFailed as failure:
+        _finish(job=job, status=Job.Status.FAILED, error=failure.error, result=failure.result)
+    except Exception:
+        logger.exception("Job %s failed unexpectedly", job_id)
+        error = {
+            "code": "internal-error",
+            "title": "The job failed unexpectedly",
+            "detail": "The worker hit an unexpected error; the job was not completed.",
+        }
+        _finish(job=job, status=Job.Status.FAILED, error=error)
+    else:
+        _finish(job=job, status=Job.Status.SUCCEEDED, result=result)
+    return job.status
+
+
+def _begin_attempt(*, job_id: str, worker_id: str, task_result_id: str) -> Job | None:
+    with transaction.atomic():
+        job = Job.objects.filter(public_id=job_id).first()
+        # Canceled while queued, or already owned by another attempt's task.
+        if job is None or job.status != Job.Status.QUEUED:
+            return None
+        now = timezone.now()
+        job.attempts += 1
+        job.status = Job.Status.RUNNING
+        job.started_at = job.started_at or now
+        job.worker_id = worker_id
+        job.task_result_id = task_result_id
+        job.lease_expires_at = steps.lease_deadline()
+        job.message = f"Started (attempt {job.attempts} of {settings.DEMO_MAX_ATTEMPTS})."
+        remaining = planned_seconds(job=job) * (100 - job.progress) / 100
+        job.estimated_completion_at = now + timedelta(seconds=remaining)
+        job.save()
+    return job
+
+
+def _mark_finished(
+    job: Job,
+    *,
+    status: str,
+    now: datetime,
+    result: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+) -> None:
+    job.status = status
+    job.result = result
+    job.error = error
+    job.finished_at = now
+    job.estimated_completion_at = now
+    job.expires_at = now + timedelta(seconds=settings.DEMO_JOB_RETENTION)
+    job.lease_expires_at = None
+    if status == Job.Status.SUCCEEDED:
+        job.progress = 100
+    job.message = {
+        Job.Status.SUCCEEDED: "Done.",
+        Job.Status.FAILED: "Failed: " + (error or {}).get("title", "unknown error") + ".",
+        Job.Status.CANCELED: "Canceled.",
+    }[Job.Status(status)]
+
+
+def _finish(
+    *,
+    job: Job,
+    status: str,
+    result: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+) -> None:
+    with transaction.atomic():
+        current = Job.objects.get(pk=job.pk)
+        # Only the attempt that holds the job may finish it.
+        if current.status != Job.Status.RUNNING or current.attempts != job.attempts:
+            return
+        _mark_finished(current, status=status, result=result, error=error, now=timezone.now())
+        current.save()
+    job.status = current.status
+    discard_upload(job=current)
+
+
+def _requeue(*, job: Job, message: str) -> None:
+    with transaction.atomic():
+        current = Job.objects.get(pk=job.pk)
+        if current.status != Job.Status.RUNNING or current.attempts != job.attempts:
+            return
+        _put_back_in_queue(current, message=message)
+
+
+def _put_back_in_queue(job: Job, *, message: str) -> None:
+    job.status = Job.Status.QUEUED
+    job.worker_id = ""
+    job.lease_expires_at = None
+    job.message = message
+    job.task_result_id = str(tasks.run_job.enqueue(job_id=job.public_id).id)
+    job.save()
+
+
+def discard_upload(*, job: Job) -> None:
+    # Uploaded bytes are kept only as long as the job needs them.
+    if job.kind == Job.Kind.FILE_PROCESSING:
+        upload_path(public_id=job.public_id).unlink(missing_ok=True)
+
+
+# -- Worker liveness and crash recovery (called from the worker loop) ------------
+
+
+def record_heartbeat(*, worker_id: str) -> None:
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(
+        worker_id=worker_id, defaults={"pid": os.getpid(), "seen_at": now}
+    )
+
+
+def worker_health(*, now: datetime | None = None) -> dict[str, Any]:
+    """What /healthz reports about the workers: ok when one was seen recently."""
+    now = now or timezone.now()
+    latest = WorkerHeartbeat.objects.order_by("-seen_at").first()
+    stale_after = timedelta(seconds=settings.DEMO_WORKER_STALE_AFTER)
+    if latest is None:
+        return {"status": "error", "detail": "No worker has ever started."}
+    age = (now - latest.seen_at).total_seconds()
+    fresh = latest.seen_at > now - stale_after
+    return {
+        "status": "ok" if fresh else "error",
+        "lastSeenAt": latest.seen_at.isoformat().replace("+00:00", "Z"),
+        "secondsSinceSeen": round(age, 1),
+        **({} if fresh else {"detail": "No worker has been seen recently."}),
+    }
+
+
+def recover_stalled_jobs(*, now: datetime | None = None) -> list[Job]:
+    """Retry (or, after DEMO_MAX_ATTEMPTS, fail) running jobs whose lease ran out."""
+    now = now or timezone.now()
+    recovered = []
+    with transaction.atomic():
+        stalled = Job.objects.filter(status=Job.Status.RUNNING, lease_expires_at__lt=now)
+        for job in stalled:
+            _abandon_task_result(job=job, now=now)
+            if job.cancel_requested_at is not None:
+                _mark_finished(job, status=Job.Status.CANCELED, error=CANCELED_ERROR, now=now)
+                job.save()
+            elif job.attempts >= settings.DEMO_MAX_ATTEMPTS:
+                error = {
+                    "code": "worker-lost",
+                    "title": "The worker running this job stopped",
+                    "detail": f"The job was attempted {job.attempts} times and each time its "
+                    "worker stopped responding before it finished; giving up.",
+                }
+                _mark_finished(job, status=Job.Status.FAILED, error=error, now=now)
+                job.save()
+            else:
+                _put_back_in_queue(
+                    job,
+                    message=f"The worker stopped responding; retrying (attempt "
+                    f"{job.attempts + 1} of {settings.DEMO_MAX_ATTEMPTS}).",
+                )
+            logger.warning("Recovered stalled job %s: now %s", job.public_id, job.status)
+            recovered.append(job)
+    for job in recovered:
+        if not job.is_pending:
+            discard_upload(job=job)
+    return recovered
+
+
+def _abandon_task_result(*, job: Job, now: datetime) -> None:
+    # The library has no lease of its own: a killed worker's task stays RUNNING
+    # forever unless someone closes it.
+    DBTaskResult.objects.filter(id=job.task_result_id, status="RUNNING").update(
+        status="FAILED",
+        finished_at=now,
+        exception_class_path="playground.jobs.WorkerLost",
+        traceback=f"Worker {job.worker_id} stopped renewing the lease of {job.public_id}.",
+    )
+
+
+# -- Retention -------------------------------------------------------------------
+
+
+def prune_jobs(*, now: datetime | None = None) -> dict[str, int]:
+    """Drop the data of expired jobs, keeping a tombstone that answers 410 for a while."""
+    now = now or timezone.now()
+    retention = timedelta(seconds=settings.DEMO_JOB_RETENTION)
+    expired = Job.objects.filter(pruned=False, expires_at__lte=now)
+    for job in expired:
+        discard_upload(job=job)
+    IdempotencyKey.objects.filter(job__in=expired).delete()
+    counts = {
+        "expired": expired.update(pruned=True, input={}, state={}, result=None, error=None),
+        "deleted": Job.objects.filter(pruned=True, expires_at__lte=now - retention).delete()[0],
+        "messages": MailboxMessage.objects.filter(delivered_at__lte=now - retention).delete()[0],
+        "tasks": DBTaskResult.objects.filter(
+            Q(status__in=["SUCCESSFUL", "FAILED"]), finished_at__lte=now - retention
+        ).delete()[0],
+        "heartbeats": WorkerHeartbeat.objects.filter(seen_at__lte=now - retention).delete()[0],
+    }
+    IdempotencyKey.objects.filter(job=None, created_at__lte=now - IN_FLIGHT_TIMEOUT).delete()
+    return counts

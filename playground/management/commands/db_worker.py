@@ -1,0 +1,105 @@
+"""`manage.py db_worker`: the library's worker, plus a heartbeat and crash recovery.
+
+django-tasks-db's worker has no leases: a worker killed with SIGKILL leaves its
+task RUNNING forever. A thread of this worker writes its heartbeat (what /healthz
+reports) every few seconds and recovers jobs whose lease ran out (see
+playground.jobs.recover_stalled_jobs). It overrides the library's command because
+"playground" comes before "django_tasks_db" in INSTALLED_APPS.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.utils import OperationalError
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
+from django_tasks_db.management.commands import db_worker
+from django_tasks_db.utils import is_locked_database_exception
+
+from playground import jobs
+from playground.models import Job
+from playground.work import steps
+
+logger = logging.getLogger("django_tasks_db")
+
+
+class Worker(db_worker.Worker):
+    def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        # The job in progress finishes its current step, then goes back to the
+        # queue (see playground.work.steps); a second signal kills it outright.
+        steps.stop_requested.set()
+        super().shutdown(signum, frame)
+
+    def run(self) -> None:
+        self.housekeeping()
+        if self.batch:
+            super().run()
+            return
+        # A thread beside the library's loop, so the heartbeat stays fresh while
+        # a long job runs and a dead worker's jobs are recovered meanwhile.
+        stop = threading.Event()
+        thread = threading.Thread(target=self.keep_house, args=[stop], daemon=True)
+        thread.start()
+        try:
+            super().run()
+        finally:
+            stop.set()
+
+    def keep_house(self, stop: threading.Event) -> None:
+        interval = max(
+            0.2, min(5.0, settings.DEMO_LEASE_TIMEOUT / 3, settings.DEMO_WORKER_STALE_AFTER / 3)
+        )
+        try:
+            while not stop.wait(interval):
+                self.housekeeping()
+        finally:
+            connection.close()
+
+    def housekeeping(self) -> None:
+        try:
+            jobs.record_heartbeat(worker_id=self.worker_id)
+            jobs.recover_stalled_jobs()
+        except OperationalError as error:
+            # Another process held the write lock past the busy timeout; next time.
+            if not is_locked_database_exception(error):
+                raise
+            logger.warning("Database busy; heartbeat skipped.")
+
+
+class Command(db_worker.Command):
+    help = "Run the background worker for the demo API (heartbeat and crash recovery included)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.configure_logging(options["verbosity"])
+        queue_names = options["queue_name"].split(",")
+        excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
+        if excluded and "*" not in queue_names:
+            raise db_worker.CommandError("--exclude-queues can only be used with --queue-name=*")
+        worker = Worker(
+            queue_names=queue_names,
+            interval=options["interval"],
+            batch=options["batch"],
+            backend_name=options["backend_name"],
+            startup_delay=options["startup_delay"],
+            max_tasks=options["max_tasks"],
+            worker_id=options["worker_id"],
+            excluded_queue_names=excluded,
+        )
+        logger.info(
+            "Worker pid %s; %d job(s) pending.",
+            os.getpid(),
+            Job.objects.filter(status__in=Job.PENDING).count(),
+        )
+        if options["reload"] and not options["batch"]:
+            if os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
+                worker.configure_signals()
+            run_with_reloader(worker.run)
+        else:
+            worker.configure_signals()
+            worker.run()

@@ -1,0 +1,150 @@
+"""RFC 9457 problem details: every error the demo API can answer, in one place.
+
+Each problem type is a URL on this site, the anchor of its entry on the API page
+(/api/#problem-<slug>), so a developer who meets one can read what it means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+
+from reference.context_processors import site_origin
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    slug: str
+    status: int
+    title: str
+    description: str
+
+
+PROBLEM_TYPES = {
+    problem.slug: problem
+    for problem in [
+        ProblemType("malformed-json", 400, "Malformed JSON", "The body is not valid JSON."),
+        ProblemType(
+            "unsupported-media-type",
+            415,
+            "Unsupported media type",
+            "The Content-Type is not one this endpoint reads; the Accept-Post header lists them.",
+        ),
+        ProblemType(
+            "invalid-request",
+            422,
+            "The request is not valid",
+            "Fields are missing or wrong; each entry of errors names one with a JSON pointer.",
+        ),
+        ProblemType(
+            "too-many-recipients",
+            413,
+            "Too many recipients",
+            "A bulk email has more recipients than the demo accepts.",
+        ),
+        ProblemType(
+            "file-too-large", 413, "File too large", "The file is larger than the demo accepts."
+        ),
+        ProblemType("not-found", 404, "Not found", "No such API endpoint."),
+        ProblemType(
+            "job-not-found", 404, "Job not found", "No job has this id (or it was pruned long ago)."
+        ),
+        ProblemType(
+            "job-expired",
+            410,
+            "Job expired",
+            "The job finished longer ago than the retention period; its data was deleted.",
+        ),
+        ProblemType(
+            "result-not-available",
+            409,
+            "No result",
+            "The job has not succeeded (yet): poll its status monitor.",
+        ),
+        ProblemType(
+            "job-already-finished",
+            409,
+            "The job already finished",
+            "A finished job cannot be canceled.",
+        ),
+        ProblemType(
+            "idempotency-key-reused",
+            422,
+            "Idempotency-Key reused",
+            "The key was first used with a different request body.",
+        ),
+        ProblemType(
+            "idempotency-key-in-flight",
+            409,
+            "Request with this Idempotency-Key in progress",
+            "The first request with this key is still being processed; retry shortly.",
+        ),
+        ProblemType(
+            "method-not-allowed", 405, "Method not allowed", "The Allow header lists the methods."
+        ),
+        # Not answered by requests: the reasons a job ends failed or canceled.
+        ProblemType("all-bounced", 200, "Every recipient bounced", "Nothing could be delivered."),
+        ProblemType("canceled", 200, "The job was canceled", "A client sent DELETE."),
+        ProblemType(
+            "worker-lost",
+            200,
+            "The worker running this job stopped",
+            "Every attempt's worker died before finishing; retries are bounded.",
+        ),
+        ProblemType("upload-missing", 200, "The uploaded file is gone", "Send the file again."),
+        ProblemType(
+            "internal-error", 200, "The job failed unexpectedly", "A bug; the log has details."
+        ),
+    ]
+}
+
+
+def absolute(request: HttpRequest, path: str) -> str:
+    return f"{site_origin(request)}{path}"
+
+
+def problem_type_url(request: HttpRequest, slug: str) -> str:
+    return absolute(request, f"{reverse('playground:api-docs')}#problem-{slug}")
+
+
+def problem(
+    request: HttpRequest,
+    slug: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JsonResponse:
+    kind = PROBLEM_TYPES[slug]
+    body: dict[str, Any] = {
+        "type": problem_type_url(request, slug),
+        "title": kind.title,
+        "status": kind.status,
+        "detail": detail,
+        "instance": absolute(request, request.get_full_path()),
+    }
+    if errors:
+        body["errors"] = errors
+    response = JsonResponse(body, status=kind.status, content_type=PROBLEM_CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def job_error(request: HttpRequest, error: dict[str, str], *, instance: str) -> dict[str, str]:
+    """A failed job's error as RFC 9457 fields, plus code and message for LRO clients."""
+    return {
+        "type": problem_type_url(request, error["code"]),
+        "title": error["title"],
+        "detail": error["detail"],
+        "instance": instance,
+        "code": error["code"],
+        "message": error["detail"],
+    }

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from playground.views import console_context
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def playground_console(context: template.Context) -> SafeString:
+    """The live console, for pages other than the playground's own (the 202 page)."""
+    request = context["request"]
+    extra: dict[str, Any] = console_context(request)
+    return render_to_string("playground/_console.html", extra, request=request)

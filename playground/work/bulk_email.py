@@ -1,0 +1,111 @@
+"""Bulk email: one step per message, extra steps for slow domains.
+
+Each delivery commits in the same transaction as its outcome in the job's state,
+so after a crash the retry skips every recipient already handled.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+
+from playground.mail import BOUNCE_DOMAIN, SLOW_DOMAIN, domain_of
+from playground.models import Job
+from playground.work.steps import JobFailed, job_step, pause
+
+LOCAL_BACKEND = "playground.mail.LocalMailBackend"
+# A slow domain keeps the sender waiting this many extra steps before accepting.
+SLOW_EXTRA_STEPS = 3
+
+
+def planned_steps(*, recipients: list[dict[str, str]]) -> int:
+    return sum(step_weight(email=r["email"]) for r in recipients)
+
+
+def step_weight(*, email: str) -> int:
+    return 1 + (SLOW_EXTRA_STEPS if domain_of(email) == SLOW_DOMAIN else 0)
+
+
+def render_body(*, template: str, recipient: dict[str, str]) -> str:
+    # Placeholders were checked on acceptance: only {name} and {email}.
+    return template.format_map({"name": recipient["name"], "email": recipient["email"]})
+
+
+def message_id(*, job: Job, index: int) -> str:
+    return f"<{job.public_id}.{index}@http202.example.test>"
+
+
+def deliver(*, job: Job, index: int, recipient: dict[str, str]) -> dict[str, Any]:
+    mid = message_id(job=job, index=index)
+    message = EmailMessage(
+        subject=job.input["subject"],
+        body=render_body(template=job.input["body"], recipient=recipient),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient["email"]],
+        headers={"Message-ID": mid},
+        # Named, not settings.EMAIL_BACKEND: whatever the site's mail setup, the
+        # demo must never write to real people.
+        connection=get_connection(LOCAL_BACKEND, fail_silently=False),
+    )
+    outcome = {"email": recipient["email"], "name": recipient["name"], "messageId": mid}
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as refused:
+        code, reason = next(iter(refused.recipients.values()))
+        detail = reason.decode() if isinstance(reason, bytes) else str(reason)
+        return {**outcome, "status": "bounced", "detail": f"{code} {detail}"}
+    return {**outcome, "status": "delivered", "detail": "250 Accepted for local delivery"}
+
+
+def run(*, job: Job) -> dict[str, Any]:
+    recipients: list[dict[str, str]] = job.input["recipients"]
+    outcomes: dict[str, Any] = dict(job.state.get("outcomes", {}))
+    done = 0
+    for index, recipient in enumerate(recipients):
+        if str(index) in outcomes:
+            # Delivered or bounced by an earlier attempt: never send twice.
+            done += step_weight(email=recipient["email"])
+            continue
+        position = f"{index + 1} of {len(recipients)}"
+        if domain_of(recipient["email"]) == SLOW_DOMAIN:
+            for wait in range(1, SLOW_EXTRA_STEPS + 1):
+                pause()
+                done += 1
+                with job_step(
+                    job=job,
+                    done=done,
+                    message=f"Message {position}: waiting for {SLOW_DOMAIN} "
+                    f"({wait}/{SLOW_EXTRA_STEPS}).",
+                ):
+                    pass
+        pause()
+        done += 1
+        with job_step(job=job, done=done, message=f"Sent message {position}.") as current:
+            outcome = deliver(job=job, index=index, recipient=recipient)
+            current.state.setdefault("outcomes", {})[str(index)] = outcome
+            outcomes[str(index)] = outcome
+    return delivery_report(job=job, outcomes=[outcomes[str(i)] for i in range(len(recipients))])
+
+
+def delivery_report(*, job: Job, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    delivered = sum(1 for outcome in outcomes if outcome["status"] == "delivered")
+    bounced = len(outcomes) - delivered
+    report = {
+        "kind": Job.Kind.BULK_EMAIL.value,
+        "subject": job.input["subject"],
+        "outcome": "delivered" if not bounced else "partial" if delivered else "bounced",
+        "counts": {"recipients": len(outcomes), "delivered": delivered, "bounced": bounced},
+        "recipients": outcomes,
+    }
+    if not delivered:
+        raise JobFailed(
+            code="all-bounced",
+            title="Every recipient bounced",
+            detail=f"All {bounced} recipients were refused (addresses at {BOUNCE_DOMAIN} "
+            "always bounce); nothing was delivered.",
+            result=report,
+        )
+    return report

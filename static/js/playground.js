@@ -1,0 +1,79 @@
+// The playground console's small extras on top of htmx: the Retry-After countdown,
+// Pause/Resume of polling, and copy buttons. Polling itself is driven by the
+// server's fragments (hx-trigger="load delay:Ns"); this file only watches it.
+(function () {
+  "use strict";
+
+  var paused = false;
+  var timer = null;
+
+  function startCountdown(root) {
+    var next = (root || document).querySelector("#next-poll [data-countdown]");
+    if (timer) clearInterval(timer);
+    if (!next) return;
+    var remaining = parseInt(next.textContent, 10) || 0;
+    timer = setInterval(function () {
+      if (paused) return;
+      remaining = Math.max(0, remaining - 1);
+      next.textContent = String(remaining);
+      if (remaining === 0) clearInterval(timer);
+    }, 1000);
+  }
+
+  function syncPauseButton() {
+    var button = document.querySelector("[data-pause-polling]");
+    if (!button) return;
+    button.hidden = !document.getElementById("next-poll");
+    button.textContent = paused ? "Resume polling" : "Pause polling";
+    button.setAttribute("aria-pressed", paused ? "true" : "false");
+  }
+
+  document.addEventListener("htmx:load", function () {
+    startCountdown(document);
+    syncPauseButton();
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    startCountdown(document);
+    syncPauseButton();
+  });
+
+  // While paused, the scheduled poll is held back; Resume sends it at once.
+  document.addEventListener("htmx:confirm", function (event) {
+    if (paused && event.target.id === "next-poll") {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var pause = event.target.closest && event.target.closest("[data-pause-polling]");
+    if (pause) {
+      paused = !paused;
+      syncPauseButton();
+      var status = document.getElementById("run-status");
+      if (!paused && window.htmx && document.getElementById("next-poll")) {
+        window.htmx.trigger("#next-poll", "poll-now");
+      }
+      if (status) status.setAttribute("data-paused", paused ? "true" : "false");
+      return;
+    }
+    var copy = event.target.closest && event.target.closest("[data-copy-text]");
+    if (copy && navigator.clipboard) {
+      navigator.clipboard.writeText(copy.getAttribute("data-copy-text")).then(function () {
+        var original = copy.textContent;
+        copy.textContent = "Copied";
+        setTimeout(function () { copy.textContent = original; }, 1500);
+      });
+    }
+  });
+
+  // After Send, move focus to the run so keyboard and screen-reader users land on the result.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.id === "run") {
+      var heading = document.getElementById("run-title");
+      if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.focus({ preventScroll: false });
+      }
+    }
+  });
+})();

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.db import close_old_connections
+from django_tasks_db.management.commands.db_worker import Worker
+from playwright.sync_api import Browser, Page, expect
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def worker(settings: Any, live_server: Any) -> Iterator[None]:
+    """A real worker in a thread beside the live server, at a fast pace."""
+    settings.DEMO_PACE = 0.05
+    runner = Worker(
+        queue_names=["default"],
+        interval=0.05,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="browser-tests",
+        excluded_queue_names=[],
+    )
+
+    def run() -> None:
+        try:
+            runner.run()
+        finally:
+            close_old_connections()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield
+    runner.running = False
+    thread.join(timeout=10)
+
+
+def assert_no_axe_violations(page: Page) -> None:
+    results = Axe().run(page)
+    assert results.response["violations"] == [], results.generate_report()
+
+
+def test_bulk_email_flow_reaches_the_delivery_report(
+    page: Page, live_server: Any, worker: None
+) -> None:
+    page.goto(f"{live_server.url}/playground/")
+    page.get_by_role("button", name="Send").click()
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("HTTP/1.1 202 Accepted")
+    expect(timeline.locator(".hl").first).to_contain_text("Location:")
+    assert_no_axe_violations(page)  # mid-flow
+    expect(timeline).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
+    expect(timeline).to_contain_text("/result")
+    expect(timeline).to_contain_text('"delivered"')
+    expect(page.locator("#run-status")).to_contain_text("succeeded")
+    expect(page.locator("#operation-view")).to_contain_text('"status": "succeeded"')
+    expect(page.locator("#next-poll")).to_have_count(0)
+    assert_no_axe_violations(page)  # at the end
+
+
+def test_failure_preset_shows_the_error(page: Page, live_server: Any, worker: None) -> None:
+    page.goto(f"{live_server.url}/playground/")
+    page.get_by_role("link", name="Total failure").click()
+    expect(page.get_by_label("Body")).to_contain_text("bounce.example.test")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#run-status")).to_contain_text("failed", timeout=20_000)
+    expect(page.locator("#timeline")).to_contain_text('"error"')
+
+
+def test_cancel_ends_canceled(page: Page, live_server: Any, settings: Any) -> None:
+    # No worker: the job stays queued until canceled.
+    page.goto(f"{live_server.url}/playground/")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
+    page.get_by_role("button", name="Cancel job").click()
+    expect(page.locator("#timeline")).to_contain_text("DELETE")
+    expect(page.locator("#run-status")).to_contain_text("canceled", timeout=20_000)
+
+
+def test_file_flow_with_an_uploaded_file(
+    page: Page, live_server: Any, worker: None, tmp_path: Any
+) -> None:
+    upload = tmp_path / "people.csv"
+    upload.write_text("name,email\nAda,ada@example.test\nGrace,grace@example.test\n")
+    page.goto(f"{live_server.url}/playground/?example=file-processing")
+    page.get_by_label("Or upload a file").set_input_files(str(upload))
+    page.get_by_role("button", name="Send").click()
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("HTTP/1.1 202 Accepted")
+    expect(timeline).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
+    expect(timeline).to_contain_text("sha256")
+
+
+def test_idempotent_resend_shows_the_same_job(page: Page, live_server: Any) -> None:
+    page.goto(f"{live_server.url}/playground/")
+    page.get_by_label("Idempotency-Key").fill("browser-key-1")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
+    first = page.locator("#run-status code").inner_text()
+    page.get_by_role("button", name="Resend with the same Idempotency-Key").click()
+    expect(page.locator("#timeline")).to_contain_text("Idempotency-Key: browser-key-1")
+    expect(page.locator("#run-status code")).to_have_text(first)
+
+
+def test_no_javascript_flow_reaches_a_terminal_state(
+    browser: Browser, live_server: Any, worker: None
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/playground/")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
+    for _ in range(40):
+        poll = page.get_by_role("link", name="Poll now")
+        if poll.count() == 0:
+            break
+        page.wait_for_timeout(250)
+        poll.click()
+    expect(page.locator("#timeline")).to_contain_text("Polling stopped")
+    expect(page.locator("#run-status")).to_contain_text("succeeded")
+    context.close()
+
+
+def test_202_page_runs_the_playground_inline(page: Page, live_server: Any, worker: None) -> None:
+    page.goto(f"{live_server.url}/202/#playground")
+    page.locator("#playground ~ * button", has_text="Send").first.click()
+    expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
+
+
+def test_embed_can_be_framed(page: Page, live_server: Any) -> None:
+    page.set_content(
+        f'<iframe title="Playground" src="{live_server.url}/playground/embed/"></iframe>'
+    )
+    frame = page.frame_locator("iframe")
+    expect(frame.get_by_role("button", name="Send")).to_be_visible()
+
+
+def test_playground_at_360_px_does_not_scroll_sideways(
+    browser: Browser, live_server: Any, worker: None
+) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/playground/")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    context.close()

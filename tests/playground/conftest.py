@@ -1,0 +1,163 @@
+"""Helpers for the demo API tests: plain make_* functions and a few fixtures.
+
+Every response that goes through ApiClient is checked against the OpenAPI
+document: its status, documented headers and JSON body.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from django.urls import resolve
+from jsonschema import Draft202012Validator, FormatChecker
+
+from playground import jobs
+from playground.management.commands.db_worker import Worker
+from playground.models import Job
+from playground.openapi import openapi_document
+from playground.work import steps
+
+OPENAPI_PATHS = {
+    "api-bulk-email": "/api/emails/bulk",
+    "api-process-file": "/api/files/process",
+    "api-job": "/api/jobs/{jobId}",
+    "api-result": "/api/jobs/{jobId}/result",
+    "api-operation": "/api/operations/{jobId}",
+    "api-openapi": "/api/openapi.json",
+}
+
+
+@pytest.fixture(autouse=True)
+def demo_settings(settings: Any, tmp_path: Any) -> Iterator[None]:
+    settings.DEMO_PACE = 0.001
+    settings.DEMO_UPLOAD_DIR = tmp_path / "uploads"
+    settings.DEMO_MAX_RECIPIENTS = 5
+    settings.DEMO_MAX_UPLOAD_BYTES = 4096
+    steps.stop_requested.clear()
+    yield
+    steps.stop_requested.clear()
+
+
+def make_worker(*, worker_id: str = "test", batch: bool = True, interval: float = 0) -> Worker:
+    return Worker(
+        queue_names=["default"],
+        interval=interval,
+        batch=batch,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
+
+
+def run_worker() -> None:
+    """Run every ready task (and the tasks they queue) in this process, then return."""
+    make_worker().run()
+
+
+@pytest.fixture
+def live_worker(transactional_db: None) -> Iterator[Worker]:
+    """A worker polling in a thread, for tests where a request waits on a job."""
+    worker = make_worker(worker_id="live", batch=False, interval=0.01)
+
+    def loop() -> None:
+        try:
+            worker.run()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield worker
+    worker.running = False
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def make_email_payload(*recipients: Any, **fields: Any) -> dict[str, Any]:
+    return {
+        "subject": "Welcome",
+        "body": "Hello {name}, this is {email}.",
+        "recipients": list(recipients) or ["ada@example.test", "grace@example.test"],
+        **fields,
+    }
+
+
+def make_email_job(*recipients: str) -> Job:
+    return jobs.enqueue_bulk_email(
+        subject="Hi",
+        body="Hello {name}",
+        recipients=[jobs.Recipient(email=r, name=r.split("@")[0]) for r in recipients],
+    )
+
+
+def openapi_validator(schema: dict[str, Any], document: dict[str, Any]) -> Draft202012Validator:
+    # The document's components sit beside the schema so "#/components/..." resolves.
+    return Draft202012Validator(
+        {**schema, "components": document["components"]}, format_checker=FormatChecker()
+    )
+
+
+def assert_conforms(response: HttpResponse, *, url: str, method: str) -> None:
+    """Check a real response against the operation the OpenAPI document gives for it."""
+    document = openapi_document(RequestFactory().get("/"))
+    path = OPENAPI_PATHS[str(resolve(urlsplit(url).path).url_name)]
+    status = str(response.status_code)
+    operation = document["paths"][path].get(method.lower())
+    if operation is None:
+        assert status == "405", f"{method} {path} is not documented"
+        problem = {"$ref": "#/components/schemas/Problem"}
+        openapi_validator(problem, document).validate(json.loads(response.content))
+        return
+    assert status in operation["responses"], f"{method} {path} {status} is not documented"
+    spec = operation["responses"][status]
+    for name, header in spec.get("headers", {}).items():
+        if header["required"]:
+            assert name in response, f"{status} lacks the {name} header"
+        if name in response:
+            openapi_validator(header["schema"], document).validate(response[name])
+    content = spec.get("content")
+    if not content:
+        assert not response.content
+        return
+    media_type = response["Content-Type"].split(";")[0]
+    assert media_type in content, f"{media_type} is not documented for {status}"
+    openapi_validator(content[media_type]["schema"], document).validate(
+        json.loads(response.content)
+    )
+
+
+class ApiClient:
+    """django.test.Client whose every answer is checked against the OpenAPI document."""
+
+    def __init__(self) -> None:
+        self.client = Client()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = getattr(self.client, method.lower())(url, **kwargs)
+        assert_conforms(response, url=url, method=method)
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.request("GET", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", url, **kwargs)
+
+    def post_json(self, url: str, payload: Any, **kwargs: Any) -> Any:
+        data = payload if isinstance(payload, str | bytes) else json.dumps(payload)
+        return self.request("POST", url, data=data, content_type="application/json", **kwargs)
+
+
+@pytest.fixture
+def api() -> ApiClient:
+    return ApiClient()

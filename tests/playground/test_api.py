@@ -1,0 +1,447 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from playground import jobs
+from playground.models import IdempotencyKey, Job, MailboxMessage
+from tests.playground.conftest import ApiClient, make_email_job, make_email_payload, run_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BULK = "/api/emails/bulk"
+FILES = "/api/files/process"
+
+
+def assert_nothing_stored(settings) -> None:
+    assert not Job.objects.exists()
+    assert not DBTaskResult.objects.exists()
+    assert not IdempotencyKey.objects.exists()
+    uploads = settings.DEMO_UPLOAD_DIR
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+# -- The bulk email example, start to finish --------------------------------------
+
+
+def test_bulk_email_is_accepted_then_delivered(api: ApiClient) -> None:
+    accepted = api.post_json(BULK, make_email_payload())
+    assert accepted.status_code == 202
+    body = accepted.json()
+    job_id = body["jobId"]
+    monitor = f"http://testserver/api/jobs/{job_id}"
+    assert body["status"] == "queued" and body["kind"] == "bulk-email"
+    assert accepted["Location"] == accepted["Content-Location"] == body["monitor"] == monitor
+    assert accepted["Operation-Location"] == f"http://testserver/api/operations/{job_id}"
+    assert accepted["Cache-Control"] == "no-store"
+    assert int(accepted["Retry-After"]) >= 1
+    # Committed before the 202: the job and its task are in the database.
+    job = Job.objects.get(public_id=job_id)
+    assert DBTaskResult.objects.filter(id=job.task_result_id, status="READY").exists()
+
+    pending = api.get(monitor)
+    assert pending.status_code == 200
+    assert pending.json()["status"] == "queued"
+    assert pending["Cache-Control"] == "no-cache" and pending["ETag"]
+    assert pending.json()["cancel"] == {"method": "DELETE", "href": monitor}
+    unchanged = api.get(monitor, headers={"If-None-Match": pending["ETag"]})
+    assert unchanged.status_code == 304 and unchanged["ETag"] == pending["ETag"]
+
+    run_worker()
+
+    done = api.get(monitor)
+    assert done.status_code == 303
+    assert done["Location"] == f"{monitor}/result" == done.json()["result"]
+    report = api.get(done["Location"]).json()
+    assert report["outcome"] == "delivered"
+    assert report["counts"] == {"recipients": 2, "delivered": 2, "bounced": 0}
+    assert [r["status"] for r in report["recipients"]] == ["delivered", "delivered"]
+    assert MailboxMessage.objects.get(recipient="ada@example.test").body == (
+        "Hello ada, this is ada@example.test."
+    )
+    operation = api.get(accepted["Operation-Location"])
+    assert operation.status_code == 200
+    assert operation.json()["status"] == "succeeded"
+    assert operation.json()["percentComplete"] == 100
+    assert operation.json()["resourceLocation"] == f"{monitor}/result"
+    assert "Retry-After" not in operation
+
+
+def test_some_bounces_are_a_partial_success(api: ApiClient) -> None:
+    payload = make_email_payload("ada@example.test", {"email": "x@bounce.example.test"})
+    job_id = api.post_json(BULK, payload).json()["jobId"]
+    run_worker()
+    report = api.get(f"/api/jobs/{job_id}/result").json()
+    assert report["outcome"] == "partial"
+    assert report["counts"] == {"recipients": 2, "delivered": 1, "bounced": 1}
+    assert report["recipients"][1]["detail"].startswith("550")
+
+
+def test_every_recipient_bouncing_fails_the_job(api: ApiClient) -> None:
+    payload = make_email_payload("a@bounce.example.test", "b@bounce.example.test")
+    job_id = api.post_json(BULK, payload).json()["jobId"]
+    run_worker()
+    monitor = api.get(f"/api/jobs/{job_id}")
+    assert monitor.status_code == 200
+    body = monitor.json()
+    assert body["status"] == "failed"
+    assert body["error"]["code"] == "all-bounced"
+    assert body["error"]["type"] == "http://testserver/api/#problem-all-bounced"
+    assert body["error"]["instance"] == f"http://testserver/api/jobs/{job_id}"
+    assert body["report"]["counts"]["bounced"] == 2
+    assert "Retry-After" not in monitor
+    operation = api.get(f"/api/operations/{job_id}").json()
+    assert operation["status"] == "failed" and operation["error"]["code"] == "all-bounced"
+    assert "resourceLocation" not in operation
+    result = api.get(f"/api/jobs/{job_id}/result")
+    assert result.status_code == 409
+    assert result["Content-Type"] == "application/problem+json"
+    assert not MailboxMessage.objects.exists()
+
+
+def test_slow_recipients_take_extra_steps(api: ApiClient) -> None:
+    fast = api.post_json(BULK, make_email_payload("a@example.test")).json()
+    slow = api.post_json(BULK, make_email_payload("a@slow.example.test")).json()
+    assert Job.objects.get(public_id=fast["jobId"]).input["steps"] == 1
+    assert Job.objects.get(public_id=slow["jobId"]).input["steps"] == 4
+    assert slow["estimatedCompletionAt"] > fast["estimatedCompletionAt"]
+    run_worker()
+    assert api.get(f"/api/jobs/{slow['jobId']}").status_code == 303
+
+
+# -- The file processing example --------------------------------------------------
+
+
+def test_file_upload_is_digested_and_deleted(api: ApiClient, settings) -> None:
+    content = b"one two\nthree four five\nsix"
+    upload = SimpleUploadedFile("notes.txt", content, content_type="text/plain")
+    accepted = api.request("POST", FILES, data={"file": upload})
+    assert accepted.status_code == 202
+    job_id = accepted.json()["jobId"]
+    assert accepted.json()["kind"] == "file-processing"
+    assert (settings.DEMO_UPLOAD_DIR / job_id).read_bytes() == content
+    run_worker()
+    done = api.get(accepted["Location"])
+    assert done.status_code == 303
+    result = api.get(done["Location"]).json()
+    assert result["sha256"] == hashlib.sha256(content).hexdigest()
+    assert (result["size"], result["lines"], result["words"]) == (len(content), 3, 6)
+    assert result["filename"] == "notes.txt"
+    assert result["detectedType"] == "text/plain; charset=utf-8"
+    assert not (settings.DEMO_UPLOAD_DIR / job_id).exists()
+
+
+def test_file_can_be_the_raw_body(api: ApiClient) -> None:
+    content = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 3
+    accepted = api.request(
+        "POST",
+        FILES,
+        data=content,
+        content_type="image/png",
+        headers={"Content-Disposition": 'attachment; filename="pixel.png"'},
+    )
+    assert accepted.status_code == 202
+    run_worker()
+    result = api.get(f"/api/jobs/{accepted.json()['jobId']}/result").json()
+    assert result["sha256"] == hashlib.sha256(content).hexdigest()
+    assert result["detectedType"] == "image/png" and result["declaredType"] == "image/png"
+    assert result["filename"] == "pixel.png"
+
+
+# -- Input that is not accepted ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "slug"),
+    [
+        ("{not json", "application/json", 400, "malformed-json"),
+        ("subject=hi", "application/x-www-form-urlencoded", 415, "unsupported-media-type"),
+        ("[]", "application/json", 422, "invalid-request"),
+        (
+            json.dumps(make_email_payload(*[f"u{i}@example.test" for i in range(6)])),
+            "application/json",
+            413,
+            "too-many-recipients",
+        ),
+    ],
+)
+def test_bad_bulk_email_requests_are_problems(
+    api: ApiClient, settings, data: str, content_type: str, status: int, slug: str
+) -> None:
+    response = api.request("POST", BULK, data=data, content_type=content_type)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status
+    assert problem["type"] == f"http://testserver/api/#problem-{slug}"
+    assert problem["instance"] == "http://testserver/api/emails/bulk"
+    assert problem["title"] and problem["detail"]
+    assert_nothing_stored(settings)
+
+
+def test_invalid_fields_are_listed_with_json_pointers(api: ApiClient, settings) -> None:
+    payload = {
+        "subject": "",
+        "body": "Hi {name.__class__}",
+        "recipients": ["ada@example.test", "not-an-address", {"email": "x@example.test", "age": 3}],
+        "priority": "high",
+    }
+    response = api.post_json(BULK, payload)
+    assert response.status_code == 422
+    pointers = {error["pointer"] for error in response.json()["errors"]}
+    assert pointers == {"/subject", "/body", "/recipients/1", "/recipients/2/age", "/priority"}
+    assert_nothing_stored(settings)
+
+
+def test_bad_uploads_are_problems(api: ApiClient, settings) -> None:
+    too_big = SimpleUploadedFile("big.bin", b"x" * 5000)
+    assert api.request("POST", FILES, data={"file": too_big}).status_code == 413
+    raw = api.request("POST", FILES, data=b"x" * 5000, content_type="application/octet-stream")
+    assert raw.status_code == 413 and raw.json()["type"].endswith("#problem-file-too-large")
+    missing = api.request("POST", FILES, data={"other": "value"})
+    assert missing.status_code == 422
+    assert missing.json()["errors"] == [
+        {"field": "file", "detail": "Required: the file to process."}
+    ]
+    form = api.request("POST", FILES, data="a=b", content_type="application/x-www-form-urlencoded")
+    assert form.status_code == 415
+    assert_nothing_stored(settings)
+
+
+def test_unknown_jobs_and_paths_are_404_problems(api: ApiClient) -> None:
+    for url in ["/api/jobs/job_nope", "/api/jobs/job_nope/result", "/api/operations/job_nope"]:
+        response = api.get(url)
+        assert response.status_code == 404
+        assert response.json()["type"].endswith("#problem-job-not-found")
+    response = Client().get("/api/nothing/here")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+
+
+# -- Methods and CORS ------------------------------------------------------------
+
+
+def test_options_lists_methods_and_wrong_methods_are_405(api: ApiClient) -> None:
+    job = make_email_job("a@example.test")
+    monitor = f"/api/jobs/{job.public_id}"
+    options = Client().options(monitor)
+    assert options.status_code == 204
+    assert options["Allow"] == "GET, DELETE, HEAD, OPTIONS"
+    wrong = api.request("PUT", monitor)
+    assert wrong.status_code == 405
+    assert wrong["Allow"] == "GET, DELETE, HEAD, OPTIONS"
+    assert wrong["Content-Type"] == "application/problem+json"
+    assert api.get(BULK).status_code == 405
+    assert Client().head(monitor).status_code == 200
+
+
+def test_cors_preflight_and_exposed_headers() -> None:
+    preflight = Client().options(
+        BULK,
+        headers={
+            "Origin": "https://elsewhere.example.test",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, idempotency-key, prefer",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight["Access-Control-Allow-Methods"]
+    allowed = {h.strip().lower() for h in preflight["Access-Control-Allow-Headers"].split(",")}
+    assert {"content-type", "idempotency-key", "prefer"} <= allowed
+    assert "Access-Control-Allow-Credentials" not in preflight
+    response = Client().post(
+        BULK,
+        json.dumps(make_email_payload()),
+        content_type="application/json",
+        headers={"Origin": "https://elsewhere.example.test"},
+    )
+    assert response.status_code == 202
+    assert response["Access-Control-Allow-Origin"] == "*"
+    exposed = {h.strip() for h in response["Access-Control-Expose-Headers"].split(",")}
+    expected = {"Location", "Content-Location", "Operation-Location", "Retry-After"}
+    assert expected | {"Preference-Applied"} <= exposed
+    assert "Access-Control-Allow-Origin" not in Client().get("/robots.txt")
+
+
+# -- Idempotency-Key ---------------------------------------------------------------
+
+
+def test_same_key_and_body_return_the_original_job(api: ApiClient) -> None:
+    payload = make_email_payload()
+    first = api.post_json(BULK, payload, headers={"Idempotency-Key": "k-1"})
+    # Same JSON, different spacing and key order: the same request.
+    again = api.post_json(
+        BULK, json.dumps(payload, indent=4, sort_keys=True), headers={"Idempotency-Key": "k-1"}
+    )
+    assert first.status_code == again.status_code == 202
+    assert again.json()["jobId"] == first.json()["jobId"]
+    assert again["Location"] == first["Location"]
+    assert Job.objects.count() == 1
+
+
+def test_same_key_with_another_body_is_422(api: ApiClient) -> None:
+    api.post_json(BULK, make_email_payload(), headers={"Idempotency-Key": "k-2"})
+    other = api.post_json(
+        BULK, make_email_payload(subject="Other"), headers={"Idempotency-Key": "k-2"}
+    )
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("#problem-idempotency-key-reused")
+    assert Job.objects.count() == 1
+
+
+def test_concurrent_duplicate_is_409(api: ApiClient) -> None:
+    # The first request claimed the key and has not created its job yet.
+    first = jobs.claim_idempotency_key(kind="bulk-email", key="k-3", fingerprint="x")
+    assert first is None
+    payload = make_email_payload()
+    fingerprint = hashlib.sha256(
+        json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    IdempotencyKey.objects.filter(key="k-3").update(fingerprint=fingerprint)
+    response = api.post_json(BULK, payload, headers={"Idempotency-Key": "k-3"})
+    assert response.status_code == 409
+    assert response.json()["type"].endswith("#problem-idempotency-key-in-flight")
+    assert response["Retry-After"] == "1"
+    assert not Job.objects.exists()
+    # A claim abandoned long ago (its process died) is taken over instead.
+    IdempotencyKey.objects.filter(key="k-3").update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert api.post_json(BULK, payload, headers={"Idempotency-Key": "k-3"}).status_code == 202
+
+
+def test_rejected_request_releases_nothing_and_stores_nothing(api: ApiClient, settings) -> None:
+    response = api.post_json(BULK, {"subject": "x"}, headers={"Idempotency-Key": "k-4"})
+    assert response.status_code == 422
+    assert_nothing_stored(settings)
+
+
+# -- Cancellation ----------------------------------------------------------------
+
+
+def test_cancel_a_queued_job(api: ApiClient) -> None:
+    job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
+    canceled = api.delete(f"/api/jobs/{job_id}")
+    assert canceled.status_code == 202
+    assert canceled["Location"] == f"http://testserver/api/jobs/{job_id}"
+    run_worker()
+    monitor = api.get(f"/api/jobs/{job_id}").json()
+    assert monitor["status"] == "canceled" and monitor["error"]["code"] == "canceled"
+    assert not MailboxMessage.objects.exists()
+    again = api.delete(f"/api/jobs/{job_id}")
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("#problem-job-already-finished")
+
+
+def test_cancel_a_running_job_stops_at_its_next_step(api: ApiClient, monkeypatch) -> None:
+    payload = make_email_payload("a@example.test", "b@example.test", "c@example.test")
+    job_id = api.post_json(BULK, payload).json()["jobId"]
+    from playground.work import bulk_email
+
+    paces = []
+
+    def pause_then_cancel(**kwargs) -> None:
+        paces.append(1)
+        if len(paces) == 2:
+            # The client's DELETE arrives while the worker is between steps.
+            response = api.delete(f"/api/jobs/{job_id}")
+            assert response.status_code == 202
+            assert response.json()["status"] == "running"
+            assert response.json()["cancelRequestedAt"]
+
+    monkeypatch.setattr(bulk_email, "pause", pause_then_cancel)
+    run_worker()
+    monitor = api.get(f"/api/jobs/{job_id}").json()
+    assert monitor["status"] == "canceled"
+    assert MailboxMessage.objects.count() == 1
+
+
+def test_cancel_a_finished_job_is_409(api: ApiClient) -> None:
+    job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
+    run_worker()
+    assert api.delete(f"/api/jobs/{job_id}").status_code == 409
+
+
+# -- Prefer ------------------------------------------------------------------------
+
+
+def test_prefer_respond_async_is_acknowledged(api: ApiClient) -> None:
+    response = api.post_json(BULK, make_email_payload(), headers={"Prefer": "respond-async"})
+    assert response.status_code == 202
+    assert response["Preference-Applied"] == "respond-async"
+
+
+def test_prefer_wait_without_a_worker_ends_in_202(api: ApiClient) -> None:
+    started = time.monotonic()
+    response = api.post_json(BULK, make_email_payload(), headers={"Prefer": "wait=1"})
+    assert 1 <= time.monotonic() - started < 3
+    assert response.status_code == 202
+    assert response["Preference-Applied"] == "wait=1"
+
+
+def test_prefer_wait_answers_the_outcome_when_done_in_time(api: ApiClient, live_worker) -> None:
+    response = api.post_json(
+        BULK, make_email_payload(), headers={"Prefer": "respond-async, wait=30"}
+    )
+    assert response.status_code == 303
+    # Capped at 10 seconds; respond-async was not applied since the answer is final.
+    assert response["Preference-Applied"] == "wait=10"
+    assert response["Location"].endswith("/result")
+    assert api.get(response["Location"]).json()["outcome"] == "delivered"
+    failed = api.post_json(
+        BULK, make_email_payload("x@bounce.example.test"), headers={"Prefer": "wait=10"}
+    )
+    assert failed.status_code == 303
+    assert failed["Location"] == failed.json()["monitor"]
+    assert api.get(failed["Location"]).json()["status"] == "failed"
+
+
+# -- Retention -----------------------------------------------------------------------
+
+
+def test_expired_jobs_are_gone_even_after_pruning(api: ApiClient, settings) -> None:
+    job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
+    run_worker()
+    Job.objects.filter(public_id=job_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    urls = [f"/api/jobs/{job_id}", f"/api/jobs/{job_id}/result", f"/api/operations/{job_id}"]
+    for url in urls:
+        response = api.get(url)
+        assert response.status_code == 410
+        assert response.json()["type"].endswith("#problem-job-expired")
+    assert api.delete(urls[0]).status_code == 410
+
+    call_command("prune_jobs", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    tombstone = Job.objects.get(public_id=job_id)
+    assert tombstone.pruned and tombstone.result is None and tombstone.input == {}
+    assert api.get(urls[0]).status_code == 410
+    # A retention period later the tombstone goes too.
+    Job.objects.filter(public_id=job_id).update(
+        expires_at=timezone.now() - timedelta(seconds=settings.DEMO_JOB_RETENTION + 1)
+    )
+    call_command("prune_jobs", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert api.get(urls[0]).status_code == 404
+
+
+# -- The human page --------------------------------------------------------------------
+
+
+def test_api_page_documents_every_problem_type(api: ApiClient) -> None:
+    from playground.problems import PROBLEM_TYPES
+
+    page = Client().get("/api/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'href="/api/openapi.json"' in html
+    for slug in PROBLEM_TYPES:
+        assert f'id="problem-{slug}"' in html
+    assert "bounce.example.test" in html and "slow.example.test" in html

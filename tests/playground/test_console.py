@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.test import Client, RequestFactory, override_settings
+from django_tasks_db.management.commands.db_worker import Worker
+
+from playground import presets
+from playground.console import ConsoleRequestRefused, send
+from playground.models import Job
+from reference.content import get_catalog
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_worker() -> None:
+    """Run every queued task to the end, in this process."""
+    Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="console-tests",
+        excluded_queue_names=[],
+    ).run()
+
+
+def make_origin_request() -> object:
+    return RequestFactory().get("/playground/")
+
+
+@pytest.fixture(autouse=True)
+def fast_pace(settings: object) -> None:
+    settings.DEMO_PACE = 0.001  # type: ignore[attr-defined]
+
+
+def send_console_form(client: Client, **fields: str) -> str:
+    example = presets.find_example(fields.get("example", "bulk-email"))
+    data = {
+        "example": example.id,
+        "body": example.request_body,
+        "content_type": example.request_headers["Content-Type"],
+        **fields,
+    }
+    response = client.post("/playground/send", data)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    return response.content.decode()
+
+
+def job_id_in(html: str) -> str:
+    match = re.search(r"/playground/jobs/(job_[A-Za-z0-9]+)/poll", html)
+    assert match, "no poll link in the console"
+    return match.group(1)
+
+
+def test_console_offers_the_examples_of_the_202_page(client: Client) -> None:
+    html = client.get("/playground/").content.decode()
+    for example in get_catalog().pages[202].examples:
+        assert example.title in html
+    bulk = presets.find_example("bulk-email")
+    assert json.loads(bulk.request_body)["subject"] in html
+    assert 'name="csrfmiddlewaretoken"' in html
+
+
+def test_outcome_preset_changes_the_body(client: Client) -> None:
+    html = client.get(
+        "/playground/", {"example": "bulk-email", "preset": "failure"}
+    ).content.decode()
+    assert "ada@bounce.example.test" in html
+    fragment = client.get(
+        "/playground/", {"example": "bulk-email", "preset": "slow"}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "<html" not in fragment and "slow.example.test" in fragment
+
+
+def test_send_shows_the_real_202_and_polling_reaches_the_report_without_javascript(
+    client: Client,
+) -> None:
+    html = send_console_form(client)
+    assert "HTTP/1.1 202 Accepted" in html
+    assert "Location: http://testserver/api/jobs/" in html
+    assert "Retry-After: " in html
+    job_id = job_id_in(html)
+    assert "Poll now" in html
+    run_worker()
+    page = client.get(f"/playground/jobs/{job_id}/poll").content.decode()
+    assert "HTTP/1.1 303 See Other" in page
+    assert f"GET http://testserver/api/jobs/{job_id}/result" in page
+    assert "Polling stopped" in page
+    assert "Poll now" not in page
+
+
+def test_console_shows_exactly_what_the_api_answers(client: Client) -> None:
+    html = send_console_form(client)
+    job_id = job_id_in(html)
+    origin = RequestFactory().get("/playground/", HTTP_HOST="testserver")
+    shown = send(origin_request=origin, method="GET", url=f"/api/jobs/{job_id}")
+    direct = client.get(f"/api/jobs/{job_id}")
+    assert shown.status == direct.status_code
+    assert json.loads(shown.response_body) == direct.json()
+    for name in ["Content-Type", "Cache-Control", "ETag", "Retry-After", "Location"]:
+        assert shown.header(name) == direct.headers.get(name), name
+
+
+def test_failure_preset_ends_failed_with_the_error(client: Client) -> None:
+    body = presets.body_for(
+        presets.find_example("bulk-email"),
+        presets.find_preset(presets.find_example("bulk-email"), "failure"),
+    )
+    job_id = job_id_in(send_console_form(client, body=body))
+    run_worker()
+    page = client.get(f"/playground/jobs/{job_id}/poll").content.decode()
+    assert "badge--failed" in page
+    assert "&quot;error&quot;" in page or '"error"' in page
+
+
+def test_cancel_shows_the_delete_exchange(client: Client) -> None:
+    job_id = job_id_in(send_console_form(client))
+    page = client.post(f"/playground/jobs/{job_id}/cancel").content.decode()
+    assert f"DELETE http://testserver/api/jobs/{job_id}" in page
+    assert "HTTP/1.1 202 Accepted" in page
+    run_worker()
+    page = client.get(f"/playground/jobs/{job_id}/poll").content.decode()
+    assert "badge--canceled" in page
+
+
+def test_idempotent_resend_shows_the_same_job(client: Client) -> None:
+    first = job_id_in(send_console_form(client, idempotency_key="console-key-1"))
+    again = send_console_form(client, idempotency_key="console-key-1")
+    assert job_id_in(again) == first
+    assert Job.objects.count() == 1
+
+
+def test_prefer_wait_answers_with_the_outcome(client: Client) -> None:
+    html = send_console_form(client, prefer="respond-async")
+    assert "Preference-Applied: respond-async" in html
+
+
+def test_htmx_poll_fragment_schedules_the_next_poll_from_retry_after(client: Client) -> None:
+    job_id = job_id_in(send_console_form(client))
+    fragment = client.get(
+        f"/playground/jobs/{job_id}/poll", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "<html" not in fragment
+    retry_after = re.search(r"Retry-After: (\d+)", fragment)
+    assert retry_after
+    assert f'hx-trigger="load delay:{retry_after.group(1)}s, poll-now"' in fragment
+    assert 'hx-swap-oob="innerHTML"' in fragment
+
+
+def test_console_refuses_anything_but_the_demo_api() -> None:
+    origin = RequestFactory().get("/playground/")
+    for method, url in [
+        ("GET", "http://elsewhere.example/api/jobs/job_1"),
+        ("POST", "/admin/"),
+        ("GET", "/healthz"),
+        ("PUT", "/api/jobs/job_1"),
+        ("GET", "/api/jobs/../../etc/passwd"),
+    ]:
+        with pytest.raises(ConsoleRequestRefused):
+            send(origin_request=origin, method=method, url=url)
+
+
+def test_console_escapes_what_the_reader_typed(client: Client) -> None:
+    body = json.dumps({"subject": "<script>alert(1)</script>", "body": "x", "recipients": []})
+    html = send_console_form(client, body=body)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_console_forms_are_csrf_protected() -> None:
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/playground/send", {"example": "bulk-email"}).status_code == 403
+    assert Job.objects.count() == 0
+
+
+@override_settings(DEMO_MAX_UPLOAD_BYTES=10 * 1024 * 1024)
+def test_console_limits_uploads(client: Client) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    big = SimpleUploadedFile("big.csv", b"a,b\n" * (300 * 1024), content_type="text/csv")
+    response = client.post(
+        "/playground/send",
+        {"example": "file-processing", "content_type": "text/csv", "upload": big},
+    )
+    assert response.status_code == 400
+    assert "larger than the console sends" in response.content.decode()
+    assert Job.objects.count() == 0
+
+
+def test_embed_can_be_framed_and_other_pages_cannot(client: Client) -> None:
+    embed = client.get("/playground/embed/")
+    assert embed.status_code == 200
+    assert "X-Frame-Options" not in embed.headers
+    assert "frame-ancestors *" in embed["Content-Security-Policy"]
+    page = client.get("/playground/")
+    assert page["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]

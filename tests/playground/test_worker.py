@@ -1,0 +1,122 @@
+"""Real `manage.py db_worker` processes against the (file) test database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
+
+from playground.models import Job, MailboxMessage, WorkerHeartbeat
+from tests.playground.conftest import make_email_job, run_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+RECIPIENTS = ["a@example.test", "b@slow.example.test", "c@example.test"]
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    env = {
+        **os.environ,
+        "DATABASE_PATH": str(connection.settings_dict["NAME"]),
+        "DEMO_PACE": "0.2",
+        "DEMO_LEASE_TIMEOUT": "1.5",
+        "DEMO_UPLOAD_DIR": str(tmp_path / "uploads"),
+    }
+
+    def start(worker_id: str) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"{worker_id}.log").open("wb")
+        command = [
+            sys.executable,
+            str(Path(settings.BASE_DIR) / "manage.py"),
+            "db_worker",
+            "--skip-checks",
+            "--no-reload",
+            "--no-startup-delay",
+            "--interval=0.05",
+            f"--worker-id={worker_id}",
+        ]
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def first_delivery_done(job: Job) -> Callable[[], bool]:
+    def check() -> bool:
+        job.refresh_from_db()
+        return job.status == "running" and "0" in job.state.get("outcomes", {})
+
+    return check
+
+
+def test_a_job_survives_its_worker_being_killed(start_worker) -> None:
+    job = make_email_job(*RECIPIENTS)
+    first_task = job.task_result_id
+    doomed = start_worker("doomed")
+    wait_until(first_delivery_done(job), timeout=20, what="the first delivery")
+
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=5)
+    job.refresh_from_db()
+    # Left behind: a running job whose lease nobody renews, and a RUNNING task.
+    assert job.status == "running" and job.progress < 100
+    assert DBTaskResult.objects.get(id=first_task).status == "RUNNING"
+
+    start_worker("rescuer")
+
+    def finished() -> bool:
+        job.refresh_from_db()
+        return not job.is_pending
+
+    wait_until(finished, timeout=30, what="the retried job to finish")
+    assert job.status == "succeeded", job.error
+    assert job.attempts == 2
+    assert job.result["counts"] == {"recipients": 3, "delivered": 3, "bounced": 0}
+    for address in RECIPIENTS:
+        assert MailboxMessage.objects.filter(recipient=address).count() == 1
+    stuck = DBTaskResult.objects.get(id=first_task)
+    assert stuck.status == "FAILED"
+    assert stuck.exception_class_path == "playground.jobs.WorkerLost"
+    assert WorkerHeartbeat.objects.filter(worker_id="rescuer").exists()
+
+
+def test_sigterm_finishes_the_step_and_requeues(start_worker) -> None:
+    job = make_email_job(*RECIPIENTS)
+    worker = start_worker("leaving")
+    wait_until(first_delivery_done(job), timeout=20, what="the first delivery")
+
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=10) == 0
+    job.refresh_from_db()
+    assert job.status == "queued"
+    assert "resumes" in job.message
+    delivered = set(job.state["outcomes"])
+    assert MailboxMessage.objects.count() == len(delivered)
+
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.attempts == 2
+    assert MailboxMessage.objects.count() == 3
