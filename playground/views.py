@@ -152,7 +152,10 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
         return _console_error(request, str(refused))
     exchanges = [exchange, *_follow(request, exchange)]
     context = _run_context(request, _job_id(exchange), exchanges)
+    embedded = request.POST.get("embed") == "1"
+    context["console_path"] = reverse("playground:embed" if embedded else "playground:playground")
     context["resend"] = {
+        "embed": "1" if embedded else "",
         "example": example.id,
         "body": body.decode("utf-8", errors="replace") if upload is None else "",
         "content_type": content_type,

@@ -244,9 +244,11 @@ class Catalog:
 
 
 def render_markdown(text: str) -> str:
-    return markdown.markdown(
+    html = markdown.markdown(
         text, extensions=["tables", "fenced_code", "sane_lists"], output_format="html"
     )
+    # Code blocks scroll sideways on small screens; keyboard users must reach them too.
+    return html.replace("<pre>", '<pre tabindex="0">')
 
 
 def _type_name(types: tuple[type, ...] | type) -> str:

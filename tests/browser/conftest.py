@@ -72,7 +72,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(transactional_db: None) -> Iterator[LiveServer]:
+def site_server(transactional_db: None) -> Iterator[LiveServer]:
     server = LiveServer()
     try:
         yield server
@@ -85,10 +85,11 @@ def screenshot(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
     """Save a screenshot of the final state of every browser test, to look at failures."""
+    # Asking for the page here makes this fixture end before the page closes.
+    page = request.getfixturevalue("page") if "page" in request.fixturenames else None
     yield
-    if "page" not in request.fixturenames:
+    if page is None:
         return
-    page = request.getfixturevalue("page")
     folder = tmp_path_factory.getbasetemp() / "screenshots"
     folder.mkdir(exist_ok=True)
     # A page that already closed has nothing left to show.

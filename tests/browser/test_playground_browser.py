@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def worker(settings: Any, live_server: Any) -> Iterator[None]:
+def worker(settings: Any, site_server: Any) -> Iterator[None]:
     """A real worker in a thread beside the live server, at a fast pace."""
     settings.DEMO_PACE = 0.05
     runner = Worker(
@@ -47,9 +48,9 @@ def assert_no_axe_violations(page: Page) -> None:
 
 
 def test_bulk_email_flow_reaches_the_delivery_report(
-    page: Page, live_server: Any, worker: None
+    page: Page, site_server: Any, worker: None
 ) -> None:
-    page.goto(f"{live_server.url}/playground/")
+    page.goto(f"{site_server.url}/playground/")
     page.get_by_role("button", name="Send").click()
     timeline = page.locator("#timeline")
     expect(timeline).to_contain_text("HTTP/1.1 202 Accepted")
@@ -64,8 +65,8 @@ def test_bulk_email_flow_reaches_the_delivery_report(
     assert_no_axe_violations(page)  # at the end
 
 
-def test_failure_preset_shows_the_error(page: Page, live_server: Any, worker: None) -> None:
-    page.goto(f"{live_server.url}/playground/")
+def test_failure_preset_shows_the_error(page: Page, site_server: Any, worker: None) -> None:
+    page.goto(f"{site_server.url}/playground/")
     page.get_by_role("link", name="Total failure").click()
     expect(page.get_by_label("Body")).to_contain_text("bounce.example.test")
     page.get_by_role("button", name="Send").click()
@@ -73,9 +74,9 @@ def test_failure_preset_shows_the_error(page: Page, live_server: Any, worker: No
     expect(page.locator("#timeline")).to_contain_text('"error"')
 
 
-def test_cancel_ends_canceled(page: Page, live_server: Any, settings: Any) -> None:
+def test_cancel_ends_canceled(page: Page, site_server: Any, settings: Any) -> None:
     # No worker: the job stays queued until canceled.
-    page.goto(f"{live_server.url}/playground/")
+    page.goto(f"{site_server.url}/playground/")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
     page.get_by_role("button", name="Cancel job").click()
@@ -84,11 +85,11 @@ def test_cancel_ends_canceled(page: Page, live_server: Any, settings: Any) -> No
 
 
 def test_file_flow_with_an_uploaded_file(
-    page: Page, live_server: Any, worker: None, tmp_path: Any
+    page: Page, site_server: Any, worker: None, tmp_path: Any
 ) -> None:
     upload = tmp_path / "people.csv"
     upload.write_text("name,email\nAda,ada@example.test\nGrace,grace@example.test\n")
-    page.goto(f"{live_server.url}/playground/?example=file-processing")
+    page.goto(f"{site_server.url}/playground/?example=file-processing")
     page.get_by_label("Or upload a file").set_input_files(str(upload))
     page.get_by_role("button", name="Send").click()
     timeline = page.locator("#timeline")
@@ -97,8 +98,8 @@ def test_file_flow_with_an_uploaded_file(
     expect(timeline).to_contain_text("sha256")
 
 
-def test_idempotent_resend_shows_the_same_job(page: Page, live_server: Any) -> None:
-    page.goto(f"{live_server.url}/playground/")
+def test_idempotent_resend_shows_the_same_job(page: Page, site_server: Any) -> None:
+    page.goto(f"{site_server.url}/playground/")
     page.get_by_label("Idempotency-Key").fill("browser-key-1")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
@@ -109,11 +110,11 @@ def test_idempotent_resend_shows_the_same_job(page: Page, live_server: Any) -> N
 
 
 def test_no_javascript_flow_reaches_a_terminal_state(
-    browser: Browser, live_server: Any, worker: None
+    browser: Browser, site_server: Any, worker: None
 ) -> None:
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(f"{live_server.url}/playground/")
+    page.goto(f"{site_server.url}/playground/")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
     for _ in range(40):
@@ -127,26 +128,56 @@ def test_no_javascript_flow_reaches_a_terminal_state(
     context.close()
 
 
-def test_202_page_runs_the_playground_inline(page: Page, live_server: Any, worker: None) -> None:
-    page.goto(f"{live_server.url}/202/#playground")
-    page.locator("#playground ~ * button", has_text="Send").first.click()
+def test_202_page_runs_the_playground_inline(page: Page, site_server: Any, worker: None) -> None:
+    page.goto(f"{site_server.url}/202/#playground")
+    page.locator("section.section--playground").get_by_role("button", name="Send").click()
     expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
 
 
-def test_embed_can_be_framed(page: Page, live_server: Any) -> None:
-    page.set_content(
-        f'<iframe title="Playground" src="{live_server.url}/playground/embed/"></iframe>'
-    )
-    frame = page.frame_locator("iframe")
-    expect(frame.get_by_role("button", name="Send")).to_be_visible()
+@pytest.fixture
+def other_site(site_server: Any) -> Iterator[str]:
+    """Someone else's docs page, on its own origin, framing the embed and the full page."""
+    page_html = (
+        f"<!doctype html><title>Docs</title>"
+        f'<iframe title="Embedded" src="{site_server.url}/playground/embed/"></iframe>'
+        f'<iframe title="Full page" src="{site_server.url}/playground/"></iframe>'
+    ).encode()
+
+    class DocsPage(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(page_html)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), DocsPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    # "localhost" is a different origin from the site's 127.0.0.1.
+    yield f"http://localhost:{server.server_address[1]}/guide"
+    server.shutdown()
+
+
+def test_embed_can_be_framed_by_other_sites_and_the_playground_cannot(
+    page: Page, other_site: str
+) -> None:
+    page.goto(other_site)
+    embedded = page.frame_locator("iframe[title=Embedded]")
+    expect(embedded.get_by_role("button", name="Send")).to_be_visible()
+    full = page.frame_locator("iframe[title='Full page']")
+    page.wait_for_timeout(500)
+    expect(full.get_by_role("button", name="Send")).to_have_count(0)
 
 
 def test_playground_at_360_px_does_not_scroll_sideways(
-    browser: Browser, live_server: Any, worker: None
+    browser: Browser, site_server: Any, worker: None
 ) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
-    page.goto(f"{live_server.url}/playground/")
+    page.goto(f"{site_server.url}/playground/")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
