@@ -1,4 +1,6 @@
-"""Bulk email: one step per message, extra steps for slow domains.
+"""Bulk email: prepare, then render and send each message, then compile the report.
+
+Slow domains add extra steps before their message is accepted.
 
 Each delivery commits in the same transaction as its outcome in the job's state,
 so after a crash the retry skips every recipient already handled.
@@ -19,14 +21,18 @@ from playground.work.steps import JobFailed, job_step, pause
 LOCAL_BACKEND = "playground.mail.LocalMailBackend"
 # A slow domain keeps the sender waiting this many extra steps before accepting.
 SLOW_EXTRA_STEPS = 3
+# Rendering and sending are a step each, so a person watching sees both.
+STEPS_PER_MESSAGE = 2
+# Preparing the batch and compiling the delivery report.
+BATCH_STEPS = 2
 
 
 def planned_steps(*, recipients: list[dict[str, str]]) -> int:
-    return sum(step_weight(email=r["email"]) for r in recipients)
+    return BATCH_STEPS + sum(step_weight(email=r["email"]) for r in recipients)
 
 
 def step_weight(*, email: str) -> int:
-    return 1 + (SLOW_EXTRA_STEPS if domain_of(email) == SLOW_DOMAIN else 0)
+    return STEPS_PER_MESSAGE + (SLOW_EXTRA_STEPS if domain_of(email) == SLOW_DOMAIN else 0)
 
 
 def render_body(*, template: str, recipient: dict[str, str]) -> str:
@@ -38,11 +44,15 @@ def message_id(*, job: Job, index: int) -> str:
     return f"<{job.public_id}.{index}@http202.example.test>"
 
 
-def deliver(*, job: Job, index: int, recipient: dict[str, str]) -> dict[str, Any]:
+def deliver(
+    *, job: Job, index: int, recipient: dict[str, str], body: str | None = None
+) -> dict[str, Any]:
     mid = message_id(job=job, index=index)
     message = EmailMessage(
         subject=job.input["subject"],
-        body=render_body(template=job.input["body"], recipient=recipient),
+        body=body
+        if body is not None
+        else render_body(template=job.input["body"], recipient=recipient),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient["email"]],
         headers={"Message-ID": mid},
@@ -63,7 +73,10 @@ def deliver(*, job: Job, index: int, recipient: dict[str, str]) -> dict[str, Any
 def run(*, job: Job) -> dict[str, Any]:
     recipients: list[dict[str, str]] = job.input["recipients"]
     outcomes: dict[str, Any] = dict(job.state.get("outcomes", {}))
-    done = 0
+    pause()
+    done = 1
+    with job_step(job=job, done=done, message=f"Preparing {len(recipients)} messages."):
+        pass
     for index, recipient in enumerate(recipients):
         if str(index) in outcomes:
             # Delivered or bounced by an earlier attempt: never send twice.
@@ -83,10 +96,17 @@ def run(*, job: Job) -> dict[str, Any]:
                     pass
         pause()
         done += 1
+        with job_step(job=job, done=done, message=f"Rendered message {position}."):
+            body = render_body(template=job.input["body"], recipient=recipient)
+        pause()
+        done += 1
         with job_step(job=job, done=done, message=f"Sent message {position}.") as current:
-            outcome = deliver(job=job, index=index, recipient=recipient)
+            outcome = deliver(job=job, index=index, recipient=recipient, body=body)
             current.state.setdefault("outcomes", {})[str(index)] = outcome
             outcomes[str(index)] = outcome
+    pause()
+    with job_step(job=job, done=done + 1, message="Compiling the delivery report."):
+        pass
     return delivery_report(job=job, outcomes=[outcomes[str(i)] for i in range(len(recipients))])
 
 

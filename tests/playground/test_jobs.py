@@ -75,7 +75,8 @@ def test_sigterm_lets_the_step_finish_and_requeues_the_job(monkeypatch) -> None:
     def pause_then_stop(**kwargs) -> None:
         real_pause(**kwargs)
         paces.append(1)
-        if len(paces) == 2:
+        # Paces: prepare, render a, send a, render b, send b: the signal comes during "send b".
+        if len(paces) == 5:
             steps.stop_requested.set()  # what the worker's SIGTERM handler does
 
     monkeypatch.setattr(bulk_email, "pause", pause_then_stop)
