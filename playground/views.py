@@ -40,6 +40,8 @@ def console_context(request: HttpRequest, *, embed: bool = False) -> dict[str, A
         "content_type": example.request_headers.get("Content-Type", "application/json"),
         "prefer_choices": presets.PREFER_CHOICES,
         "embed": embed,
+        # The console sits in a page section (h2) on the 202 page: its headings are h3 there.
+        "heading_level": 3 if request.GET.get("level") == "3" else 2,
         "console_path": reverse("playground:embed" if embed else "playground:playground"),
     }
 

@@ -15,5 +15,6 @@ register = template.Library()
 def playground_console(context: template.Context) -> SafeString:
     """The live console, for pages other than the playground's own (the 202 page)."""
     request = context["request"]
-    extra: dict[str, Any] = console_context(request)
+    # Inside a page section (an h2), the console's own headings are h3.
+    extra: dict[str, Any] = {**console_context(request), "heading_level": 3}
     return render_to_string("playground/_console.html", extra, request=request)

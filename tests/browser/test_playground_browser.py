@@ -182,3 +182,31 @@ def test_playground_at_360_px_does_not_scroll_sideways(
     expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     context.close()
+
+
+def test_pause_holds_polling_and_resume_goes_on(page: Page, site_server: Any, worker: None) -> None:
+    page.goto(f"{site_server.url}/playground/")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
+    page.get_by_role("button", name="Pause polling").click()
+    expect(page.get_by_role("button", name="Resume polling")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    polls = page.locator("#timeline .timeline__item").count()
+    page.wait_for_timeout(3500)  # longer than any Retry-After the job gives
+    expect(page.locator("#timeline .timeline__item")).to_have_count(polls)
+    page.get_by_role("button", name="Resume polling").click()
+    expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
+
+
+def test_keyboard_only_send_announces_the_outcome(
+    page: Page, site_server: Any, worker: None
+) -> None:
+    page.goto(f"{site_server.url}/playground/")
+    page.get_by_role("button", name="Send").focus()
+    page.keyboard.press("Enter")
+    # Focus moves to the run so the reader lands on what happened.
+    expect(page.locator("#run-title")).to_be_focused()
+    expect(page.get_by_role("status").filter(has_text="Job")).to_contain_text(
+        "succeeded", timeout=20_000
+    )

@@ -82,7 +82,9 @@ def test_filter_narrows_the_list_as_you_type(page: Page, site_server: Any) -> No
     expect(codes).to_have_count(total)
 
 
-@pytest.mark.parametrize("path", ["/", "/202/", "/303/", "/429/", "/299/", "/playground/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/202/", "/303/", "/429/", "/299/", "/playground/", "/playground/embed/", "/api/"]
+)
 def test_axe_finds_no_violations(page: Page, site_server: Any, path: str) -> None:
     page.goto(f"{site_server.url}{path}")
     assert_no_axe_violations(page)
