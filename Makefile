@@ -6,7 +6,7 @@ PORT ?= 8000
 CHROMIUM_PATH ?= /usr/bin/chromium
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test lint format check chromium clean static
+.PHONY: run test lint format check chromium clean static bench
 
 # Reinstall only when the lock file changes.
 $(VENV)/.installed: requirements.lock
@@ -33,6 +33,10 @@ chromium:
 
 test: $(VENV)/.installed static chromium
 	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Side-by-side timings of the reference pages (not a test: ratios to read, not to assert).
+bench: $(VENV)/.installed static
+	$(BIN)/python -m benchmarks.reference
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.db import close_old_connections
-from django_tasks_db.management.commands.db_worker import Worker
 from playwright.sync_api import Browser, Page, expect
+
+from tests.playground.conftest import make_worker
 
 pytestmark = pytest.mark.browser
 
@@ -18,16 +19,7 @@ pytestmark = pytest.mark.browser
 def worker(settings: Any, site_server: Any) -> Iterator[None]:
     """A real worker in a thread beside the live server, at a fast pace."""
     settings.DEMO_PACE = 0.05
-    runner = Worker(
-        queue_names=["default"],
-        interval=0.05,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="browser-tests",
-        excluded_queue_names=[],
-    )
+    runner = make_worker(worker_id="browser-tests", batch=False, interval=0.05)
 
     def run() -> None:
         try:

@@ -5,37 +5,14 @@ import re
 
 import pytest
 from django.test import Client, RequestFactory, override_settings
-from django_tasks_db.management.commands.db_worker import Worker
 
 from playground import presets
 from playground.console import ConsoleRequestRefused, send
 from playground.models import Job
 from reference.content import get_catalog
+from tests.playground.conftest import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_worker() -> None:
-    """Run every queued task to the end, in this process."""
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="console-tests",
-        excluded_queue_names=[],
-    ).run()
-
-
-def make_origin_request() -> object:
-    return RequestFactory().get("/playground/")
-
-
-@pytest.fixture(autouse=True)
-def fast_pace(settings: object) -> None:
-    settings.DEMO_PACE = 0.001  # type: ignore[attr-defined]
 
 
 def send_console_form(client: Client, **fields: str) -> str:
