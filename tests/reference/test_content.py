@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -281,3 +284,16 @@ def test_booleans_are_accepted_only_where_expected(tmp_path: Path) -> None:
         tmp_path, kind="full", body=FULL_BODY, examples=[example], playground=True
     )
     assert parse_file(path).playground is True
+
+
+def test_server_refuses_to_start_on_bad_content(tmp_path: Path) -> None:
+    make_content_file(tmp_path, related=[598])
+    started = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        env={**os.environ, "REFERENCE_CONTENT_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode != 0
+    assert "299.md: related[0]: no content file for code 598" in started.stderr

@@ -308,3 +308,16 @@ def test_first_load_of_202_stays_under_60_kb_compressed(client: Client) -> None:
         if asset.endswith((".css", ".js")):
             total += _compressed_size(client, asset)
     assert total < 60 * 1024, f"first load of /202/ is {total} bytes compressed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/202/", "/418/", "/playground/", "/api/", "/299/"])
+def test_pages_carry_a_strict_policy_and_no_inline_script(client: Client, path: str) -> None:
+    response = client.get(path)
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    html = response.content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script>"
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+    assert not re.search(r"\sstyle=", html), "inline style attribute"
