@@ -29,7 +29,8 @@ TERMINAL = {"succeeded", "failed", "canceled"}
 
 def console_context(request: HttpRequest, *, embed: bool = False) -> dict[str, Any]:
     """What the console form shows: the chosen example, preset and protocol options."""
-    example = presets.find_example(request.GET.get("example"))
+    # After a plain-form Send, the page keeps showing the example that was sent.
+    example = presets.find_example(request.GET.get("example") or request.POST.get("example"))
     preset = presets.find_preset(example, request.GET.get("preset"))
     return {
         "examples": presets.examples(),
@@ -165,14 +166,15 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
         "prefer": headers.get("Prefer", ""),
     }
     if request.htmx:
-        return render(request, "playground/playground.html#run", context)
+        return render(request, "playground/playground.html#sent", context)
     return render(request, "playground/playground.html", {**console_context(request), **context})
 
 
 def _console_error(request: HtmxHttpRequest, message: str) -> HttpResponse:
     context = {"console_error": message}
     if request.htmx:
-        return render(request, "playground/playground.html#run", context, status=400)
+        # htmx swaps only successful answers: the refusal is the fragment's content.
+        return render(request, "playground/playground.html#run", context)
     return render(
         request, "playground/playground.html", {**console_context(request), **context}, status=400
     )

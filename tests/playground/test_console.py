@@ -177,3 +177,27 @@ def test_embed_can_be_framed_and_other_pages_cannot(client: Client) -> None:
     page = client.get("/playground/")
     assert page["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
+
+
+def test_send_fragment_updates_the_live_status(client: Client) -> None:
+    example = presets.find_example("bulk-email")
+    fragment = client.post(
+        "/playground/send",
+        {"example": example.id, "body": example.request_body, "content_type": "application/json"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert "<html" not in fragment
+    assert '<span id="run-status" hx-swap-oob="innerHTML">Job <code>job_' in fragment
+
+
+def test_console_refusal_is_shown_in_the_htmx_fragment(client: Client) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    big = SimpleUploadedFile("big.csv", b"a,b\n" * (300 * 1024), content_type="text/csv")
+    response = client.post(
+        "/playground/send",
+        {"example": "file-processing", "content_type": "text/csv", "upload": big},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
