@@ -76,11 +76,13 @@ class Exchange:
     @property
     def job_state(self) -> str:
         """The job's state as this answer tells it: queued, running, succeeded, failed, ..."""
-        if self.status == 303:
-            return "succeeded"
         data = self.json
-        if isinstance(data, dict) and isinstance(data.get("status"), str):
-            return str(data["status"])
+        status = data.get("status") if isinstance(data, dict) else None
+        if self.status == 303:
+            # A monitor's 303 means done: succeeded, unless its body says the job failed.
+            return status if status in ("failed", "canceled") else "succeeded"
+        if isinstance(status, str):
+            return status
         return "error" if self.status >= 400 else ""
 
     @property

@@ -1,6 +1,6 @@
 """Jobs of the demo API: accept, run, cancel, recover, expire and prune them.
 
-Plain functions; the HTTP layer (playground/api.py) and the worker
+Plain functions; the HTTP layer (playground/api/views.py) and the worker
 (playground/management/commands/db_worker.py) call them. The steps of each job
 kind live in playground/work/.
 """
@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -186,24 +187,32 @@ def remaining_seconds(*, job: Job, now: datetime | None = None) -> float:
     return max(0.0, (job.estimated_completion_at - now).total_seconds())
 
 
+MAX_RETRY_AFTER = 5
+
+
 def retry_after(*, job: Job) -> int:
-    # Whole seconds, at least one; capped so a client polling on it sees progress.
-    return max(1, min(10, math.ceil(remaining_seconds(job=job))))
+    # Whole seconds, at least one: half the expected remaining time, so a client
+    # polling on it sees progress along the way, and never more than a few seconds.
+    return max(1, min(MAX_RETRY_AFTER, math.ceil(remaining_seconds(job=job) / 2)))
 
 
 # -- Cancelling ------------------------------------------------------------------
 
 
 def cancel_job(*, job: Job) -> Job:
-    """Cancel a queued job at once; ask a running one to stop at its next step."""
+    """Cancel a queued job at once; ask a running one to stop at its next step.
+
+    Serialised with _finish on the job's row: either the job finishes first and this
+    raises JobFinished, or the request is recorded first and the job ends canceled.
+    """
     with transaction.atomic():
-        current = Job.objects.get(pk=job.pk)
+        current = Job.objects.select_for_update().get(pk=job.pk)
         if not current.is_pending:
             raise JobFinished(current.public_id)
         now = timezone.now()
         current.cancel_requested_at = current.cancel_requested_at or now
         if current.status == Job.Status.QUEUED:
-            _mark_finished(current, status=Job.Status.CANCELED, error=CANCELED_ERROR, now=now)
+            _mark_finished(job=current, status=Job.Status.CANCELED, error=CANCELED_ERROR, now=now)
         else:
             current.message = "Cancellation requested; the job stops at its next step."
         current.save()
@@ -246,9 +255,14 @@ def run_job(*, job_id: str, worker_id: str, task_result_id: str) -> str:
 
 def _begin_attempt(*, job_id: str, worker_id: str, task_result_id: str) -> Job | None:
     with transaction.atomic():
-        job = Job.objects.filter(public_id=job_id).first()
-        # Canceled while queued, or already owned by another attempt's task.
-        if job is None or job.status != Job.Status.QUEUED:
+        job = Job.objects.select_for_update().filter(public_id=job_id).first()
+        # Canceled while queued, already owned by another attempt, or this task was
+        # presumed lost (see recover_stalled_jobs) and the job queued again.
+        if (
+            job is None
+            or job.status != Job.Status.QUEUED
+            or job.task_result_id != str(task_result_id)
+        ):
             return None
         now = timezone.now()
         job.attempts += 1
@@ -265,8 +279,8 @@ def _begin_attempt(*, job_id: str, worker_id: str, task_result_id: str) -> Job |
 
 
 def _mark_finished(
-    job: Job,
     *,
+    job: Job,
     status: str,
     now: datetime,
     result: dict[str, Any] | None = None,
@@ -296,11 +310,16 @@ def _finish(
     error: dict[str, Any] | None = None,
 ) -> None:
     with transaction.atomic():
-        current = Job.objects.get(pk=job.pk)
+        current = Job.objects.select_for_update().get(pk=job.pk)
         # Only the attempt that holds the job may finish it.
         if current.status != Job.Status.RUNNING or current.attempts != job.attempts:
             return
-        _mark_finished(current, status=status, result=result, error=error, now=timezone.now())
+        if current.cancel_requested_at is not None:
+            # The DELETE came after the last step but before this: it was answered
+            # 202, so the job ends canceled and whatever it produced is discarded.
+            status, result, error = Job.Status.CANCELED, None, CANCELED_ERROR
+        now = timezone.now()
+        _mark_finished(job=current, status=status, result=result, error=error, now=now)
         current.save()
     job.status = current.status
     discard_upload(job=current)
@@ -311,10 +330,10 @@ def _requeue(*, job: Job, message: str) -> None:
         current = Job.objects.get(pk=job.pk)
         if current.status != Job.Status.RUNNING or current.attempts != job.attempts:
             return
-        _put_back_in_queue(current, message=message)
+        _put_back_in_queue(job=current, message=message)
 
 
-def _put_back_in_queue(job: Job, *, message: str) -> None:
+def _put_back_in_queue(*, job: Job, message: str) -> None:
     job.status = Job.Status.QUEUED
     job.worker_id = ""
     job.lease_expires_at = None
@@ -357,15 +376,25 @@ def worker_health(*, now: datetime | None = None) -> dict[str, Any]:
 
 
 def recover_stalled_jobs(*, now: datetime | None = None) -> list[Job]:
-    """Retry (or, after DEMO_MAX_ATTEMPTS, fail) running jobs whose lease ran out."""
+    """Retry (or, after DEMO_MAX_ATTEMPTS, fail) the jobs dead workers left behind.
+
+    Running jobs whose lease ran out, and queued jobs whose task is no longer
+    going to start them (see _queued_without_live_task).
+    """
     now = now or timezone.now()
     recovered = []
     with transaction.atomic():
-        stalled = Job.objects.filter(status=Job.Status.RUNNING, lease_expires_at__lt=now)
-        for job in stalled:
+        stalled = Job.objects.select_for_update().filter(
+            status=Job.Status.RUNNING, lease_expires_at__lt=now
+        )
+        for job in [*stalled, *_queued_without_live_task(now=now)]:
             _abandon_task_result(job=job, now=now)
+            if job.status == Job.Status.QUEUED:
+                # The attempt its lost task would have made counts: retries stay bounded
+                # even when a worker dies every time before the job starts.
+                job.attempts += 1
             if job.cancel_requested_at is not None:
-                _mark_finished(job, status=Job.Status.CANCELED, error=CANCELED_ERROR, now=now)
+                _mark_finished(job=job, status=Job.Status.CANCELED, error=CANCELED_ERROR, now=now)
                 job.save()
             elif job.attempts >= settings.DEMO_MAX_ATTEMPTS:
                 error = {
@@ -374,11 +403,11 @@ def recover_stalled_jobs(*, now: datetime | None = None) -> list[Job]:
                     "detail": f"The job was attempted {job.attempts} times and each time its "
                     "worker stopped responding before it finished; giving up.",
                 }
-                _mark_finished(job, status=Job.Status.FAILED, error=error, now=now)
+                _mark_finished(job=job, status=Job.Status.FAILED, error=error, now=now)
                 job.save()
             else:
                 _put_back_in_queue(
-                    job,
+                    job=job,
                     message=f"The worker stopped responding; retrying (attempt "
                     f"{job.attempts + 1} of {settings.DEMO_MAX_ATTEMPTS}).",
                 )
@@ -390,10 +419,48 @@ def recover_stalled_jobs(*, now: datetime | None = None) -> list[Job]:
     return recovered
 
 
+def _queued_without_live_task(*, now: datetime) -> list[Job]:
+    """Queued jobs whose task will never start them.
+
+    A worker commits its claim on a task (RUNNING) before run_job marks the job
+    running. Killed in between, or failing to start the job (a database error), it
+    leaves the job queued behind a task that is RUNNING forever, or FAILED.
+    A claim older than a lease timeout that has not started its job is dead.
+    """
+    queued = list(Job.objects.select_for_update().filter(status=Job.Status.QUEUED))
+    task_ids = {job.pk: _as_uuid(job.task_result_id) for job in queued}
+    tasks = DBTaskResult.objects.in_bulk(
+        [task_id for task_id in task_ids.values() if task_id is not None]
+    )
+    claimed_before = now - timedelta(seconds=settings.DEMO_LEASE_TIMEOUT)
+    return [
+        job
+        for job in queued
+        if _will_never_start(tasks.get(task_ids[job.pk]), claimed_before=claimed_before)
+    ]
+
+
+def _will_never_start(task: DBTaskResult | None, *, claimed_before: datetime) -> bool:
+    if task is None or task.status in ("SUCCESSFUL", "FAILED"):
+        return True
+    started = task.started_at
+    return task.status == "RUNNING" and started is not None and started < claimed_before
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
 def _abandon_task_result(*, job: Job, now: datetime) -> None:
     # The library has no lease of its own: a killed worker's task stays RUNNING
     # forever unless someone closes it.
-    DBTaskResult.objects.filter(id=job.task_result_id, status="RUNNING").update(
+    task_id = _as_uuid(job.task_result_id)
+    if task_id is None:
+        return
+    DBTaskResult.objects.filter(id=task_id, status="RUNNING").update(
         status="FAILED",
         finished_at=now,
         exception_class_path="playground.jobs.WorkerLost",
@@ -409,8 +476,6 @@ def prune_jobs(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     retention = timedelta(seconds=settings.DEMO_JOB_RETENTION)
     expired = Job.objects.filter(pruned=False, expires_at__lte=now)
-    for job in expired:
-        discard_upload(job=job)
     IdempotencyKey.objects.filter(job__in=expired).delete()
     counts = {
         "expired": expired.update(pruned=True, input={}, state={}, result=None, error=None),
@@ -420,6 +485,27 @@ def prune_jobs(*, now: datetime | None = None) -> dict[str, int]:
             Q(status__in=["SUCCESSFUL", "FAILED"]), finished_at__lte=now - retention
         ).delete()[0],
         "heartbeats": WorkerHeartbeat.objects.filter(seen_at__lte=now - retention).delete()[0],
+        "uploads": _delete_stray_uploads(now=now),
     }
     IdempotencyKey.objects.filter(job=None, created_at__lte=now - IN_FLIGHT_TIMEOUT).delete()
     return counts
+
+
+def _delete_stray_uploads(*, now: datetime) -> int:
+    """Delete the stored uploads no pending job needs.
+
+    A job deletes its upload when it finishes; a process killed just before that, or
+    between storing an upload and committing its job, leaves the file behind.
+    """
+    directory = Path(settings.DEMO_UPLOAD_DIR)
+    if not directory.is_dir():
+        return 0
+    pending = set(Job.objects.filter(status__in=Job.PENDING).values_list("public_id", flat=True))
+    # An upload still arriving has no job yet, but it was written to just now.
+    written_before = (now - IN_FLIGHT_TIMEOUT).timestamp()
+    deleted = 0
+    for path in directory.iterdir():
+        if path.is_file() and path.name not in pending and path.stat().st_mtime < written_before:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted

@@ -1,7 +1,11 @@
 """The OpenAPI 3.1 document of the demo API, served at /api/openapi.json.
 
-Built as a Python dict so the limits and server URL are the live ones. Tests
-validate real responses from every endpoint against it.
+Built as a Python dict so the limits, the CORS lists and the server URL are the
+live ones. Tests validate the document against the OpenAPI 3.1 schema and real
+responses from every endpoint and method (status, headers and body) against it.
+
+Read top to bottom: reusable pieces (headers, responses, schemas, examples),
+then one section per URL, then the document itself.
 """
 
 from __future__ import annotations
@@ -11,18 +15,13 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from playground.cors import ALLOW_HEADERS, ALLOW_METHODS, EXPOSE_HEADERS
 from reference.context_processors import site_origin
 
+JSON = "application/json"
 PROBLEM = "application/problem+json"
-JOB_ID = {
-    "type": "string",
-    "pattern": "^job_[A-Za-z0-9]+$",
-    "examples": ["job_8fQk2LxT0aZr7YbNc1Vw"],
-}
-URL = {"type": "string", "format": "uri", "pattern": "^https?://"}
-TIMESTAMP = {"type": "string", "format": "date-time", "pattern": "Z$"}
-STATUS = {"type": "string", "enum": ["queued", "running", "succeeded", "failed", "canceled"]}
-PENDING = {"type": "string", "enum": ["queued", "running"]}
+# Every example lives on this made-up origin; real responses use the server's.
+EXAMPLE_ORIGIN = "https://http202.example.test"
 
 DESCRIPTION = """\
 A real asynchronous API behind **202 Accepted**. Start a job, follow `Location`
@@ -39,6 +38,19 @@ succeeded) or poll `Operation-Location` (the Azure-style operation), honour
 - *Slow job*: recipients at `slow.example.test` take several extra steps each.
 - *Cancellation*: `DELETE` the status monitor while the job is pending.
 - *Immediate outcome*: `Prefer: wait=10` waits up to 10 s and answers 303 when done.
+
+**Polling cheaply**: the status monitor, the operation and the result answer
+`Cache-Control: no-cache` with an `ETag`; send it back in `If-None-Match` and an
+unchanged representation is a bodiless **304 Not Modified**.
+
+**Every URL** answers `OPTIONS` (204 with `Allow`), `HEAD` wherever it answers
+`GET`, and any other method with **405** and `Allow`. Any origin may call the API
+from a browser (CORS, no credentials); a preflight is answered for every path.
+Errors are `application/problem+json` (RFC 9457) and never cached
+(`Cache-Control: no-store`). Site-wide headers (`Content-Security-Policy`,
+`X-Frame-Options`, `X-Content-Type-Options`, `Referrer-Policy`,
+`Cross-Origin-Opener-Policy`, and `Vary`/`Content-Encoding` from compression)
+are on every response and not repeated below.
 """
 
 
@@ -46,103 +58,239 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+# -- Headers ---------------------------------------------------------------------
+
+URL = {"type": "string", "format": "uri", "pattern": "^https?://"}
+WHOLE_SECONDS = {"type": "string", "pattern": "^[1-9][0-9]*$"}
+
+
 def header(schema: dict[str, Any], description: str, *, required: bool = True) -> dict[str, Any]:
     return {"description": description, "required": required, "schema": schema}
 
 
-def problem_response(description: str, **headers: dict[str, Any]) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "description": description,
-        "content": {PROBLEM: {"schema": ref("Problem")}},
-    }
-    if headers:
-        response["headers"] = headers
-    return response
+def cache_control(value: str, why: str) -> dict[str, Any]:
+    return header({"type": "string", "const": value}, f"`{value}`: {why}")
 
 
-def json_response(
-    description: str, schema: dict[str, Any], example: Any = None, **headers: dict[str, Any]
-) -> dict[str, Any]:
-    content: dict[str, Any] = {"schema": schema}
-    if example is not None:
-        content["example"] = example
-    response: dict[str, Any] = {
-        "description": description,
-        "content": {"application/json": content},
-    }
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-RETRY_AFTER = header(
-    {"type": "string", "pattern": "^[1-9][0-9]*$"}, "Whole seconds before polling again."
+NO_STORE = cache_control("no-store", "an answer to this request, never to be reused.")
+NO_CACHE = cache_control("no-cache", "a status is never served stale; revalidate with the ETag.")
+ETAG = header(
+    {"type": "string", "pattern": '^(W/)?"[!#-~]*"$'},
+    "Changes whenever the body changes; send it in If-None-Match to get 304 while unchanged.",
 )
-ALLOW = header({"type": "string"}, "The methods this URL answers.")
-ETAG = header({"type": "string"}, "Changes whenever the representation changes.")
-NOT_FOUND = problem_response("No such job.")
-GONE = problem_response("The job finished longer ago than the retention period.")
-NOT_ALLOWED = problem_response("Wrong method.", Allow=ALLOW)
+RETRY_AFTER = header(WHOLE_SECONDS, "Whole seconds (at least 1) before polling again.")
+PENDING_RETRY_AFTER = header(
+    WHOLE_SECONDS,
+    "While the job is queued or running: whole seconds before polling again.",
+    required=False,
+)
+PREFERENCE_APPLIED = header(
+    {"type": "string", "pattern": "^(respond-async(, wait=[0-9]+)?|wait=[0-9]+)$"},
+    "The preferences of the Prefer header that were honoured: `respond-async` and/or "
+    "`wait=N` (N capped at 10). Absent when Prefer asked for neither.",
+    required=False,
+)
+# Added to every response by playground.cors.ApiCorsMiddleware.
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": header(
+        {"type": "string", "const": "*"}, "Any origin may read the response (no credentials)."
+    ),
+    "Access-Control-Expose-Headers": header(
+        {"type": "string", "const": EXPOSE_HEADERS},
+        "The headers a browser script may read besides the CORS-safelisted ones.",
+    ),
+}
 
 
-def accepted_responses(example: dict[str, Any]) -> dict[str, Any]:
+# -- Responses -------------------------------------------------------------------
+
+
+def response(
+    description: str,
+    *,
+    headers: dict[str, Any] | None = None,
+    schema: dict[str, Any] | None = None,
+    media_type: str = JSON,
+    examples: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """A response with the CORS headers every /api/ response carries; examples by name."""
+    answer: dict[str, Any] = {
+        "description": description,
+        "headers": {**(headers or {}), **CORS_HEADERS},
+    }
+    if schema is not None:
+        content: dict[str, Any] = {"schema": schema}
+        if examples:
+            content["examples"] = {
+                name: {"$ref": f"#/components/examples/{name}"} for name in examples
+            }
+        answer["content"] = {media_type: content}
+    return answer
+
+
+def problem_response(
+    description: str, *examples: str, headers: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return response(
+        description,
+        headers={"Cache-Control": NO_STORE, **(headers or {})},
+        schema=ref("Problem"),
+        media_type=PROBLEM,
+        examples=examples,
+    )
+
+
+def without_body(answer: dict[str, Any]) -> dict[str, Any]:
+    """What HEAD gets: the same status and headers as GET, no body."""
+    if "$ref" in answer:
+        answer = RESPONSES[answer["$ref"].rsplit("/", 1)[1]]
+    return {key: value for key, value in answer.items() if key != "content"}
+
+
+def not_modified(cache: dict[str, Any], *, pending: bool = False) -> dict[str, Any]:
+    headers = {"Cache-Control": cache, "ETag": ETAG}
+    if pending:
+        # A job still pending keeps telling the poller when to come back.
+        headers["Retry-After"] = PENDING_RETRY_AFTER
+    return response(
+        "Not Modified: the representation still has the ETag sent in If-None-Match. "
+        "No body; keep using the copy you have."
+        + (" Retry-After is repeated while the job is pending." if pending else ""),
+        headers=headers,
+    )
+
+
+def precondition_failed() -> dict[str, Any]:
+    return response(
+        "Precondition Failed: If-Match names none of the current ETags. Django's conditional "
+        "handling answers it with an empty body (not a problem)."
+    )
+
+
+def response_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+RESPONSES: dict[str, Any] = {
+    "JobNotFound": problem_response("No job has this id.", "jobNotFound"),
+    "JobExpired": problem_response(
+        "Gone: the job finished longer ago than the retention period; its data is deleted.",
+        "jobExpired",
+    ),
+    "MethodNotAllowed": problem_response(
+        "The URL does not answer this method (any method not in Allow).",
+        "methodNotAllowed",
+        headers={
+            "Allow": header(
+                {"type": "string", "pattern": "^[A-Z]+(, [A-Z]+)*$"},
+                "The methods this URL answers, as OPTIONS lists them.",
+            )
+        },
+    ),
+}
+
+
+def allow_list(*methods: str) -> str:
+    # In the order the API's allow_methods decorator lists them (the tests compare).
+    return ", ".join([*methods, *(["HEAD"] if "GET" in methods else []), "OPTIONS"])
+
+
+def options_operation(operation_id: str, *methods: str) -> dict[str, Any]:
+    allow = allow_list(*methods)
+    preflight_only = "Only on a CORS preflight (a request with Access-Control-Request-Method)."
     return {
-        "202": json_response(
-            "Accepted: the job is queued (or, for a replayed Idempotency-Key, the original job).",
-            ref("Accepted"),
-            example,
-            Location=header(URL, "The status monitor, /api/jobs/{jobId}."),
-            **{
-                "Content-Location": header(URL, "Same as Location."),
-                "Operation-Location": header(URL, "The operation, /api/operations/{jobId}."),
-                "Retry-After": RETRY_AFTER,
-                "Preference-Applied": header(
-                    {"type": "string"}, "respond-async and/or wait=N", required=False
-                ),
+        "operationId": operation_id,
+        "summary": f"The methods this URL answers ({allow}); CORS preflight.",
+        "description": "A plain OPTIONS answers 204 with `Allow`. A CORS preflight (with "
+        "`Access-Control-Request-Method`) is answered before the view runs, for any path "
+        "under /api/: 204 with the Access-Control-Allow-* headers instead.",
+        "parameters": [
+            {
+                "name": "Access-Control-Request-Method",
+                "in": "header",
+                "required": False,
+                "description": "Makes the request a CORS preflight.",
+                "schema": {"type": "string"},
             },
-        ),
-        "303": json_response(
-            "With Prefer: wait=N, the job finished within N seconds: Location is the result "
-            "(or the status monitor if it failed).",
-            ref("SeeOther"),
-            Location=header(URL, "The result, or the monitor of a failed job."),
-        ),
-        "400": problem_response("Malformed JSON."),
-        "409": problem_response(
-            "A request with the same Idempotency-Key is still in progress.",
-            **{"Retry-After": RETRY_AFTER},
-        ),
-        "405": NOT_ALLOWED,
-        "413": problem_response("Too many recipients or too large a file (limits in info)."),
-        "415": problem_response("Wrong Content-Type."),
-        "422": problem_response(
-            "Invalid fields (see errors), or an Idempotency-Key reused with a different body."
-        ),
+            {
+                "name": "Access-Control-Request-Headers",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+            },
+        ],
+        "responses": {
+            "204": {
+                "description": "No content: the allowed methods, or the preflight's answer.",
+                "headers": {
+                    "Allow": header(
+                        {"type": "string", "const": allow},
+                        "On a plain OPTIONS (not a preflight).",
+                        required=False,
+                    ),
+                    "Access-Control-Allow-Methods": header(
+                        {"type": "string", "const": ALLOW_METHODS}, preflight_only, required=False
+                    ),
+                    "Access-Control-Allow-Headers": header(
+                        {"type": "string", "const": ALLOW_HEADERS},
+                        f"{preflight_only} The request headers a browser may send.",
+                        required=False,
+                    ),
+                    "Access-Control-Max-Age": header(
+                        {"type": "string", "pattern": "^[0-9]+$"},
+                        f"{preflight_only} Seconds a browser may cache the preflight.",
+                        required=False,
+                    ),
+                    "Access-Control-Allow-Origin": CORS_HEADERS["Access-Control-Allow-Origin"],
+                    "Access-Control-Expose-Headers": {
+                        **CORS_HEADERS["Access-Control-Expose-Headers"],
+                        "description": "On a plain OPTIONS (not a preflight).",
+                        "required": False,
+                    },
+                },
+            }
+        },
     }
 
 
-IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": "Retry safely: the same key and body return the original job.",
-    "schema": {"type": "string", "maxLength": 255},
+def head_operation(operation_id: str, get: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "operationId": operation_id,
+        "summary": "Like GET, without the body.",
+        "responses": {
+            status: without_body(answer) for status, answer in get.items() if status != "405"
+        },
+    }
+
+
+# -- Schemas ---------------------------------------------------------------------
+
+JOB_ID = {
+    "type": "string",
+    "pattern": "^job_[A-Za-z0-9]+$",
+    "examples": ["job_8fQk2LxT0aZr7YbNc1Vw"],
 }
-PREFER = {
-    "name": "Prefer",
-    "in": "header",
-    "required": False,
-    "description": "`respond-async` (the default behaviour, acknowledged) and/or `wait=N` "
-    "(N up to 10): answer the final outcome if the job finishes within N seconds.",
-    "schema": {"type": "string"},
-    "examples": {"wait": {"value": "respond-async, wait=5"}},
+TIMESTAMP = {"type": "string", "format": "date-time", "pattern": "Z$"}
+STATUS = {
+    "type": "string",
+    "enum": ["queued", "running", "succeeded", "failed", "canceled"],
+    "description": "Exact spellings; compare them case-insensitively.",
 }
-JOB_PATH_PARAMETER = {"name": "jobId", "in": "path", "required": True, "schema": JOB_ID}
+KIND = {"type": "string", "enum": ["bulk-email", "file-processing"]}
+PERCENT = {"type": "integer", "minimum": 0, "maximum": 100}
+
+
+def when_status(statuses: list[str], *, required: list[str]) -> dict[str, Any]:
+    return {
+        "if": {"properties": {"status": {"enum": statuses}}, "required": ["status"]},
+        "then": {"required": required},
+    }
+
 
 SCHEMAS: dict[str, Any] = {
     "Problem": {
         "type": "object",
-        "description": "RFC 9457 problem details.",
+        "description": "RFC 9457 problem details. `type` is the problem's entry on /api/.",
         "required": ["type", "title", "status", "detail", "instance"],
         "properties": {
             "type": URL,
@@ -152,6 +300,7 @@ SCHEMAS: dict[str, Any] = {
             "instance": URL,
             "errors": {
                 "type": "array",
+                "description": "Per-field errors (422).",
                 "items": {
                     "type": "object",
                     "required": ["detail"],
@@ -205,7 +354,14 @@ SCHEMAS: dict[str, Any] = {
         "required": ["subject", "body", "recipients"],
         "additionalProperties": False,
         "properties": {
-            "subject": {"type": "string", "minLength": 1, "maxLength": 200},
+            "subject": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                # Every line break str.splitlines() knows: the subject becomes a mail header.
+                "pattern": "^[^\\n\\r\\x0b\\x0c\\x1c-\\x1e\\x85\\u2028\\u2029]*$",
+                "description": "A single line: a line break is refused (422).",
+            },
             "body": {
                 "type": "string",
                 "minLength": 1,
@@ -229,9 +385,9 @@ SCHEMAS: dict[str, Any] = {
         ],
         "properties": {
             "jobId": JOB_ID,
-            "kind": {"type": "string", "enum": ["bulk-email", "file-processing"]},
+            "kind": KIND,
             "status": STATUS,
-            "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+            "progress": PERCENT,
             "createdAt": TIMESTAMP,
             "estimatedCompletionAt": TIMESTAMP,
             "monitor": URL,
@@ -239,8 +395,14 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "JobStatus": {
-        "allOf": [ref("Accepted")],
+        "description": "The status monitor's view of a job. Pending jobs say how to cancel; "
+        "failed and canceled ones say why.",
         "type": "object",
+        "allOf": [
+            ref("Accepted"),
+            when_status(["queued", "running"], required=["cancel"]),
+            when_status(["failed", "canceled"], required=["error"]),
+        ],
         "required": ["message", "startedAt", "updatedAt", "finishedAt"],
         "properties": {
             "message": {"type": "string"},
@@ -255,12 +417,17 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {"method": {"const": "DELETE"}, "href": URL},
             },
             "error": ref("JobError"),
-            "report": ref("DeliveryReport"),
+            "report": {
+                **ref("DeliveryReport"),
+                "description": "A failed bulk email's delivery report.",
+            },
         },
     },
     "SeeOther": {
         "type": "object",
-        "required": ["jobId", "status", "result", "monitor"],
+        "description": "Where to go now that the job is done: its result once succeeded.",
+        "required": ["jobId", "status", "monitor"],
+        "allOf": [when_status(["succeeded"], required=["result"])],
         "properties": {
             "jobId": JOB_ID,
             "status": STATUS,
@@ -272,11 +439,15 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "Azure REST API guidelines' long-running operation status.",
         "required": ["id", "status", "percentComplete", "createdDateTime", "lastUpdatedDateTime"],
+        "allOf": [
+            when_status(["succeeded"], required=["resourceLocation"]),
+            when_status(["failed", "canceled"], required=["error"]),
+        ],
         "properties": {
             "id": JOB_ID,
-            "kind": {"type": "string"},
+            "kind": KIND,
             "status": STATUS,
-            "percentComplete": {"type": "integer", "minimum": 0, "maximum": 100},
+            "percentComplete": PERCENT,
             "createdDateTime": TIMESTAMP,
             "lastUpdatedDateTime": TIMESTAMP,
             "resourceLocation": URL,
@@ -308,7 +479,7 @@ SCHEMAS: dict[str, Any] = {
                         "name": {"type": "string"},
                         "status": {"type": "string", "enum": ["delivered", "bounced"]},
                         "messageId": {"type": "string"},
-                        "detail": {"type": "string"},
+                        "detail": {"type": "string", "description": "The SMTP reply."},
                     },
                 },
             },
@@ -330,6 +501,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Result": {
         "type": "object",
+        "description": "A delivery report (bulk email) or a file digest (file processing).",
         "required": ["jobId", "completedAt", "expiresAt", "monitor"],
         "properties": {
             "jobId": JOB_ID,
@@ -341,161 +513,803 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
-ACCEPTED_EXAMPLE = {
-    "jobId": "job_8fQk2LxT0aZr7YbNc1Vw",
+
+# -- Examples --------------------------------------------------------------------
+
+JOB = "job_8fQk2LxT0aZr7YbNc1Vw"
+MONITOR = f"{EXAMPLE_ORIGIN}/api/jobs/{JOB}"
+OPERATION = f"{EXAMPLE_ORIGIN}/api/operations/{JOB}"
+RESULT = f"{MONITOR}/result"
+CREATED = "2025-01-01T12:00:00.000Z"
+STARTED = "2025-01-01T12:00:00.412Z"
+FINISHED = "2025-01-01T12:00:06.207Z"
+EXPIRES = "2025-01-02T12:00:06.207Z"
+
+ACCEPTED = {
+    "jobId": JOB,
     "kind": "bulk-email",
     "status": "queued",
     "progress": 0,
-    "createdAt": "2025-01-01T12:00:00.000Z",
+    "createdAt": CREATED,
     "estimatedCompletionAt": "2025-01-01T12:00:06.000Z",
-    "monitor": "https://http202.example.test/api/jobs/job_8fQk2LxT0aZr7YbNc1Vw",
-    "operation": "https://http202.example.test/api/operations/job_8fQk2LxT0aZr7YbNc1Vw",
+    "monitor": MONITOR,
+    "operation": OPERATION,
+}
+STATUS_BASE = {
+    **ACCEPTED,
+    "message": "Waiting for a worker.",
+    "startedAt": None,
+    "updatedAt": CREATED,
+    "finishedAt": None,
+}
+QUEUED = {**STATUS_BASE, "cancel": {"method": "DELETE", "href": MONITOR}}
+RUNNING = {
+    **QUEUED,
+    "status": "running",
+    "progress": 43,
+    "message": "Sent message 2 of 3.",
+    "startedAt": STARTED,
+    "updatedAt": "2025-01-01T12:00:03.020Z",
+}
+CANCELED_ERROR = {
+    "type": f"{EXAMPLE_ORIGIN}/api/#problem-canceled",
+    "title": "The job was canceled",
+    "detail": "A client asked for cancellation (DELETE on the status monitor).",
+    "instance": MONITOR,
+    "code": "canceled",
+    "message": "A client asked for cancellation (DELETE on the status monitor).",
+}
+BOUNCED = "All 2 recipients were refused (addresses at bounce.example.test always bounce); "
+BOUNCED += "nothing was delivered."
+FAILED_ERROR = {
+    "type": f"{EXAMPLE_ORIGIN}/api/#problem-all-bounced",
+    "title": "Every recipient bounced",
+    "detail": BOUNCED,
+    "instance": MONITOR,
+    "code": "all-bounced",
+    "message": BOUNCED,
 }
 
 
-def paths() -> dict[str, Any]:
-    monitor_headers = {"Cache-Control": header({"type": "string"}, "no-cache"), "ETag": ETAG}
-    pending_headers = {
-        **monitor_headers,
-        "Retry-After": header(RETRY_AFTER["schema"], "While pending.", required=False),
-    }
+def delivery(email: str, index: int, *, bounced: bool = False) -> dict[str, str]:
     return {
-        "/api/emails/bulk": {
-            "post": {
-                "operationId": "sendBulkEmail",
-                "summary": "Send one templated email to many recipients, in the background.",
-                "parameters": [IDEMPOTENCY_KEY, PREFER],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": ref("BulkEmailRequest"),
-                            "example": {
-                                "subject": "Welcome",
-                                "body": "Hello {name}, your account is ready.",
-                                "recipients": [
-                                    "ada@example.test",
-                                    {"email": "grace@slow.example.test", "name": "Grace"},
-                                    "nobody@bounce.example.test",
-                                ],
+        "email": email,
+        "name": email.partition("@")[0],
+        "messageId": f"<{JOB}.{index}@http202.example.test>",
+        "status": "bounced" if bounced else "delivered",
+        "detail": "550 5.1.1 Mailbox unavailable (demo bounce domain)"
+        if bounced
+        else "250 Accepted for local delivery",
+    }
+
+
+FAILED_REPORT = {
+    "kind": "bulk-email",
+    "subject": "Welcome",
+    "outcome": "bounced",
+    "counts": {"recipients": 2, "delivered": 0, "bounced": 2},
+    "recipients": [
+        delivery("a@bounce.example.test", 0, bounced=True),
+        delivery("b@bounce.example.test", 1, bounced=True),
+    ],
+}
+FINISHED_AT = {"updatedAt": FINISHED, "finishedAt": FINISHED, "estimatedCompletionAt": FINISHED}
+OPERATION_QUEUED = {
+    "id": JOB,
+    "kind": "bulk-email",
+    "status": "queued",
+    "percentComplete": 0,
+    "createdDateTime": CREATED,
+    "lastUpdatedDateTime": CREATED,
+}
+
+
+def example(summary: str, value: Any, description: str = "") -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "value": value,
+        **({"description": description} if description else {}),
+    }
+
+
+def problem_example(
+    slug: str, status: int, title: str, detail: str, path: str, **extra: Any
+) -> dict[str, Any]:
+    body = {
+        "type": f"{EXAMPLE_ORIGIN}/api/#problem-{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": f"{EXAMPLE_ORIGIN}{path}",
+        **extra,
+    }
+    return example(f"{status} {title}", body)
+
+
+BULK = "/api/emails/bulk"
+FILES = "/api/files/process"
+NOT_JSON = "The body is not valid JSON: Expecting property name enclosed in double quotes: "
+NOT_JSON += "line 1 column 2 (char 1)."
+
+EXAMPLES: dict[str, Any] = {
+    # Requests
+    "sendToEveryone": example(
+        "Success",
+        {"subject": "Welcome", "body": "Hello {name}.", "recipients": ["ada@example.test"]},
+    ),
+    "someBounce": example(
+        "Partial success: one recipient bounces, the job still succeeds",
+        {
+            "subject": "Welcome",
+            "body": "Hello {name}, your account is ready.",
+            "recipients": [
+                "ada@example.test",
+                {"email": "grace@slow.example.test", "name": "Grace"},
+                "nobody@bounce.example.test",
+            ],
+        },
+    ),
+    "everyoneBounces": example(
+        "Failure: every recipient bounces, the job ends failed",
+        {
+            "subject": "Welcome",
+            "body": "Hello {name}.",
+            "recipients": ["a@bounce.example.test", "b@bounce.example.test"],
+        },
+    ),
+    "slowJob": example(
+        "A slow job (cancel it while it runs)",
+        {
+            "subject": "Welcome",
+            "body": "Hello {name}.",
+            "recipients": ["a@slow.example.test", "b@slow.example.test"],
+        },
+    ),
+    "textFile": example("A text file as the raw body", "hello world\nsecond line\n"),
+    # Accepted and redirected
+    "bulkEmailAccepted": example("Bulk email queued", ACCEPTED),
+    "fileAccepted": example("File queued", {**ACCEPTED, "kind": "file-processing"}),
+    "seeResult": example(
+        "Succeeded: Location is the result",
+        {"jobId": JOB, "status": "succeeded", "result": RESULT, "monitor": MONITOR},
+    ),
+    "seeFailure": example(
+        "Failed within Prefer: wait: Location is the status monitor",
+        {"jobId": JOB, "status": "failed", "monitor": MONITOR},
+    ),
+    # The status monitor
+    "queued": example("Queued, waiting for a worker", QUEUED),
+    "running": example("Running", RUNNING),
+    "cancelRequested": example(
+        "Running, cancellation requested: it stops at its next step",
+        {
+            **RUNNING,
+            "message": "Cancellation requested; the job stops at its next step.",
+            "cancelRequestedAt": "2025-01-01T12:00:03.500Z",
+        },
+    ),
+    "failed": example(
+        "Failed: every recipient bounced (the report says which)",
+        {
+            **STATUS_BASE,
+            **FINISHED_AT,
+            "status": "failed",
+            "progress": 99,
+            "message": "Failed: Every recipient bounced.",
+            "startedAt": STARTED,
+            "error": FAILED_ERROR,
+            "report": FAILED_REPORT,
+        },
+    ),
+    "canceled": example(
+        "Canceled while queued",
+        {
+            **STATUS_BASE,
+            "status": "canceled",
+            "message": "Canceled.",
+            "updatedAt": STARTED,
+            "finishedAt": STARTED,
+            "estimatedCompletionAt": STARTED,
+            "cancelRequestedAt": STARTED,
+            "error": CANCELED_ERROR,
+        },
+    ),
+    # The operation
+    "operationQueued": example("Queued", OPERATION_QUEUED),
+    "operationRunning": example(
+        "Running",
+        {
+            **OPERATION_QUEUED,
+            "status": "running",
+            "percentComplete": 43,
+            "lastUpdatedDateTime": "2025-01-01T12:00:03.020Z",
+        },
+    ),
+    "operationSucceeded": example(
+        "Succeeded: resourceLocation is the result",
+        {
+            **OPERATION_QUEUED,
+            "status": "succeeded",
+            "percentComplete": 100,
+            "lastUpdatedDateTime": FINISHED,
+            "resourceLocation": RESULT,
+        },
+    ),
+    "operationFailed": example(
+        "Failed",
+        {
+            **OPERATION_QUEUED,
+            "status": "failed",
+            "percentComplete": 99,
+            "lastUpdatedDateTime": FINISHED,
+            "error": FAILED_ERROR,
+        },
+    ),
+    "operationCanceled": example(
+        "Canceled",
+        {
+            **OPERATION_QUEUED,
+            "status": "canceled",
+            "lastUpdatedDateTime": STARTED,
+            "error": CANCELED_ERROR,
+        },
+    ),
+    # Results
+    "deliveryReport": example(
+        "Bulk email: a delivery report (here a partial success)",
+        {
+            "jobId": JOB,
+            "kind": "bulk-email",
+            "subject": "Welcome",
+            "outcome": "partial",
+            "counts": {"recipients": 2, "delivered": 1, "bounced": 1},
+            "recipients": [
+                delivery("ada@example.test", 0),
+                delivery("nobody@bounce.example.test", 1, bounced=True),
+            ],
+            "completedAt": FINISHED,
+            "expiresAt": EXPIRES,
+            "monitor": MONITOR,
+        },
+    ),
+    "fileDigest": example(
+        "File processing: the file's digest",
+        {
+            "jobId": JOB,
+            "kind": "file-processing",
+            "filename": "notes.txt",
+            "declaredType": "text/plain",
+            "detectedType": "text/plain; charset=utf-8",
+            "size": 24,
+            "sha256": "1cf34cbeaca6f2ce821c4b6369c37c583b1cc10846122a8c77a4df77d0d5b7b8",
+            "lines": 2,
+            "words": 4,
+            "completedAt": FINISHED,
+            "expiresAt": EXPIRES,
+            "monitor": MONITOR,
+        },
+    ),
+    # Problems
+    "malformedJson": problem_example("malformed-json", 400, "Malformed JSON", NOT_JSON, BULK),
+    "malformedForm": problem_example(
+        "malformed-form",
+        400,
+        "Malformed form",
+        "The form cannot be read: Invalid boundary in multipart: None",
+        FILES,
+    ),
+    "invalidContentLength": problem_example(
+        "invalid-content-length",
+        400,
+        "Invalid Content-Length",
+        "Content-Length '12 bytes' is not a number of bytes.",
+        FILES,
+    ),
+    "jobNotFound": problem_example(
+        "job-not-found", 404, "Job not found", "There is no job job_nope.", "/api/jobs/job_nope"
+    ),
+    "methodNotAllowed": problem_example(
+        "method-not-allowed",
+        405,
+        "Method not allowed",
+        "GET is not allowed here; use POST, OPTIONS.",
+        BULK,
+    ),
+    "idempotencyKeyInFlight": problem_example(
+        "idempotency-key-in-flight",
+        409,
+        "Request with this Idempotency-Key in progress",
+        "The first request with this Idempotency-Key is still being processed.",
+        BULK,
+    ),
+    "resultNotAvailable": problem_example(
+        "result-not-available",
+        409,
+        "No result",
+        f"Job {JOB} is still running; see its status monitor {MONITOR}.",
+        f"/api/jobs/{JOB}/result",
+    ),
+    "jobAlreadyFinished": problem_example(
+        "job-already-finished",
+        409,
+        "The job already finished",
+        f"Job {JOB} already finished (succeeded); there is nothing to cancel.",
+        f"/api/jobs/{JOB}",
+    ),
+    "jobExpired": problem_example(
+        "job-expired",
+        410,
+        "Job expired",
+        f"Job {JOB} finished more than the retention period ago; its data is deleted.",
+        f"/api/jobs/{JOB}",
+    ),
+    "lengthRequired": problem_example(
+        "length-required",
+        411,
+        "Length required",
+        "Send the file with a Content-Length header; a body without one is not read.",
+        FILES,
+    ),
+    "tooManyRecipients": problem_example(
+        "too-many-recipients",
+        413,
+        "Too many recipients",
+        "120 recipients; the demo accepts at most 100 per job.",
+        BULK,
+    ),
+    "bodyTooLarge": problem_example(
+        "body-too-large",
+        413,
+        "Request body too large",
+        "The body is larger than the 2621440 bytes this API reads.",
+        BULK,
+    ),
+    "fileTooLarge": problem_example(
+        "file-too-large",
+        413,
+        "File too large",
+        "5000 bytes; the demo accepts at most 4096.",
+        FILES,
+    ),
+    "unsupportedMediaType": problem_example(
+        "unsupported-media-type",
+        415,
+        "Unsupported media type",
+        "Send the bulk email as application/json, not text/plain.",
+        BULK,
+    ),
+    "invalidFields": problem_example(
+        "invalid-request",
+        422,
+        "The request is not valid",
+        "Some fields are missing or invalid.",
+        BULK,
+        errors=[
+            {"pointer": "/subject", "detail": "Required: a non-empty string."},
+            {
+                "pointer": "/body",
+                "detail": "Unknown placeholder {nam}: use {name} or {email} "
+                "(write {{ and }} for literal braces).",
+            },
+            {"pointer": "/recipients/0", "detail": "Not an email address: 'nope'."},
+        ],
+    ),
+    "subjectWithLineBreak": problem_example(
+        "invalid-request",
+        422,
+        "The request is not valid",
+        "Some fields are missing or invalid.",
+        BULK,
+        errors=[{"pointer": "/subject", "detail": "A single line: no line breaks."}],
+    ),
+    "idempotencyKeyReused": problem_example(
+        "idempotency-key-reused",
+        422,
+        "Idempotency-Key reused",
+        "This Idempotency-Key was first used with a different request.",
+        BULK,
+    ),
+    "noFile": problem_example(
+        "invalid-request",
+        422,
+        "The request is not valid",
+        "No file in the form.",
+        FILES,
+        errors=[{"field": "file", "detail": "Required: the file to process."}],
+    ),
+    "emptyFile": problem_example(
+        "invalid-request",
+        422,
+        "The request is not valid",
+        "There is no file to process.",
+        FILES,
+        errors=[{"field": "file", "detail": "The file is empty."}],
+    ),
+}
+
+
+# -- Starting jobs ---------------------------------------------------------------
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: the same key and body return the original job (or, once it "
+    "finished, its 303); the same key with another body is 422; while the first request with "
+    "the key is still being processed, 409.",
+    "schema": {"type": "string", "maxLength": 255},
+}
+PREFER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "description": "`respond-async` (the default behaviour, acknowledged) and/or `wait=N` "
+    "(N up to 10): answer the final outcome if the job finishes within N seconds.",
+    "schema": {"type": "string"},
+    "examples": {"wait": {"value": "respond-async, wait=5"}},
+}
+
+
+def start_responses(accepted_example: str, problems: dict[str, Any]) -> dict[str, Any]:
+    """What both POST endpoints answer: a job started, or a problem (the endpoint's own,
+    by status, and the shared ones) before anything is stored."""
+    responses: dict[str, Any] = {
+        "202": response(
+            "Accepted: the job is committed and queued. A replayed Idempotency-Key (without "
+            "`Prefer: wait`) gets the original job's 202 again, with its current status.",
+            headers={
+                "Location": header(URL, "The status monitor, /api/jobs/{jobId}."),
+                "Content-Location": header(URL, "Same as Location: the body is its first status."),
+                "Operation-Location": header(URL, "The operation, /api/operations/{jobId}."),
+                "Retry-After": RETRY_AFTER,
+                "Cache-Control": NO_STORE,
+                "Preference-Applied": PREFERENCE_APPLIED,
+            },
+            schema=ref("Accepted"),
+            examples=(accepted_example,),
+        ),
+        "303": response(
+            'See Other: with `Prefer: wait=N`, the job finished within N seconds ("do not '
+            'use 202 when the operation already completed"). Location is the result, or the '
+            "status monitor if the job failed or was canceled.",
+            headers={
+                "Location": header(URL, "The result, or the monitor of a failed job."),
+                "Cache-Control": NO_STORE,
+                "Preference-Applied": PREFERENCE_APPLIED,
+            },
+            schema=ref("SeeOther"),
+            examples=("seeResult", "seeFailure"),
+        ),
+        "405": response_ref("MethodNotAllowed"),
+        "409": problem_response(
+            "A request with the same Idempotency-Key is still being processed.",
+            "idempotencyKeyInFlight",
+            headers={"Retry-After": RETRY_AFTER},
+        ),
+        **problems,
+    }
+    return dict(sorted(responses.items()))
+
+
+def unsupported_media_type(accept_post: str) -> dict[str, Any]:
+    return problem_response(
+        "Wrong (or no) Content-Type; Accept-Post lists what is read.",
+        "unsupportedMediaType",
+        headers={
+            "Accept-Post": header({"type": "string", "const": accept_post}, "Media types read.")
+        },
+    )
+
+
+def bulk_email_path() -> dict[str, Any]:
+    responses = start_responses(
+        "bulkEmailAccepted",
+        {
+            "400": problem_response("The body is not valid JSON.", "malformedJson"),
+            "413": problem_response(
+                f"More than {settings.DEMO_MAX_RECIPIENTS} recipients, or a body larger than "
+                f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                "tooManyRecipients",
+                "bodyTooLarge",
+            ),
+            "415": unsupported_media_type(JSON),
+            "422": problem_response(
+                "Invalid fields (each entry of errors points at one), a subject with a line break, "
+                "or an Idempotency-Key reused with a different body.",
+                "invalidFields",
+                "subjectWithLineBreak",
+                "idempotencyKeyReused",
+            ),
+        },
+    )
+    return {
+        "post": {
+            "operationId": "sendBulkEmail",
+            "summary": "Send one templated email to many recipients, in the background.",
+            "parameters": [IDEMPOTENCY_KEY, PREFER],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    JSON: {
+                        "schema": ref("BulkEmailRequest"),
+                        "examples": {
+                            name: {"$ref": f"#/components/examples/{name}"}
+                            for name in [
+                                "sendToEveryone",
+                                "someBounce",
+                                "everyoneBounces",
+                                "slowJob",
+                            ]
+                        },
+                    }
+                },
+            },
+            "responses": responses,
+        },
+        "options": options_operation("bulkEmailOptions", "POST"),
+    }
+
+
+def process_file_path() -> dict[str, Any]:
+    responses = start_responses(
+        "fileAccepted",
+        {
+            "400": problem_response(
+                "A form that cannot be read, or a Content-Length that is not a number.",
+                "malformedForm",
+                "invalidContentLength",
+            ),
+            "411": problem_response(
+                "Length Required: the body must come with Content-Length (not chunked).",
+                "lengthRequired",
+            ),
+            "413": problem_response(
+                f"A file larger than {settings.DEMO_MAX_UPLOAD_BYTES} bytes, or form fields "
+                f"larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                "fileTooLarge",
+                "bodyTooLarge",
+            ),
+            "415": unsupported_media_type("multipart/form-data, */*"),
+            "422": problem_response(
+                "No file in the form, an empty file, or an Idempotency-Key reused with a "
+                "different body.",
+                "noFile",
+                "emptyFile",
+                "idempotencyKeyReused",
+            ),
+        },
+    )
+    return {
+        "post": {
+            "operationId": "processFile",
+            "summary": "Digest a file (size, SHA-256, lines, words, type) in the background.",
+            "parameters": [IDEMPOTENCY_KEY, PREFER],
+            "requestBody": {
+                "required": True,
+                "description": "The file as the form field `file`, or as the raw body with "
+                "its own Content-Type and a Content-Length (Content-Disposition may carry "
+                "its filename). An empty file is refused.",
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {
+                                "file": {
+                                    "type": "string",
+                                    "contentMediaType": "application/octet-stream",
+                                }
                             },
                         }
                     },
-                },
-                "responses": accepted_responses(ACCEPTED_EXAMPLE),
-            }
-        },
-        "/api/files/process": {
-            "post": {
-                "operationId": "processFile",
-                "summary": "Digest a file (size, SHA-256, lines, words, type) in the background.",
-                "parameters": [IDEMPOTENCY_KEY, PREFER],
-                "requestBody": {
-                    "required": True,
-                    "description": "The file as the form field `file`, or as the raw body with "
-                    "its own Content-Type (Content-Disposition may carry its filename).",
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["file"],
-                                "properties": {
-                                    "file": {
-                                        "type": "string",
-                                        "contentMediaType": "application/octet-stream",
-                                    }
-                                },
-                            }
+                    "*/*": {
+                        "schema": {
+                            "type": "string",
+                            "contentMediaType": "application/octet-stream",
                         },
-                        "*/*": {
-                            "schema": {
-                                "type": "string",
-                                "contentMediaType": "application/octet-stream",
-                            },
-                        },
+                        "examples": {"textFile": {"$ref": "#/components/examples/textFile"}},
                     },
                 },
-                "responses": accepted_responses({**ACCEPTED_EXAMPLE, "kind": "file-processing"}),
-            }
-        },
-        "/api/jobs/{jobId}": {
-            "parameters": [JOB_PATH_PARAMETER],
-            "get": {
-                "operationId": "getJobStatus",
-                "summary": "The status monitor.",
-                "responses": {
-                    "200": json_response(
-                        "Pending (with Retry-After), failed or canceled (with error).",
-                        ref("JobStatus"),
-                        **pending_headers,
-                    ),
-                    "303": json_response(
-                        "Succeeded: Location is the result.",
-                        ref("SeeOther"),
-                        Location=header(URL, "The result, /api/jobs/{jobId}/result."),
-                    ),
-                    "304": {"description": "Unchanged since the ETag in If-None-Match."},
-                    "404": NOT_FOUND,
-                    "405": NOT_ALLOWED,
-                    "410": GONE,
-                },
             },
-            "delete": {
-                "operationId": "cancelJob",
-                "summary": "Cancel a pending job.",
-                "responses": {
-                    "202": json_response(
-                        "Cancellation accepted: a queued job is canceled at once, a running "
-                        "one stops at its next step.",
-                        ref("JobStatus"),
-                        Location=header(URL, "The status monitor."),
-                    ),
-                    "404": NOT_FOUND,
-                    "409": problem_response("The job already finished."),
-                    "410": GONE,
-                },
+            "responses": responses,
+        },
+        "options": options_operation("processFileOptions", "POST"),
+    }
+
+
+# -- Following jobs --------------------------------------------------------------
+
+JOB_PATH_PARAMETER = {"name": "jobId", "in": "path", "required": True, "schema": JOB_ID}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of the copy you have: 304 while it is still current.",
+    "schema": {"type": "string"},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "Answer only if the representation still has this ETag; 412 otherwise.",
+    "schema": {"type": "string"},
+}
+CONDITIONAL = [IF_NONE_MATCH, IF_MATCH]
+FOLLOWING = {
+    "404": response_ref("JobNotFound"),
+    "405": response_ref("MethodNotAllowed"),
+    "410": response_ref("JobExpired"),
+}
+
+
+def monitored(description: str, schema: str, *examples: str, pending: bool) -> dict[str, Any]:
+    """A 200 that must never be served stale, but may be revalidated cheaply."""
+    headers = {"Cache-Control": NO_CACHE, "ETag": ETAG}
+    if pending:
+        headers["Retry-After"] = PENDING_RETRY_AFTER
+    return response(description, headers=headers, schema=ref(schema), examples=examples)
+
+
+def monitor_get() -> dict[str, Any]:
+    get = {
+        "200": monitored(
+            "Pending (with Retry-After and a cancel link), failed or canceled (with error).",
+            "JobStatus",
+            "queued",
+            "running",
+            "cancelRequested",
+            "failed",
+            "canceled",
+            pending=True,
+        ),
+        "303": response(
+            "See Other: the job succeeded; Location is the result.",
+            headers={
+                "Location": header(URL, "The result, /api/jobs/{jobId}/result."),
+                "Cache-Control": NO_CACHE,
+                "ETag": {**ETAG, "description": "Tags the 303 too, but it is never 304."},
+            },
+            schema=ref("SeeOther"),
+            examples=("seeResult",),
+        ),
+        "304": not_modified(NO_CACHE, pending=True),
+        "412": precondition_failed(),
+        **FOLLOWING,
+    }
+    return dict(sorted(get.items()))
+
+
+def job_monitor_path() -> dict[str, Any]:
+    get = monitor_get()
+    return {
+        "parameters": [JOB_PATH_PARAMETER],
+        "get": {
+            "operationId": "getJobStatus",
+            "summary": "The status monitor: poll it (Retry-After) until it answers 303.",
+            "parameters": CONDITIONAL,
+            "responses": get,
+        },
+        "head": {
+            **head_operation("headJobStatus", get),
+            "parameters": CONDITIONAL,
+        },
+        "delete": {
+            "operationId": "cancelJob",
+            "summary": "Cancel a pending job.",
+            "responses": {
+                "202": response(
+                    "Cancellation accepted: a queued job is canceled at once, a running "
+                    "one stops at its next step (the monitor shows when).",
+                    headers={
+                        "Location": header(URL, "The status monitor."),
+                        "Cache-Control": NO_STORE,
+                    },
+                    schema=ref("JobStatus"),
+                    examples=("canceled", "cancelRequested"),
+                ),
+                "404": response_ref("JobNotFound"),
+                "405": response_ref("MethodNotAllowed"),
+                "409": problem_response("The job already finished.", "jobAlreadyFinished"),
+                "410": response_ref("JobExpired"),
             },
         },
-        "/api/jobs/{jobId}/result": {
-            "parameters": [JOB_PATH_PARAMETER],
-            "get": {
-                "operationId": "getJobResult",
-                "summary": "The delivery report or file digest of a succeeded job.",
-                "responses": {
-                    "200": json_response("The result.", ref("Result"), **monitor_headers),
-                    "404": NOT_FOUND,
-                    "405": NOT_ALLOWED,
-                    "409": problem_response("The job has not succeeded (yet)."),
-                    "410": GONE,
-                },
+        "options": options_operation("jobOptions", "GET", "DELETE"),
+    }
+
+
+def result_path() -> dict[str, Any]:
+    get = {
+        "200": monitored(
+            "The result: a delivery report or a file digest.",
+            "Result",
+            "deliveryReport",
+            "fileDigest",
+            pending=False,
+        ),
+        "304": not_modified(NO_CACHE),
+        "412": precondition_failed(),
+        "409": problem_response(
+            "The job has not succeeded (yet): poll its status monitor.",
+            "resultNotAvailable",
+            headers={"Retry-After": PENDING_RETRY_AFTER},
+        ),
+        **FOLLOWING,
+    }
+    return {
+        "parameters": [JOB_PATH_PARAMETER],
+        "get": {
+            "operationId": "getJobResult",
+            "summary": "The delivery report or file digest of a succeeded job.",
+            "parameters": CONDITIONAL,
+            "responses": dict(sorted(get.items())),
+        },
+        "head": {**head_operation("headJobResult", get), "parameters": CONDITIONAL},
+        "options": options_operation("jobResultOptions", "GET"),
+    }
+
+
+def operation_path() -> dict[str, Any]:
+    get = {
+        "200": monitored(
+            "The operation, in every state (always 200): Retry-After while pending, "
+            "resourceLocation once succeeded, error once failed or canceled.",
+            "Operation",
+            "operationQueued",
+            "operationRunning",
+            "operationSucceeded",
+            "operationFailed",
+            "operationCanceled",
+            pending=True,
+        ),
+        "304": not_modified(NO_CACHE, pending=True),
+        "412": precondition_failed(),
+        **FOLLOWING,
+    }
+    return {
+        "parameters": [JOB_PATH_PARAMETER],
+        "get": {
+            "operationId": "getOperation",
+            "summary": "The job as an Azure-style long-running operation.",
+            "parameters": CONDITIONAL,
+            "responses": dict(sorted(get.items())),
+        },
+        "head": {**head_operation("headOperation", get), "parameters": CONDITIONAL},
+        "options": options_operation("operationOptions", "GET"),
+    }
+
+
+# -- This document ---------------------------------------------------------------
+
+
+def openapi_path() -> dict[str, Any]:
+    cache = cache_control("public, max-age=300", "the document changes only with a deploy.")
+    document = {
+        "type": "object",
+        "required": ["openapi", "info", "paths"],
+        "properties": {"openapi": {"type": "string", "pattern": "^3\\.1\\."}},
+    }
+    ok = "OpenAPI 3.1."
+    return {
+        "get": {
+            "operationId": "getOpenApi",
+            "summary": "This document.",
+            "parameters": CONDITIONAL,
+            "responses": {
+                "200": response(
+                    ok, headers={"Cache-Control": cache, "ETag": ETAG}, schema=document
+                ),
+                "304": not_modified(cache),
+                "405": response_ref("MethodNotAllowed"),
+                "412": precondition_failed(),
             },
         },
-        "/api/operations/{jobId}": {
-            "parameters": [JOB_PATH_PARAMETER],
-            "get": {
-                "operationId": "getOperation",
-                "summary": "The job as an Azure-style long-running operation; always 200.",
-                "responses": {
-                    "200": json_response("The operation.", ref("Operation"), **pending_headers),
-                    "304": {"description": "Unchanged since the ETag in If-None-Match."},
-                    "404": NOT_FOUND,
-                    "405": NOT_ALLOWED,
-                    "410": GONE,
-                },
-            },
-        },
-        "/api/openapi.json": {
-            "get": {
-                "operationId": "getOpenApi",
-                "summary": "This document.",
-                "responses": {
-                    "200": {
-                        "description": "OpenAPI 3.1.",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
-                    }
-                },
-            }
-        },
+        "head": head_operation(
+            "headOpenApi",
+            # The ETag (and so 304 and 412) comes from Django's ConditionalGetMiddleware,
+            # which skips HEAD.
+            {"200": response(ok, headers={"Cache-Control": cache})},
+        ),
+        "options": options_operation("openApiOptions", "GET"),
     }
 
 
@@ -514,6 +1328,17 @@ def openapi_document(request: HttpRequest) -> dict[str, Any]:
             "description": DESCRIPTION + limits,
         },
         "servers": [{"url": site_origin(request)}],
-        "paths": paths(),
-        "components": {"schemas": SCHEMAS},
+        "paths": {
+            "/api/emails/bulk": bulk_email_path(),
+            "/api/files/process": process_file_path(),
+            "/api/jobs/{jobId}": job_monitor_path(),
+            "/api/jobs/{jobId}/result": result_path(),
+            "/api/operations/{jobId}": operation_path(),
+            "/api/openapi.json": openapi_path(),
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "responses": RESPONSES,
+            "examples": EXAMPLES,
+        },
     }

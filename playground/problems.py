@@ -6,7 +6,7 @@ Each problem type is a URL on this site, the anchor of its entry on the API page
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -29,7 +29,38 @@ class ProblemType:
 PROBLEM_TYPES = {
     problem.slug: problem
     for problem in [
-        ProblemType("malformed-json", 400, "Malformed JSON", "The body is not valid JSON."),
+        ProblemType(
+            "malformed-json",
+            400,
+            "Malformed JSON",
+            "The body is not valid JSON (or nests arrays and objects too deeply to read).",
+        ),
+        ProblemType(
+            "malformed-form",
+            400,
+            "Malformed form",
+            "The multipart/form-data body cannot be parsed: no boundary, a broken part, "
+            "or more fields or files than the server reads.",
+        ),
+        ProblemType(
+            "invalid-content-length",
+            400,
+            "Invalid Content-Length",
+            "The Content-Length header is not a number of bytes.",
+        ),
+        ProblemType(
+            "length-required",
+            411,
+            "Length required",
+            "A file must be sent with a Content-Length header; a body without one "
+            "(chunked transfer coding) is not read.",
+        ),
+        ProblemType(
+            "body-too-large",
+            413,
+            "Request body too large",
+            "The body is larger than the server reads into memory (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+        ),
         ProblemType(
             "unsupported-media-type",
             415,
@@ -105,6 +136,16 @@ PROBLEM_TYPES = {
 }
 
 
+@dataclass
+class Rejected(Exception):
+    """A request the API does not accept, and the problem to answer it with."""
+
+    slug: str
+    detail: str
+    errors: list[dict[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 def absolute(request: HttpRequest, path: str) -> str:
     return f"{site_origin(request)}{path}"
 
@@ -136,6 +177,16 @@ def problem(
         response[name] = value
     patch_cache_control(response, no_store=True)
     return response
+
+
+def rejection(request: HttpRequest, rejected: Rejected) -> JsonResponse:
+    return problem(
+        request,
+        rejected.slug,
+        rejected.detail,
+        errors=rejected.errors,
+        headers=rejected.headers,
+    )
 
 
 def job_error(request: HttpRequest, error: dict[str, str], *, instance: str) -> dict[str, str]:

@@ -84,17 +84,6 @@ def _retry_after(exchange: Exchange) -> int:
     return max(1, min(int(value), 30)) if value.isdigit() else 1
 
 
-def _state_of(exchange: Exchange) -> str:
-    if exchange.status == 303:
-        return "succeeded"
-    data = exchange.json
-    if isinstance(data, dict) and isinstance(data.get("status"), str):
-        return str(data["status"])
-    if exchange.status == 202:
-        return "queued"
-    return "error" if exchange.status >= 400 else "unknown"
-
-
 def _follow(request: HttpRequest, exchange: Exchange) -> list[Exchange]:
     """After a 303, fetch the result it points at, as a client following the redirect would."""
     location = exchange.header("Location")
@@ -106,10 +95,9 @@ def _follow(request: HttpRequest, exchange: Exchange) -> list[Exchange]:
 def _run_context(
     request: HttpRequest, job_id: str | None, exchanges: list[Exchange]
 ) -> dict[str, Any]:
-    last = exchanges[-1]
-    state = _state_of(exchanges[0]) if exchanges[0].status == 303 else _state_of(last)
-    if last.status == 303 or (len(exchanges) > 1 and exchanges[-2].status == 303):
-        state = "succeeded"
+    # The job's state as the latest answer that speaks of it tells it (a result has no state).
+    states = [exchange.job_state for exchange in exchanges if exchange.job_state]
+    state = states[-1] if states else "unknown"
     data = exchanges[0].json if isinstance(exchanges[0].json, dict) else {}
     operation = None
     if job_id:

@@ -187,7 +187,8 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
     return _cacheable(HttpResponse(body, content_type="text/plain; charset=utf-8"))
 
 
-@require_GET
+# HEAD too: uptime monitors often probe with HEAD.
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     checks: dict[str, dict[str, Any]] = {}
     healthy = True

@@ -1,25 +1,36 @@
 """Reading and checking POST bodies before anything is accepted or stored.
 
 Each reader returns what the job needs or raises Rejected with the problem to
-answer; the view turns that into an application/problem+json response.
+answer; the view turns that into an application/problem+json response. Errors
+Django raises while reading a body (too large for memory, a broken multipart form)
+are rejections too, never the framework's HTML 400.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 
 from playground.jobs import Recipient
+from playground.problems import Rejected
 
 MAX_SUBJECT = 200
 MAX_BODY = 10_000
@@ -28,14 +39,7 @@ PLACEHOLDERS = {"name", "email"}
 # Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 CHUNK = 64 * 1024
-
-
-@dataclass
-class Rejected(Exception):
-    slug: str
-    detail: str
-    errors: list[dict[str, str]] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)
+CONTENT_LENGTH = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -68,9 +72,13 @@ def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
             headers={"Accept-Post": "application/json"},
         )
     try:
-        data = json.loads(request.body)
+        data = json.loads(_body(request))
     except (ValueError, UnicodeDecodeError) as error:
         raise Rejected("malformed-json", f"The body is not valid JSON: {error}.") from None
+    except RecursionError:
+        raise Rejected(
+            "malformed-json", "The body nests arrays or objects too deeply to be read."
+        ) from None
     if not isinstance(data, dict):
         raise Rejected(
             "invalid-request",
@@ -87,7 +95,7 @@ def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
     errors: list[dict[str, str]] = []
     for name in sorted(set(data) - {"subject", "body", "recipients"}):
         errors.append({"pointer": f"/{name}", "detail": "Unknown field."})
-    subject = _text(data, "subject", MAX_SUBJECT, errors)
+    subject = _text(data, "subject", MAX_SUBJECT, errors, header=True)
     body = _text(data, "body", MAX_BODY, errors)
     if body is not None:
         _check_placeholders(body, errors)
@@ -103,15 +111,50 @@ def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
     )
 
 
-def _text(data: dict[str, Any], name: str, limit: int, errors: list[dict[str, str]]) -> str | None:
+def _body(request: HttpRequest) -> bytes:
+    try:
+        return request.body
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raise Rejected(
+            "body-too-large", f"The body is larger than the {limit} bytes this API reads."
+        ) from None
+
+
+def _text(
+    data: dict[str, Any],
+    name: str,
+    limit: int,
+    errors: list[dict[str, str]],
+    *,
+    header: bool = False,
+) -> str | None:
     value = data.get(name)
+    problem = None
     if not isinstance(value, str) or not value.strip():
-        errors.append({"pointer": f"/{name}", "detail": "Required: a non-empty string."})
-        return None
-    if len(value) > limit:
-        errors.append({"pointer": f"/{name}", "detail": f"At most {limit} characters."})
+        problem = "Required: a non-empty string."
+    elif len(value) > limit:
+        problem = f"At most {limit} characters."
+    elif not _storable(value):
+        problem = "Not valid Unicode text (it contains an unpaired surrogate)."
+    elif header and value.splitlines() != [value]:
+        # It becomes a mail header, where a line break would start a new header:
+        # every mail backend refuses it (BadHeaderError), so refuse it now.
+        problem = "A single line: no line breaks."
+    if problem is not None:
+        errors.append({"pointer": f"/{name}", "detail": problem})
         return None
     return value
+
+
+def _storable(text: str) -> bool:
+    # JSON may escape a lone surrogate ("\ud800"): no message containing one can be
+    # encoded, so the job would only fail later, in the worker.
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_placeholders(body: str, errors: list[dict[str, str]]) -> None:
@@ -156,13 +199,16 @@ def _recipients(value: Any, errors: list[dict[str, str]]) -> list[Recipient]:
             errors.append({"pointer": pointer, "detail": "Expected an address or {email, name}."})
             continue
         email = item.get("email")
+        if not isinstance(email, str):
+            errors.append({"pointer": pointer, "detail": "Required: an email address (a string)."})
+            continue
         try:
             validate_email(email)
         except ValidationError:
             errors.append({"pointer": pointer, "detail": f"Not an email address: {email!r}."})
             continue
-        name = item.get("name", str(email).partition("@")[0])
-        if not isinstance(name, str) or len(name) > MAX_NAME:
+        name = item.get("name", email.partition("@")[0])
+        if not isinstance(name, str) or len(name) > MAX_NAME or not _storable(name):
             errors.append(
                 {
                     "pointer": f"/recipients/{index}/name",
@@ -170,7 +216,7 @@ def _recipients(value: Any, errors: list[dict[str, str]]) -> list[Recipient]:
                 }
             )
             continue
-        recipients.append(Recipient(email=str(email), name=name))
+        recipients.append(Recipient(email=email, name=name))
     return recipients
 
 
@@ -185,28 +231,25 @@ def store_upload(request: HttpRequest, *, destination: Path) -> StoredUpload:
             "with its own Content-Type.",
             headers={"Accept-Post": "multipart/form-data, */*"},
         )
-    declared = int(request.headers.get("Content-Length") or 0)
+    declared = _content_length(request)
     overhead = MULTIPART_OVERHEAD if kind == "multipart/form-data" else 0
     if declared > limit + overhead:
         raise _too_large(declared)
     destination.parent.mkdir(parents=True, exist_ok=True)
+    empty: dict[str, str]
     if kind == "multipart/form-data":
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise Rejected(
-                "invalid-request",
-                "No file in the form.",
-                [{"field": "file", "detail": "Required: the file to process."}],
-            )
+        upload = _form_file(request)
         if upload.size is not None and upload.size > limit:
             raise _too_large(upload.size)
         filename = Path(upload.name or "upload").name
         content_type = upload.content_type or "application/octet-stream"
         chunks = upload.chunks(CHUNK)
+        empty = {"field": "file", "detail": "The file is empty."}
     else:
         filename = _disposition_filename(request.headers.get("Content-Disposition", ""))
         content_type = request.META.get("CONTENT_TYPE") or kind
         chunks = iter(lambda: request.read(CHUNK), b"")
+        empty = {"pointer": "", "detail": "The body (the file) is empty."}
     fingerprint = hashlib.sha256(f"{filename}\n{content_type}\n".encode())
     size = 0
     with destination.open("wb") as stored:
@@ -218,12 +261,53 @@ def store_upload(request: HttpRequest, *, destination: Path) -> StoredUpload:
                 raise _too_large(size, at_least=True)
             fingerprint.update(chunk)
             stored.write(chunk)
+    if size == 0:
+        # Nothing to digest: a job would "succeed" at describing no file at all.
+        destination.unlink(missing_ok=True)
+        raise Rejected("invalid-request", "There is no file to process.", [empty])
     return StoredUpload(
         filename=filename,
         content_type=content_type,
         size=size,
         fingerprint=fingerprint.hexdigest(),
     )
+
+
+def _content_length(request: HttpRequest) -> int:
+    # Django reads a body without Content-Length (chunked transfer coding) as empty,
+    # so such an upload would silently become an empty file.
+    value = request.headers.get("Content-Length", "").strip()
+    if not value:
+        raise Rejected(
+            "length-required",
+            "Send the file with a Content-Length header; a body without one is not read.",
+        )
+    if not CONTENT_LENGTH.fullmatch(value):
+        raise Rejected(
+            "invalid-content-length", f"Content-Length {value!r} is not a number of bytes."
+        )
+    significant = value.lstrip("0") or "0"
+    # int() refuses more than 4300 digits; anything near that is too large anyway.
+    return int(significant) if len(significant) <= 18 else 10**18
+
+
+def _form_file(request: HttpRequest) -> UploadedFile:
+    try:
+        upload = request.FILES.get("file")
+    except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent) as error:
+        raise Rejected("malformed-form", f"The form cannot be read: {error}") from None
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raise Rejected(
+            "body-too-large", f"The form's fields are larger than the {limit} bytes this API reads."
+        ) from None
+    if upload is None:
+        raise Rejected(
+            "invalid-request",
+            "No file in the form.",
+            [{"field": "file", "detail": "Required: the file to process."}],
+        )
+    return upload
 
 
 def _too_large(size: int, *, at_least: bool = False) -> Rejected:

@@ -80,12 +80,12 @@ def monitor_body(request: HttpRequest, job: Job) -> dict[str, Any]:
 
 
 def see_other_body(request: HttpRequest, job: Job) -> dict[str, Any]:
-    return {
-        "jobId": job.public_id,
-        "status": job.status,
-        "result": result_url(request, job),
-        "monitor": monitor_url(request, job),
-    }
+    body: dict[str, Any] = {"jobId": job.public_id, "status": job.status}
+    # Only a succeeded job has a result; a failed one's 303 points at its monitor.
+    if job.status == Job.Status.SUCCEEDED:
+        body["result"] = result_url(request, job)
+    body["monitor"] = monitor_url(request, job)
+    return body
 
 
 def operation_body(request: HttpRequest, job: Job) -> dict[str, Any]:

@@ -1,25 +1,24 @@
 """The demo API's views: one per URL, top to bottom in the order a client meets them.
 
 Every view works with a plain HttpRequest (the playground console calls them
-in-process), answers OPTIONS itself, and answers a wrong method with 405 + Allow.
+in-process), answers OPTIONS itself, and answers a wrong method with 405 + Allow
+(protocol.allow_methods).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from playground import jobs
-from playground.api import intake
+from playground.api import intake, protocol
+from playground.api.protocol import allow_methods, json_response, monitored
 from playground.api.representations import (
     accepted_body,
     accepted_headers,
@@ -32,114 +31,40 @@ from playground.api.representations import (
 )
 from playground.models import Job, new_job_id
 from playground.openapi import openapi_document
-from playground.problems import PROBLEM_TYPES, problem
-
-MAX_WAIT = 10
-View = Callable[..., HttpResponse]
-
-
-def allow_methods(*methods: str) -> Callable[[View], View]:
-    """Like require_http_methods, but OPTIONS is answered and 405 is a problem+json."""
-    allowed = [*methods, *(["HEAD"] if "GET" in methods else []), "OPTIONS"]
-    allow = ", ".join(allowed)
-
-    def decorator(view: View) -> View:
-        # No cookies or credentials are involved, so there is nothing for CSRF to protect.
-        @csrf_exempt
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method == "OPTIONS":
-                response = HttpResponse(status=204)
-                response["Allow"] = allow
-                return response
-            if request.method not in allowed:
-                detail = f"{request.method} is not allowed here; use {allow}."
-                return problem(request, "method-not-allowed", detail, headers={"Allow": allow})
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-def _json(body: dict[str, Any], *, status: int = 200, **headers: str) -> JsonResponse:
-    response = JsonResponse(body, status=status, json_dumps_params={"indent": 2})
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
-
-
-def _monitored(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    # A status must never be served stale, but an unchanged one can be a cheap 304.
-    patch_cache_control(response, no_cache=True)
-    response["ETag"] = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
-    conditional = get_conditional_response(request, etag=response["ETag"], response=response)
-    return conditional or response
-
-
-def _prefer(request: HttpRequest) -> dict[str, str]:
-    preferences = {}
-    for token in request.headers.get("Prefer", "").split(","):
-        name, _, value = token.split(";")[0].strip().partition("=")
-        if name:
-            preferences[name.lower()] = value.strip().strip('"')
-    return preferences
-
-
-def _outcome_or_accepted(request: HttpRequest, job: Job) -> HttpResponse:
-    """Honour Prefer: wait=N (up to MAX_WAIT s): a job done by then gets its final answer."""
-    preferences = _prefer(request)
-    applied = []
-    wait = preferences.get("wait", "")
-    if wait.isdigit():
-        seconds = min(int(wait), MAX_WAIT)
-        applied.append(f"wait={seconds}")
-        job = jobs.wait_for_job(job=job, timeout=seconds)
-    if not job.is_pending:
-        # Seen done: "do not use 202 when the operation already completed".
-        location = result_url(request, job)
-        if job.status != Job.Status.SUCCEEDED:
-            location = monitor_url(request, job)
-        response = _json(see_other_body(request, job), status=303, Location=location)
-    else:
-        if "respond-async" in preferences:
-            applied.insert(0, "respond-async")
-        headers = accepted_headers(request, job)
-        response = _json(accepted_body(request, job), status=202, **headers)
-    if applied:
-        response["Preference-Applied"] = ", ".join(applied)
-    patch_cache_control(response, no_store=True)
-    return response
+from playground.problems import PROBLEM_TYPES, Rejected, problem, rejection
 
 
 def _accept(
     request: HttpRequest, *, kind: str, fingerprint: str, create: Callable[[str | None], Job]
 ) -> HttpResponse:
-    """Create the job (or find the one this Idempotency-Key already created) and answer."""
-    key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key is not None:
-        if len(key) > 255:
-            errors = [{"pointer": "", "detail": "Idempotency-Key is at most 255 characters."}]
-            return problem(request, "invalid-request", "Idempotency-Key too long.", errors=errors)
-        try:
-            earlier = jobs.claim_idempotency_key(kind=kind, key=key, fingerprint=fingerprint)
-        except jobs.IdempotencyKeyReused:
-            detail = "This Idempotency-Key was first used with a different request."
-            return problem(request, "idempotency-key-reused", detail)
-        except jobs.IdempotencyKeyInFlight:
-            detail = "The first request with this Idempotency-Key is still being processed."
-            return problem(
-                request, "idempotency-key-in-flight", detail, headers={"Retry-After": "1"}
-            )
-        if earlier is not None:
-            return _outcome_or_accepted(request, earlier)
-    try:
-        job = create(key)
-    except BaseException:
-        if key is not None:
-            jobs.release_idempotency_key(kind=kind, key=key)
-        raise
-    return _outcome_or_accepted(request, job)
+    """Create the job (or find the one this Idempotency-Key already created) and answer 202.
+
+    With Prefer: wait=N (up to MAX_WAIT s), a job done by then gets its final answer
+    instead. A replayed Idempotency-Key without it gets the original 202 again, with
+    the job's current status: the same answer, whenever the retry comes.
+    """
+    preferences = protocol.read_prefer(request)
+    key = protocol.read_idempotency_key(request)
+    job = protocol.create_once(key=key, kind=kind, fingerprint=fingerprint, create=create)
+    applied = []
+    if preferences.wait is not None:
+        applied.append(f"wait={preferences.wait}")
+        job = jobs.wait_for_job(job=job, timeout=preferences.wait)
+    if preferences.wait is not None and not job.is_pending:
+        # Seen done: "do not use 202 when the operation already completed".
+        location = result_url(request, job)
+        if job.status != Job.Status.SUCCEEDED:
+            location = monitor_url(request, job)
+        response = json_response(see_other_body(request, job), status=303, Location=location)
+    else:
+        if preferences.respond_async:
+            applied.insert(0, "respond-async")
+        headers = accepted_headers(request, job)
+        response = json_response(accepted_body(request, job), status=202, **headers)
+    if applied:
+        response["Preference-Applied"] = ", ".join(applied)
+    patch_cache_control(response, no_store=True)
+    return response
 
 
 def _find(request: HttpRequest, job_id: str) -> Job | HttpResponse:
@@ -162,7 +87,7 @@ def api_docs(request: HttpRequest) -> HttpResponse:
         "max_recipients": settings.DEMO_MAX_RECIPIENTS,
         "max_upload_bytes": settings.DEMO_MAX_UPLOAD_BYTES,
         "retention_seconds": settings.DEMO_JOB_RETENTION,
-        "max_wait": MAX_WAIT,
+        "max_wait": protocol.MAX_WAIT,
     }
     return render(request, "playground/api.html", context)
 
@@ -186,25 +111,19 @@ def api_not_found(request: HttpRequest, rest: str) -> HttpResponse:
 def bulk_email(request: HttpRequest) -> HttpResponse:
     try:
         checked = intake.read_bulk_email(request)
-    except intake.Rejected as rejected:
-        return problem(
+        return _accept(
             request,
-            rejected.slug,
-            rejected.detail,
-            errors=rejected.errors,
-            headers=rejected.headers,
+            kind=Job.Kind.BULK_EMAIL,
+            fingerprint=checked.fingerprint,
+            create=lambda key: jobs.enqueue_bulk_email(
+                subject=checked.subject,
+                body=checked.body,
+                recipients=checked.recipients,
+                idempotency_key=key,
+            ),
         )
-    return _accept(
-        request,
-        kind=Job.Kind.BULK_EMAIL,
-        fingerprint=checked.fingerprint,
-        create=lambda key: jobs.enqueue_bulk_email(
-            subject=checked.subject,
-            body=checked.body,
-            recipients=checked.recipients,
-            idempotency_key=key,
-        ),
-    )
+    except Rejected as rejected:
+        return rejection(request, rejected)
 
 
 @allow_methods("POST")
@@ -215,7 +134,7 @@ def process_file(request: HttpRequest) -> HttpResponse:
     destination = jobs.upload_path(public_id=public_id)
     try:
         upload = intake.store_upload(request, destination=destination)
-        response = _accept(
+        return _accept(
             request,
             kind=Job.Kind.FILE_PROCESSING,
             fingerprint=upload.fingerprint,
@@ -227,18 +146,11 @@ def process_file(request: HttpRequest) -> HttpResponse:
                 idempotency_key=key,
             ),
         )
-    except intake.Rejected as rejected:
-        response = problem(
-            request,
-            rejected.slug,
-            rejected.detail,
-            errors=rejected.errors,
-            headers=rejected.headers,
-        )
+    except Rejected as rejected:
+        return rejection(request, rejected)
     finally:
         if not Job.objects.filter(public_id=public_id).exists():
             destination.unlink(missing_ok=True)
-    return response
 
 
 # -- Following jobs --------------------------------------------------------------
@@ -252,15 +164,15 @@ def job_monitor(request: HttpRequest, job_id: str) -> HttpResponse:
     if request.method == "DELETE":
         return _cancel(request, job)
     if job.status == Job.Status.SUCCEEDED:
-        response = _json(
+        see_other = json_response(
             see_other_body(request, job), status=303, Location=result_url(request, job)
         )
-        patch_cache_control(response, no_cache=True)
-        return response
-    response = _json(monitor_body(request, job))
+        # Deliberately tagged too: a conditional poll sends the ETag it last saw.
+        return monitored(request, see_other)
+    response = json_response(monitor_body(request, job))
     if job.is_pending:
         response["Retry-After"] = str(jobs.retry_after(job=job))
-    return _monitored(request, response)
+    return monitored(request, response)
 
 
 def _cancel(request: HttpRequest, job: Job) -> HttpResponse:
@@ -270,7 +182,9 @@ def _cancel(request: HttpRequest, job: Job) -> HttpResponse:
         detail = f"Job {job.public_id} already finished ({job.status}); there is nothing to cancel."
         return problem(request, "job-already-finished", detail)
     # Accepted: a running job stops at its next step; the monitor shows when.
-    response = _json(monitor_body(request, job), status=202, Location=monitor_url(request, job))
+    response = json_response(
+        monitor_body(request, job), status=202, Location=monitor_url(request, job)
+    )
     patch_cache_control(response, no_store=True)
     return response
 
@@ -280,10 +194,10 @@ def operation(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _find(request, job_id)
     if isinstance(job, HttpResponse):
         return job
-    response = _json(operation_body(request, job))
+    response = json_response(operation_body(request, job))
     if job.is_pending:
         response["Retry-After"] = str(jobs.retry_after(job=job))
-    return _monitored(request, response)
+    return monitored(request, response)
 
 
 @allow_methods("GET")
@@ -296,4 +210,4 @@ def job_result(request: HttpRequest, job_id: str) -> HttpResponse:
         detail = f"Job {job.public_id} {state}; see its status monitor {monitor_url(request, job)}."
         headers = {"Retry-After": str(jobs.retry_after(job=job))} if job.is_pending else {}
         return problem(request, "result-not-available", detail, headers=headers)
-    return _monitored(request, _json(result_body(request, job)))
+    return monitored(request, json_response(result_body(request, job)))

@@ -2,19 +2,31 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import Client
+from django.db import connection
+from django.test import Client, RequestFactory
+from django.test.client import FakePayload
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from playground import jobs
+from playground.api.protocol import parse_prefer, read_prefer
 from playground.models import IdempotencyKey, Job, MailboxMessage
-from tests.playground.conftest import ApiClient, make_email_job, make_email_payload, run_worker
+from tests.playground.conftest import (
+    ApiClient,
+    assert_conforms,
+    make_email_job,
+    make_email_payload,
+    run_worker,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,6 +67,8 @@ def test_bulk_email_is_accepted_then_delivered(api: ApiClient) -> None:
     assert pending.json()["cancel"] == {"method": "DELETE", "href": monitor}
     unchanged = api.get(monitor, headers={"If-None-Match": pending["ETag"]})
     assert unchanged.status_code == 304 and unchanged["ETag"] == pending["ETag"]
+    # A cheap poll still tells the client when to come back.
+    assert unchanged["Retry-After"] == pending["Retry-After"]
 
     run_worker()
 
@@ -218,6 +232,129 @@ def test_bad_uploads_are_problems(api: ApiClient, settings) -> None:
     assert_nothing_stored(settings)
 
 
+def assert_problem(response: Any, status: int, slug: str) -> dict[str, Any]:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status
+    assert problem["type"].endswith(f"#problem-{slug}")
+    return problem
+
+
+@pytest.mark.parametrize(
+    ("recipient", "pointer"),
+    [
+        ({"email": 5}, "/recipients/0/email"),
+        ({"email": ["@"]}, "/recipients/0/email"),
+        ({"email": None}, "/recipients/0/email"),
+        ({"email": "a@example.test", "name": "\ud800"}, "/recipients/0/name"),
+    ],
+)
+def test_recipients_that_are_not_strings_are_422(
+    api: ApiClient, settings, recipient: Any, pointer: str
+) -> None:
+    response = api.post_json(BULK, make_email_payload(recipient))
+    problem = assert_problem(response, 422, "invalid-request")
+    assert [error["pointer"] for error in problem["errors"]] == [pointer]
+    assert_nothing_stored(settings)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Hi\r\nBcc: everyone@example.test", "Two\nlines", "Lone\rreturn", "Para\u2029graph", "\udfff"],
+)
+def test_a_subject_that_cannot_be_a_mail_header_is_422(
+    api: ApiClient, settings, subject: str
+) -> None:
+    response = api.post_json(BULK, make_email_payload(subject=subject))
+    problem = assert_problem(response, 422, "invalid-request")
+    assert [error["pointer"] for error in problem["errors"]] == ["/subject"]
+    assert_nothing_stored(settings)
+
+
+def test_json_nested_too_deeply_is_400(api: ApiClient, settings) -> None:
+    response = api.post_json(BULK, "[" * 100_000)
+    assert "too deeply" in assert_problem(response, 400, "malformed-json")["detail"]
+    assert_nothing_stored(settings)
+
+
+def test_a_body_larger_than_django_reads_is_413(api: ApiClient, settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    payload = make_email_payload(body="x" * 2000)
+    response = api.post_json(BULK, payload)
+    assert "1000 bytes" in assert_problem(response, 413, "body-too-large")["detail"]
+    assert_nothing_stored(settings)
+
+
+def test_a_broken_multipart_form_is_400(api: ApiClient, settings) -> None:
+    # No boundary parameter: Django's parser cannot even start.
+    response = api.request(
+        "POST", FILES, data=b"--x\r\n\r\nhello\r\n--x--", content_type="multipart/form-data"
+    )
+    assert_problem(response, 400, "malformed-form")
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 2
+    upload = SimpleUploadedFile("notes.txt", b"words")
+    too_many = api.request("POST", FILES, data={"a": "1", "b": "2", "c": "3", "file": upload})
+    assert_problem(too_many, 400, "malformed-form")
+    assert_nothing_stored(settings)
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3", "12 34"])
+def test_an_invalid_content_length_is_400(api: ApiClient, settings, length: str) -> None:
+    response = api.request(
+        "POST", FILES, data=b"hello", content_type="text/plain", CONTENT_LENGTH=length
+    )
+    assert_problem(response, 400, "invalid-content-length")
+    assert_nothing_stored(settings)
+
+
+def test_a_content_length_beyond_int_is_413(api: ApiClient, settings) -> None:
+    response = api.request(
+        "POST", FILES, data=b"hello", content_type="text/plain", CONTENT_LENGTH="9" * 5000
+    )
+    assert_problem(response, 413, "file-too-large")
+    assert_nothing_stored(settings)
+
+
+def post_without_content_length(body: bytes, *, content_type: str) -> Any:
+    """A raw upload as a chunked request arrives: no Content-Length at all."""
+    return Client().request(
+        PATH_INFO=FILES,
+        REQUEST_METHOD="POST",
+        CONTENT_TYPE=content_type,
+        **{"wsgi.input": FakePayload(body)},
+    )
+
+
+def test_an_upload_without_content_length_is_411(settings) -> None:
+    response = post_without_content_length(b"hello", content_type="text/plain")
+    assert_conforms(response, url=FILES, method="POST")
+    assert "Content-Length" not in response.wsgi_request.headers
+    assert_problem(response, 411, "length-required")
+    assert_nothing_stored(settings)
+
+
+def test_an_empty_file_is_422(api: ApiClient, settings) -> None:
+    # The test client leaves out Content-Type and Content-Length of an empty body.
+    raw = api.request(
+        "POST",
+        FILES,
+        data=b"",
+        content_type="text/plain",
+        CONTENT_TYPE="text/plain",
+        CONTENT_LENGTH="0",
+    )
+    assert assert_problem(raw, 422, "invalid-request")["errors"] == [
+        {"pointer": "", "detail": "The body (the file) is empty."}
+    ]
+    empty = SimpleUploadedFile("empty.txt", b"")
+    form = api.request("POST", FILES, data={"file": empty})
+    assert assert_problem(form, 422, "invalid-request")["errors"] == [
+        {"field": "file", "detail": "The file is empty."}
+    ]
+    assert_nothing_stored(settings)
+
+
 def test_unknown_jobs_and_paths_are_404_problems(api: ApiClient) -> None:
     for url in ["/api/jobs/job_nope", "/api/jobs/job_nope/result", "/api/operations/job_nope"]:
         response = api.get(url)
@@ -300,25 +437,76 @@ def test_same_key_with_another_body_is_422(api: ApiClient) -> None:
     assert Job.objects.count() == 1
 
 
-def test_concurrent_duplicate_is_409(api: ApiClient) -> None:
-    # The first request claimed the key and has not created its job yet.
-    first = jobs.claim_idempotency_key(kind="bulk-email", key="k-3", fingerprint="x")
-    assert first is None
+def test_concurrent_duplicate_is_409(monkeypatch) -> None:
+    # The first request is held after claiming its key, before its job exists,
+    # until the duplicate sent meanwhile from another thread has been answered.
+    claimed, answered = threading.Event(), threading.Event()
+    create = jobs.enqueue_bulk_email
+
+    def held_create(**kwargs: Any) -> Job:
+        claimed.set()
+        answered.wait(timeout=10)
+        return create(**kwargs)
+
+    monkeypatch.setattr(jobs, "enqueue_bulk_email", held_create)
+    payload = make_email_payload()
+    headers = {"Idempotency-Key": "k-3"}
+    responses: dict[str, Any] = {}
+
+    def send_first() -> None:
+        try:
+            responses["first"] = ApiClient().post_json(BULK, payload, headers=headers)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=send_first)
+    first.start()
+    assert claimed.wait(timeout=10)
+    duplicate = ApiClient().post_json(BULK, payload, headers=headers)
+    answered.set()
+    first.join(timeout=10)
+
+    assert duplicate.status_code == 409
+    assert duplicate.json()["type"].endswith("#problem-idempotency-key-in-flight")
+    assert duplicate["Retry-After"] == "1"
+    assert responses["first"].status_code == 202
+    retried = ApiClient().post_json(BULK, payload, headers=headers)
+    assert retried.status_code == 202
+    assert retried.json()["jobId"] == responses["first"].json()["jobId"]
+    assert Job.objects.count() == 1
+
+
+def test_an_abandoned_key_is_taken_over(api: ApiClient) -> None:
+    # The first request claimed the key, then its process died before creating the job.
     payload = make_email_payload()
     fingerprint = hashlib.sha256(
         json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
-    IdempotencyKey.objects.filter(key="k-3").update(fingerprint=fingerprint)
-    response = api.post_json(BULK, payload, headers={"Idempotency-Key": "k-3"})
-    assert response.status_code == 409
-    assert response.json()["type"].endswith("#problem-idempotency-key-in-flight")
-    assert response["Retry-After"] == "1"
-    assert not Job.objects.exists()
-    # A claim abandoned long ago (its process died) is taken over instead.
+    jobs.claim_idempotency_key(kind="bulk-email", key="k-3", fingerprint=fingerprint)
+    assert api.post_json(BULK, payload, headers={"Idempotency-Key": "k-3"}).status_code == 409
     IdempotencyKey.objects.filter(key="k-3").update(
         created_at=timezone.now() - timedelta(minutes=5)
     )
     assert api.post_json(BULK, payload, headers={"Idempotency-Key": "k-3"}).status_code == 202
+
+
+def test_a_replay_after_the_job_finished_is_the_original_202(api: ApiClient) -> None:
+    headers = {"Idempotency-Key": "k-5"}
+    first = api.post_json(BULK, make_email_payload(), headers=headers)
+    run_worker()
+    again = api.post_json(BULK, make_email_payload(), headers=headers)
+    assert again.status_code == 202
+    for header in ["Location", "Content-Location", "Operation-Location"]:
+        assert again[header] == first[header]
+    original, replayed = first.json(), again.json()
+    # The same job and URLs; status, progress and estimate are as of now.
+    assert replayed["status"] == "succeeded" and replayed["progress"] == 100
+    for name in ["jobId", "kind", "createdAt", "monitor", "operation"]:
+        assert replayed[name] == original[name]
+    # Asking to wait is asking for the outcome: a finished job's is a 303.
+    waited = api.post_json(BULK, make_email_payload(), headers={**headers, "Prefer": "wait=1"})
+    assert waited.status_code == 303
+    assert waited["Location"] == f"{first['Location']}/result"
 
 
 def test_rejected_request_releases_nothing_and_stores_nothing(api: ApiClient, settings) -> None:
@@ -374,6 +562,27 @@ def test_cancel_a_finished_job_is_409(api: ApiClient) -> None:
     assert api.delete(f"/api/jobs/{job_id}").status_code == 409
 
 
+def test_a_cancel_after_the_last_step_still_ends_canceled(api: ApiClient, monkeypatch) -> None:
+    job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
+    work = jobs.WORK[Job.Kind.BULK_EMAIL]
+
+    def work_then_cancel(*, job: Job) -> dict[str, Any]:
+        result = work(job=job)
+        # Every step is done, the job not yet marked finished: the DELETE is accepted...
+        assert api.delete(f"/api/jobs/{job_id}").status_code == 202
+        return result
+
+    monkeypatch.setitem(jobs.WORK, Job.Kind.BULK_EMAIL, work_then_cancel)
+    run_worker()
+    # ...so the job ends as the 202 promised.
+    monitor = api.get(f"/api/jobs/{job_id}")
+    assert monitor.status_code == 200
+    assert monitor.json()["status"] == "canceled"
+    assert monitor.json()["error"]["code"] == "canceled"
+    assert Job.objects.get(public_id=job_id).result is None
+    assert api.get(f"/api/jobs/{job_id}/result").status_code == 409
+
+
 # -- Prefer ------------------------------------------------------------------------
 
 
@@ -400,12 +609,157 @@ def test_prefer_wait_answers_the_outcome_when_done_in_time(api: ApiClient, live_
     assert response["Preference-Applied"] == "wait=10"
     assert response["Location"].endswith("/result")
     assert api.get(response["Location"]).json()["outcome"] == "delivered"
+
+
+def test_prefer_wait_sends_a_failed_job_to_its_monitor(api: ApiClient, live_worker) -> None:
     failed = api.post_json(
         BULK, make_email_payload("x@bounce.example.test"), headers={"Prefer": "wait=10"}
     )
     assert failed.status_code == 303
     assert failed["Location"] == failed.json()["monitor"]
+    # A failed job has no result to link to (its result URL would answer 409).
+    assert "result" not in failed.json()
     assert api.get(failed["Location"]).json()["status"] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("header", "applied"),
+    [
+        ("respond-async , wait = 0", "respond-async, wait=0"),
+        ('wait="0"; ignored=parameter', "wait=0"),
+        # Two Prefer headers arrive joined by a comma; the first wait counts.
+        ("wait=0, respond-async, wait=5", "respond-async, wait=0"),
+        ("WAIT=0", "wait=0"),
+        # Not a number of seconds: ignored, as RFC 7240 says of unusable preferences.
+        ("wait=\u00b2", None),
+        ("wait=-1", None),
+        ("wait=1.5", None),
+    ],
+)
+def test_prefer_is_parsed_as_rfc_7240_says(
+    api: ApiClient, header: str, applied: str | None
+) -> None:
+    response = api.post_json(BULK, make_email_payload(), headers={"Prefer": header})
+    assert response.status_code == 202
+    assert response.get("Preference-Applied") == applied
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("wait", "seconds"),
+    [("3", 3), ("0003", 3), ("30", 10), ("9" * 5000, 10), ("3 ", 3), ("", None)],
+)
+def test_wait_is_whole_seconds_capped(wait: str, seconds: int | None) -> None:
+    # 5000 digits are more than int() converts: still just "a long wait".
+    request = RequestFactory().post(BULK, headers={"Prefer": f"wait={wait}"})
+    assert read_prefer(request).wait == seconds
+
+
+def test_quoted_preferences_may_contain_separators() -> None:
+    assert parse_prefer('a="x, y; z", wait=1;p="q,r"') == {"a": "x, y; z", "wait": "1"}
+    assert parse_prefer('note="say \\"hi\\"", wait=2') == {"note": 'say "hi"', "wait": "2"}
+
+
+# -- Generic long-running-operation clients -----------------------------------------
+
+
+Wait = Callable[[int], None]
+
+
+def follow_location(api: ApiClient, accepted: Any, *, wait: Wait) -> tuple[str, Any]:
+    """RFC 9110 style: poll Location until a 303 leads to the result, or a failure shows."""
+    url = accepted["Location"]
+    for _ in range(10):
+        response = api.get(url)
+        if response.status_code == 303:
+            result = api.get(response["Location"])
+            assert result.status_code == 200
+            return "succeeded", result.json()
+        body = response.json()
+        if body["status"].lower() in {"failed", "canceled"}:
+            return body["status"], body["error"]
+        wait(int(response["Retry-After"]))
+    raise AssertionError("the job never finished")
+
+
+def poll_operation(api: ApiClient, accepted: Any, *, wait: Wait) -> tuple[str, Any]:
+    """Azure style: poll Operation-Location until a terminal status."""
+    url = accepted["Operation-Location"]
+    for _ in range(10):
+        response = api.get(url)
+        assert response.status_code == 200
+        operation = response.json()
+        status = operation["status"].lower()
+        if status == "succeeded":
+            result = api.get(operation["resourceLocation"])
+            assert result.status_code == 200
+            return status, result.json()
+        if status in {"failed", "canceled"}:
+            return status, operation["error"]
+        wait(int(response["Retry-After"]))
+    raise AssertionError("the operation never finished")
+
+
+@pytest.mark.parametrize("client", [follow_location, poll_operation])
+@pytest.mark.parametrize(
+    ("recipient", "outcome"),
+    [("ada@example.test", "succeeded"), ("x@bounce.example.test", "failed")],
+)
+def test_a_generic_client_drives_a_job_to_its_end(
+    api: ApiClient, client: Callable[..., tuple[str, Any]], recipient: str, outcome: str
+) -> None:
+    waits: list[int] = []
+
+    def wait(seconds: int) -> None:
+        # Where a real client would sleep Retry-After seconds, the worker runs.
+        waits.append(seconds)
+        run_worker()
+
+    accepted = api.post_json(BULK, make_email_payload(recipient))
+    status, body = client(api, accepted, wait=wait)
+    assert status == outcome
+    assert waits and all(seconds >= 1 for seconds in waits)
+    if outcome == "succeeded":
+        assert body["counts"]["delivered"] == 1
+    else:
+        assert body["code"] == "all-bounced" and body["type"].endswith("#problem-all-bounced")
+
+
+def test_a_pending_result_is_409_with_retry_after(api: ApiClient) -> None:
+    job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
+    response = api.get(f"/api/jobs/{job_id}/result")
+    problem = assert_problem(response, 409, "result-not-available")
+    assert int(response["Retry-After"]) >= 1
+    assert f"http://testserver/api/jobs/{job_id}" in problem["detail"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+@pytest.mark.parametrize("path", ["/api/jobs/{}/result", "/api/operations/{}"])
+def test_result_and_operation_are_read_only(api: ApiClient, method: str, path: str) -> None:
+    job = make_email_job("a@example.test")
+    response = api.request(method, path.format(job.public_id))
+    assert_problem(response, 405, "method-not-allowed")
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_the_303_is_tagged_by_the_view_itself(api: ApiClient, settings) -> None:
+    settings.MIDDLEWARE = [
+        name for name in settings.MIDDLEWARE if not name.endswith("ConditionalGetMiddleware")
+    ]
+    job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
+    run_worker()
+    done = api.get(f"/api/jobs/{job_id}")
+    assert done.status_code == 303
+    assert done["ETag"] and done["Cache-Control"] == "no-cache"
+    # A conditional poll of a finished job still gets the 303 (304 is for 2xx only).
+    again = api.get(f"/api/jobs/{job_id}", headers={"If-None-Match": done["ETag"]})
+    assert again.status_code == 303 and again["ETag"] == done["ETag"]
+
+
+def test_healthz_answers_head() -> None:
+    response = Client().head("/healthz")
+    assert response.status_code == 503  # no worker in this test
+    assert response["Retry-After"] and not response.content
 
 
 # -- Retention -----------------------------------------------------------------------
