@@ -59,8 +59,12 @@ def _matching(catalog: Catalog, query: str) -> list[tuple[str, str, list[StatusP
     words = query.lower().split()
 
     def matches(page: StatusPage) -> bool:
-        haystack = f"{page.code} {page.title} {page.summary}".lower()
-        return all(word in haystack for word in words)
+        haystack = f"{page.title} {page.summary}".lower()
+        # Digits narrow by code ("4" is the 4xx class, "50" is 500 to 509); words search text.
+        return all(
+            str(page.code).startswith(word) if word.isdigit() else word in haystack
+            for word in words
+        )
 
     groups = [
         (key, name, [p for p in pages if matches(p)]) for key, name, pages in catalog.by_class()

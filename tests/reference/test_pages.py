@@ -134,6 +134,13 @@ def test_index_filter_works_without_javascript(client: Client) -> None:
     assert "code" in html and "match" in html
 
 
+def test_index_filter_narrows_by_code_prefix() -> None:
+    client = Client()
+    html = client.get("/", {"q": "30"}).content.decode()
+    codes = set(re.findall(r'<li><a href="/(\d{3})/"><span class="status-code', html))
+    assert codes == {str(code) for code in IANA_REGISTRY if str(code).startswith("30")}
+
+
 def test_index_filter_answers_htmx_with_just_the_list(client: Client) -> None:
     response = client.get("/", {"q": "5"}, headers={"HX-Request": "true"})
     html = response.content.decode()
