@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+SAFE_PRODUCTION = {
+    "SITE_ENV": "production",
+    "DJANGO_SECRET_KEY": "a-long-random-production-secret-key-0123456789",
+    "DJANGO_ALLOWED_HOSTS": "http202.example",
+}
+
+
+def load_settings(**overrides: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_ENV"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", **overrides)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_with_safe_settings_starts() -> None:
+    assert load_settings(**SAFE_PRODUCTION).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_ALLOWED_HOSTS": ""}, "DJANGO_ALLOWED_HOSTS"),
+        ({"DJANGO_DEBUG": "true"}, "DJANGO_DEBUG"),
+    ],
+)
+def test_production_refuses_unsafe_settings_and_names_the_variable(
+    change: dict[str, str], named: str
+) -> None:
+    started = load_settings(**{**SAFE_PRODUCTION, **change})
+    assert started.returncode != 0
+    assert "ImproperlyConfigured" in started.stderr
+    assert named in started.stderr
+
+
+def test_development_defaults_start_without_any_variable() -> None:
+    assert load_settings().returncode == 0
