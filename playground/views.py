@@ -19,11 +19,10 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from playground import presets
-from playground.console import ConsoleRequestRefused, Exchange, send
+from playground.console import MAX_CONSOLE_BODY, ConsoleRequestRefused, Exchange, send
 from reference.views import HtmxHttpRequest
 
 JOB_ID_RE = re.compile(r"^job_[A-Za-z0-9]{1,40}$")
-MAX_UPLOAD = 1024 * 1024
 TERMINAL = {"succeeded", "failed", "canceled"}
 
 
@@ -125,7 +124,7 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
     upload = request.FILES.get("upload")
     body = request.POST.get("body", "").replace("\r\n", "\n").encode()
     if upload is not None:
-        if upload.size is not None and upload.size > MAX_UPLOAD:
+        if upload.size is not None and upload.size > MAX_CONSOLE_BODY:
             return _console_error(request, "The file is larger than the console sends (1 MiB).")
         body = upload.read()
         content_type = upload.content_type or "application/octet-stream"
