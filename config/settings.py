@@ -55,6 +55,10 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # The public origin used in canonical links and sitemaps, e.g. https://http202.example.
 # Empty means "the origin the request came in on".
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto so the absolute URLs the
+# API answers with (Location, Operation-Location, ...) say https.
+if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 if PRODUCTION:
     if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
@@ -67,9 +71,7 @@ if PRODUCTION:
         raise ImproperlyConfigured(
             "SITE_ENV=production needs DJANGO_ALLOWED_HOSTS (comma-separated host names)."
         )
-    SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
@@ -87,7 +89,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # First, so a CORS preflight to /api/ is answered before anything else runs.
+    # Before everything but the security headers, so a CORS preflight to /api/ is
+    # answered before anything else runs.
     "playground.cors.ApiCorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
@@ -149,9 +152,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Hashed names are immutable: WhiteNoise serves them with a one-year max-age.
-WHITENOISE_MAX_AGE = 0 if DEBUG else 60
-WHITENOISE_USE_FINDERS = DEBUG
 
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from config import views as site_views
 from reference import views as reference_views
 from reference.sitemaps import FixedPagesSitemap, StatusPageSitemap
 
@@ -11,7 +12,7 @@ sitemaps = {"pages": FixedPagesSitemap, "codes": StatusPageSitemap}
 urlpatterns = [
     path("", include("reference.urls")),
     path("", include("playground.urls")),
-    path("healthz", reference_views.healthz, name="healthz"),
+    path("healthz", site_views.healthz, name="healthz"),
     path("robots.txt", reference_views.robots_txt, name="robots"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
 ]

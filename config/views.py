@@ -1,9 +1,44 @@
+"""Site-wide views that belong to no app: the health check and the 404 handler."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from typing import Any
 
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_safe
+
+from playground.jobs import worker_health
+from reference.content import get_catalog
 from reference.views import not_found
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return not_found(request)
+
+
+# HEAD too: uptime monitors often probe with HEAD.
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    checks: dict[str, dict[str, Any]] = {}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"status": "ok", "vendor": connection.vendor}
+    except Exception as error:  # any failure is what this endpoint reports
+        healthy = False
+        checks["database"] = {"status": "error", "detail": str(error)}
+    checks["content"] = {"status": "ok", "pages": len(get_catalog().pages)}
+    if healthy:
+        # Without a live worker the demo API would accept jobs that never finish.
+        checks["worker"] = worker_health()
+        healthy = checks["worker"]["status"] == "ok"
+    response = JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+    )
+    if not healthy:
+        response["Retry-After"] = "10"
+    patch_cache_control(response, no_store=True)
+    return response

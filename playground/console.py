@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass
+from functools import cached_property
 from http import HTTPStatus
 from io import BytesIO
 from typing import Any
@@ -85,12 +86,27 @@ class Exchange:
             return status
         return "error" if self.status >= 400 else ""
 
-    @property
+    @cached_property
     def json(self) -> Any:
         try:
             return json.loads(self.response_body)
         except ValueError:
             return None
+
+    @property
+    def progress(self) -> int | None:
+        """The job's progress (0 to 100) while this answer reports a pending job."""
+        data = self.json
+        if self.job_state in ("queued", "running") and isinstance(data, dict):
+            value = data.get("progress", data.get("percentComplete"))
+            return value if isinstance(value, int) else None
+        return None
+
+    @property
+    def message(self) -> str:
+        data = self.json
+        message = data.get("message") if isinstance(data, dict) else None
+        return message if isinstance(message, str) else ""
 
     @property
     def curl(self) -> str:

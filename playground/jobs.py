@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from django_tasks_db.models import DBTaskResult
 
 from playground import tasks
 from playground.models import IdempotencyKey, Job, MailboxMessage, WorkerHeartbeat
+from playground.problems import PROBLEM_TYPES
 from playground.work import bulk_email, file_digest, steps
 
 logger = logging.getLogger(__name__)
@@ -34,9 +35,10 @@ WORK: dict[str, Callable[..., dict[str, Any]]] = {
     Job.Kind.BULK_EMAIL: bulk_email.run,
     Job.Kind.FILE_PROCESSING: file_digest.run,
 }
+# A job's error is stored as its problem type's slug and a detail; the title comes
+# from PROBLEM_TYPES when it is shown (playground.problems.job_error).
 CANCELED_ERROR = {
     "code": "canceled",
-    "title": "The job was canceled",
     "detail": "A client asked for cancellation (DELETE on the status monitor).",
 }
 # An Idempotency-Key whose request never created its job (the process died) is
@@ -88,16 +90,19 @@ def release_idempotency_key(*, kind: str, key: str) -> None:
     IdempotencyKey.objects.filter(kind=kind, key=key, job__isnull=True).delete()
 
 
-def seconds_ahead_in_queue(*, now: datetime) -> float:
+def seconds_ahead_in_queue() -> float:
     """Rough time before a new job gets a worker: the remaining work of pending jobs."""
-    remaining = 0.0
-    for job in Job.objects.filter(status__in=Job.PENDING):
-        remaining += planned_seconds(job=job) * (100 - job.progress) / 100
-    return remaining
+    pending = Job.objects.filter(status__in=Job.PENDING)
+    return sum((remaining_work(job=job) for job in pending), 0.0)
 
 
 def planned_seconds(*, job: Job) -> float:
     return float(job.input.get("steps", 1)) * settings.DEMO_PACE
+
+
+def remaining_work(*, job: Job) -> float:
+    """Seconds of work the job still needs: its planned time not yet covered by progress."""
+    return planned_seconds(job=job) * (100 - job.progress) / 100
 
 
 def _create_job(
@@ -110,7 +115,7 @@ def _create_job(
         job = Job(kind=kind, input=job_input, estimated_completion_at=now)
         if public_id:
             job.public_id = public_id
-        wait = seconds_ahead_in_queue(now=now) + planned_seconds(job=job)
+        wait = seconds_ahead_in_queue() + planned_seconds(job=job)
         job.estimated_completion_at = now + timedelta(seconds=wait)
         job.save()
         job.task_result_id = str(tasks.run_job.enqueue(job_id=job.public_id).id)
@@ -182,6 +187,13 @@ def is_expired(*, job: Job, now: datetime | None = None) -> bool:
     return job.pruned or (job.expires_at is not None and job.expires_at <= now)
 
 
+def iso(moment: datetime | None) -> str | None:
+    """A moment as the API and /healthz write it: UTC, milliseconds, a Z suffix."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def remaining_seconds(*, job: Job, now: datetime | None = None) -> float:
     now = now or timezone.now()
     return max(0.0, (job.estimated_completion_at - now).total_seconds())
@@ -244,7 +256,6 @@ def run_job(*, job_id: str, worker_id: str, task_result_id: str) -> str:
         logger.exception("Job %s failed unexpectedly", job_id)
         error = {
             "code": "internal-error",
-            "title": "The job failed unexpectedly",
             "detail": "The worker hit an unexpected error; the job was not completed.",
         }
         _finish(job=job, status=Job.Status.FAILED, error=error)
@@ -272,8 +283,7 @@ def _begin_attempt(*, job_id: str, worker_id: str, task_result_id: str) -> Job |
         job.task_result_id = task_result_id
         job.lease_expires_at = steps.lease_deadline()
         job.message = f"Started (attempt {job.attempts} of {settings.DEMO_MAX_ATTEMPTS})."
-        remaining = planned_seconds(job=job) * (100 - job.progress) / 100
-        job.estimated_completion_at = now + timedelta(seconds=remaining)
+        job.estimated_completion_at = now + timedelta(seconds=remaining_work(job=job))
         job.save()
     return job
 
@@ -297,9 +307,13 @@ def _mark_finished(
         job.progress = 100
     job.message = {
         Job.Status.SUCCEEDED: "Done.",
-        Job.Status.FAILED: "Failed: " + (error or {}).get("title", "unknown error") + ".",
+        Job.Status.FAILED: f"Failed: {_error_title(error)}.",
         Job.Status.CANCELED: "Canceled.",
     }[Job.Status(status)]
+
+
+def _error_title(error: dict[str, Any] | None) -> str:
+    return PROBLEM_TYPES[error["code"]].title if error else "unknown error"
 
 
 def _finish(
@@ -312,7 +326,7 @@ def _finish(
     with transaction.atomic():
         current = Job.objects.select_for_update().get(pk=job.pk)
         # Only the attempt that holds the job may finish it.
-        if current.status != Job.Status.RUNNING or current.attempts != job.attempts:
+        if not steps.owns_job(job=job, current=current):
             return
         if current.cancel_requested_at is not None:
             # The DELETE came after the last step but before this: it was answered
@@ -328,7 +342,7 @@ def _finish(
 def _requeue(*, job: Job, message: str) -> None:
     with transaction.atomic():
         current = Job.objects.get(pk=job.pk)
-        if current.status != Job.Status.RUNNING or current.attempts != job.attempts:
+        if not steps.owns_job(job=job, current=current):
             return
         _put_back_in_queue(job=current, message=message)
 
@@ -369,7 +383,7 @@ def worker_health(*, now: datetime | None = None) -> dict[str, Any]:
     fresh = latest.seen_at > now - stale_after
     return {
         "status": "ok" if fresh else "error",
-        "lastSeenAt": latest.seen_at.isoformat().replace("+00:00", "Z"),
+        "lastSeenAt": iso(latest.seen_at),
         "secondsSinceSeen": round(age, 1),
         **({} if fresh else {"detail": "No worker has been seen recently."}),
     }
@@ -399,7 +413,6 @@ def recover_stalled_jobs(*, now: datetime | None = None) -> list[Job]:
             elif job.attempts >= settings.DEMO_MAX_ATTEMPTS:
                 error = {
                     "code": "worker-lost",
-                    "title": "The worker running this job stopped",
                     "detail": f"The job was attempted {job.attempts} times and each time its "
                     "worker stopped responding before it finished; giving up.",
                 }

@@ -15,7 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from playground.api.protocol import MAX_WAIT
 from playground.cors import ALLOW_HEADERS, ALLOW_METHODS, EXPOSE_HEADERS
+from playground.problems import PROBLEM_TYPES
 from reference.context_processors import site_origin
 
 JSON = "application/json"
@@ -23,7 +25,7 @@ PROBLEM = "application/problem+json"
 # Every example lives on this made-up origin; real responses use the server's.
 EXAMPLE_ORIGIN = "https://http202.example.test"
 
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 A real asynchronous API behind **202 Accepted**. Start a job, follow `Location`
 (the status monitor, which answers **303 See Other** to the result once the job
 succeeded) or poll `Operation-Location` (the Azure-style operation), honour
@@ -37,7 +39,8 @@ succeeded) or poll `Operation-Location` (the Azure-style operation), honour
 - *Failure*: every recipient at `bounce.example.test`; the job ends `failed`.
 - *Slow job*: recipients at `slow.example.test` take several extra steps each.
 - *Cancellation*: `DELETE` the status monitor while the job is pending.
-- *Immediate outcome*: `Prefer: wait=10` waits up to 10 s and answers 303 when done.
+- *Immediate outcome*: `Prefer: wait={MAX_WAIT}` waits up to {MAX_WAIT} s and answers 303 when
+  done.
 
 **Polling cheaply**: the status monitor, the operation and the result answer
 `Cache-Control: no-cache` with an `ETag`; send it back in `If-None-Match` and an
@@ -87,7 +90,7 @@ PENDING_RETRY_AFTER = header(
 PREFERENCE_APPLIED = header(
     {"type": "string", "pattern": "^(respond-async(, wait=[0-9]+)?|wait=[0-9]+)$"},
     "The preferences of the Prefer header that were honoured: `respond-async` and/or "
-    "`wait=N` (N capped at 10). Absent when Prefer asked for neither.",
+    f"`wait=N` (N capped at {MAX_WAIT}). Absent when Prefer asked for neither.",
     required=False,
 )
 # Added to every response by playground.cors.ApiCorsMiddleware.
@@ -612,18 +615,17 @@ def example(summary: str, value: Any, description: str = "") -> dict[str, Any]:
     }
 
 
-def problem_example(
-    slug: str, status: int, title: str, detail: str, path: str, **extra: Any
-) -> dict[str, Any]:
+def problem_example(slug: str, detail: str, path: str, **extra: Any) -> dict[str, Any]:
+    kind = PROBLEM_TYPES[slug]
     body = {
         "type": f"{EXAMPLE_ORIGIN}/api/#problem-{slug}",
-        "title": title,
-        "status": status,
+        "title": kind.title,
+        "status": kind.status,
         "detail": detail,
         "instance": f"{EXAMPLE_ORIGIN}{path}",
         **extra,
     }
-    return example(f"{status} {title}", body)
+    return example(f"{kind.status} {kind.title}", body)
 
 
 BULK = "/api/emails/bulk"
@@ -790,98 +792,72 @@ EXAMPLES: dict[str, Any] = {
         },
     ),
     # Problems
-    "malformedJson": problem_example("malformed-json", 400, "Malformed JSON", NOT_JSON, BULK),
+    "malformedJson": problem_example("malformed-json", NOT_JSON, BULK),
     "malformedForm": problem_example(
         "malformed-form",
-        400,
-        "Malformed form",
         "The form cannot be read: Invalid boundary in multipart: None",
         FILES,
     ),
     "invalidContentLength": problem_example(
         "invalid-content-length",
-        400,
-        "Invalid Content-Length",
         "Content-Length '12 bytes' is not a number of bytes.",
         FILES,
     ),
     "jobNotFound": problem_example(
-        "job-not-found", 404, "Job not found", "There is no job job_nope.", "/api/jobs/job_nope"
+        "job-not-found", "There is no job job_nope.", "/api/jobs/job_nope"
     ),
     "methodNotAllowed": problem_example(
         "method-not-allowed",
-        405,
-        "Method not allowed",
         "GET is not allowed here; use POST, OPTIONS.",
         BULK,
     ),
     "idempotencyKeyInFlight": problem_example(
         "idempotency-key-in-flight",
-        409,
-        "Request with this Idempotency-Key in progress",
         "The first request with this Idempotency-Key is still being processed.",
         BULK,
     ),
     "resultNotAvailable": problem_example(
         "result-not-available",
-        409,
-        "No result",
         f"Job {JOB} is still running; see its status monitor {MONITOR}.",
         f"/api/jobs/{JOB}/result",
     ),
     "jobAlreadyFinished": problem_example(
         "job-already-finished",
-        409,
-        "The job already finished",
         f"Job {JOB} already finished (succeeded); there is nothing to cancel.",
         f"/api/jobs/{JOB}",
     ),
     "jobExpired": problem_example(
         "job-expired",
-        410,
-        "Job expired",
         f"Job {JOB} finished more than the retention period ago; its data is deleted.",
         f"/api/jobs/{JOB}",
     ),
     "lengthRequired": problem_example(
         "length-required",
-        411,
-        "Length required",
         "Send the file with a Content-Length header; a body without one is not read.",
         FILES,
     ),
     "tooManyRecipients": problem_example(
         "too-many-recipients",
-        413,
-        "Too many recipients",
         "120 recipients; the demo accepts at most 100 per job.",
         BULK,
     ),
     "bodyTooLarge": problem_example(
         "body-too-large",
-        413,
-        "Request body too large",
         "The body is larger than the 2621440 bytes this API reads.",
         BULK,
     ),
     "fileTooLarge": problem_example(
         "file-too-large",
-        413,
-        "File too large",
         "5000 bytes; the demo accepts at most 4096.",
         FILES,
     ),
     "unsupportedMediaType": problem_example(
         "unsupported-media-type",
-        415,
-        "Unsupported media type",
         "Send the bulk email as application/json, not text/plain.",
         BULK,
     ),
     "invalidFields": problem_example(
         "invalid-request",
-        422,
-        "The request is not valid",
         "Some fields are missing or invalid.",
         BULK,
         errors=[
@@ -896,31 +872,23 @@ EXAMPLES: dict[str, Any] = {
     ),
     "subjectWithLineBreak": problem_example(
         "invalid-request",
-        422,
-        "The request is not valid",
         "Some fields are missing or invalid.",
         BULK,
         errors=[{"pointer": "/subject", "detail": "A single line: no line breaks."}],
     ),
     "idempotencyKeyReused": problem_example(
         "idempotency-key-reused",
-        422,
-        "Idempotency-Key reused",
         "This Idempotency-Key was first used with a different request.",
         BULK,
     ),
     "noFile": problem_example(
         "invalid-request",
-        422,
-        "The request is not valid",
         "No file in the form.",
         FILES,
         errors=[{"field": "file", "detail": "Required: the file to process."}],
     ),
     "emptyFile": problem_example(
         "invalid-request",
-        422,
-        "The request is not valid",
         "There is no file to process.",
         FILES,
         errors=[{"field": "file", "detail": "The file is empty."}],
@@ -944,7 +912,7 @@ PREFER = {
     "in": "header",
     "required": False,
     "description": "`respond-async` (the default behaviour, acknowledged) and/or `wait=N` "
-    "(N up to 10): answer the final outcome if the job finishes within N seconds.",
+    f"(N up to {MAX_WAIT}): answer the final outcome if the job finishes within N seconds.",
     "schema": {"type": "string"},
     "examples": {"wait": {"value": "respond-async, wait=5"}},
 }

@@ -190,10 +190,13 @@ def rejection(request: HttpRequest, rejected: Rejected) -> JsonResponse:
 
 
 def job_error(request: HttpRequest, error: dict[str, str], *, instance: str) -> dict[str, str]:
-    """A failed job's error as RFC 9457 fields, plus code and message for LRO clients."""
+    """A failed job's error as RFC 9457 fields, plus code and message for LRO clients.
+
+    A job stores only the code and detail of its error (playground/jobs.py).
+    """
     return {
         "type": problem_type_url(request, error["code"]),
-        "title": error["title"],
+        "title": PROBLEM_TYPES[error["code"]].title,
         "detail": error["detail"],
         "instance": instance,
         "code": error["code"],

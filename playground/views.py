@@ -9,21 +9,25 @@ whole pages and a "Poll now" link takes the next step.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from playground import presets
+from playground.api.protocol import MAX_IDEMPOTENCY_KEY
 from playground.console import MAX_CONSOLE_BODY, ConsoleRequestRefused, Exchange, send
 from reference.views import HtmxHttpRequest
 
-JOB_ID_RE = re.compile(r"^job_[A-Za-z0-9]{1,40}$")
 TERMINAL = {"succeeded", "failed", "canceled"}
+
+
+def _embedded(request: HttpRequest) -> bool:
+    """Whether this request belongs to the framable console (/playground/embed/)."""
+    return request.GET.get("embed") == "1" or request.POST.get("embed") == "1"
 
 
 def console_context(request: HttpRequest, *, embed: bool = False) -> dict[str, Any]:
@@ -31,6 +35,7 @@ def console_context(request: HttpRequest, *, embed: bool = False) -> dict[str, A
     # After a plain-form Send, the page keeps showing the example that was sent.
     example = presets.find_example(request.GET.get("example") or request.POST.get("example"))
     preset = presets.find_preset(example, request.GET.get("preset"))
+    embed = embed or _embedded(request)
     return {
         "examples": presets.examples(),
         "example": example,
@@ -39,6 +44,8 @@ def console_context(request: HttpRequest, *, embed: bool = False) -> dict[str, A
         "body": presets.body_for(example, preset),
         "content_type": example.request_headers.get("Content-Type", "application/json"),
         "prefer_choices": presets.PREFER_CHOICES,
+        "max_body": MAX_CONSOLE_BODY,
+        "max_key": MAX_IDEMPOTENCY_KEY,
         "embed": embed,
         # The console sits in a page section (h2) on the 202 page: its headings are h3 there.
         "heading_level": 3 if request.GET.get("level") == "3" else 2,
@@ -46,36 +53,37 @@ def console_context(request: HttpRequest, *, embed: bool = False) -> dict[str, A
     }
 
 
-@require_safe
-def playground(request: HtmxHttpRequest) -> HttpResponse:
-    context = console_context(request)
-    # Choosing an example or preset swaps only the console when htmx drives it.
-    template = (
-        "playground/playground.html#console" if request.htmx else "playground/playground.html"
-    )
-    return render(request, template, context)
-
-
-@xframe_options_exempt
-@require_safe
-def embed(request: HtmxHttpRequest) -> HttpResponse:
-    context = console_context(request, embed=True)
-    template = "playground/embed.html#console" if request.htmx else "playground/embed.html"
-    response = render(request, template, context)
-    # Other people's docs may frame this page, and only this one.
+def _render(
+    request: HtmxHttpRequest, fragment: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """The fragment for htmx; else the whole console page, framable when it is the embed."""
+    if request.htmx:
+        return render(request, f"playground/playground.html#{fragment}", context, status=status)
+    page = {**console_context(request), **context}
+    if not page["embed"]:
+        return render(request, "playground/playground.html", page, status=status)
+    response = render(request, "playground/embed.html", page, status=status)
+    # Other people's docs may frame the embed, and only the embed.
+    response.xframe_options_exempt = True
     response.frame_ancestors = "*"  # type: ignore[attr-defined]
     return response
 
 
+@require_safe
+def playground(request: HtmxHttpRequest) -> HttpResponse:
+    # Choosing an example or preset swaps only the console when htmx drives it.
+    return _render(request, "console", console_context(request))
+
+
+@require_safe
+def embed(request: HtmxHttpRequest) -> HttpResponse:
+    return _render(request, "console", console_context(request, embed=True))
+
+
 def _job_id(exchange: Exchange) -> str | None:
     data = exchange.json
-    if isinstance(data, dict):
-        job_id = data.get("jobId") or data.get("id")
-        if isinstance(job_id, str) and JOB_ID_RE.match(job_id):
-            return job_id
-    location = exchange.header("Location") or ""
-    match = re.search(r"/api/jobs/(job_[A-Za-z0-9]+)", location)
-    return match.group(1) if match else None
+    job_id = data.get("jobId") if isinstance(data, dict) else None
+    return job_id if isinstance(job_id, str) else None
 
 
 def _retry_after(exchange: Exchange) -> int:
@@ -84,7 +92,7 @@ def _retry_after(exchange: Exchange) -> int:
 
 
 def _follow(request: HttpRequest, exchange: Exchange) -> list[Exchange]:
-    """After a 303, fetch the result it points at, as a client following the redirect would."""
+    """After a 303, fetch what it points at, as a client following the redirect would."""
     location = exchange.header("Location")
     if exchange.status != 303 or not location:
         return []
@@ -97,21 +105,20 @@ def _run_context(
     # The job's state as the latest answer that speaks of it tells it (a result has no state).
     states = [exchange.job_state for exchange in exchanges if exchange.job_state]
     state = states[-1] if states else "unknown"
-    data = exchanges[0].json if isinstance(exchanges[0].json, dict) else {}
     operation = None
     if job_id:
         operation = send(origin_request=request, method="GET", url=f"/api/operations/{job_id}")
-    terminal = state in TERMINAL or job_id is None
+    suffix = "?embed=1" if _embedded(request) else ""
     return {
         "job_id": job_id,
         "exchanges": exchanges,
         "state": state,
-        "progress": data.get("progress") if isinstance(data.get("progress"), int) else None,
-        "message": data.get("message", ""),
-        "terminal": terminal,
+        "progress": exchanges[0].progress,
+        "message": exchanges[0].message,
+        "terminal": state in TERMINAL or job_id is None,
         "retry_after": _retry_after(exchanges[0]),
-        "poll_url": reverse("playground:poll", args=[job_id]) if job_id else "",
-        "cancel_url": reverse("playground:cancel", args=[job_id]) if job_id else "",
+        "poll_url": reverse("playground:poll", args=[job_id]) + suffix if job_id else "",
+        "cancel_url": reverse("playground:cancel", args=[job_id]) + suffix if job_id else "",
         "operation": operation,
     }
 
@@ -125,12 +132,13 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
     body = request.POST.get("body", "").replace("\r\n", "\n").encode()
     if upload is not None:
         if upload.size is not None and upload.size > MAX_CONSOLE_BODY:
-            return _console_error(request, "The file is larger than the console sends (1 MiB).")
+            limit = filesizeformat(MAX_CONSOLE_BODY)
+            return _console_error(request, f"The file is larger than the console sends ({limit}).")
         body = upload.read()
         content_type = upload.content_type or "application/octet-stream"
     headers = {"Content-Type": content_type}
     if key := request.POST.get("idempotency_key", "").strip():
-        headers["Idempotency-Key"] = key[:255]
+        headers["Idempotency-Key"] = key[:MAX_IDEMPOTENCY_KEY]
     prefer = request.POST.get("prefer", "").strip()
     if prefer in dict(presets.PREFER_CHOICES) and prefer:
         headers["Prefer"] = prefer
@@ -140,49 +148,37 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
         )
     except ConsoleRequestRefused as refused:
         return _console_error(request, str(refused))
-    exchanges = [exchange, *_follow(request, exchange)]
-    context = _run_context(request, _job_id(exchange), exchanges)
-    embedded = request.POST.get("embed") == "1"
-    context["console_path"] = reverse("playground:embed" if embedded else "playground:playground")
+    context = _run_context(request, _job_id(exchange), [exchange, *_follow(request, exchange)])
     context["resend"] = {
-        "embed": "1" if embedded else "",
+        "embed": "1" if _embedded(request) else "",
         "example": example.id,
         "body": body.decode("utf-8", errors="replace") if upload is None else "",
         "content_type": content_type,
         "idempotency_key": headers.get("Idempotency-Key", ""),
         "prefer": headers.get("Prefer", ""),
     }
-    if request.htmx:
-        return render(request, "playground/playground.html#sent", context)
-    return render(request, "playground/playground.html", {**console_context(request), **context})
+    context["console_path"] = reverse(
+        "playground:embed" if _embedded(request) else "playground:playground"
+    )
+    return _render(request, "sent", context)
 
 
 def _console_error(request: HtmxHttpRequest, message: str) -> HttpResponse:
-    context = {"console_error": message}
-    if request.htmx:
-        # htmx swaps only successful answers: the refusal is the fragment's content.
-        return render(request, "playground/playground.html#run", context)
-    return render(
-        request, "playground/playground.html", {**console_context(request), **context}, status=400
-    )
+    # htmx swaps only successful answers: under htmx the refusal is the fragment's content.
+    return _render(request, "run", {"console_error": message}, status=200 if request.htmx else 400)
 
 
 @require_safe
 def console_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
-    """One poll of the job's status monitor (and, after a 303, the result)."""
+    """One poll of the job's status monitor (and, after a 303, what it points at)."""
     exchange = send(origin_request=request, method="GET", url=f"/api/jobs/{job_id}")
     context = _run_context(request, job_id, [exchange, *_follow(request, exchange)])
-    if request.htmx:
-        return render(request, "playground/playground.html#poll", context)
-    return render(request, "playground/playground.html", {**console_context(request), **context})
+    return _render(request, "poll", context)
 
 
 @require_POST
 def console_cancel(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     """Ask the API to cancel the job: the DELETE exchange, then polling goes on."""
     exchange = send(origin_request=request, method="DELETE", url=f"/api/jobs/{job_id}")
-    context = _run_context(request, job_id, [exchange])
-    context["terminal"] = False
-    if request.htmx:
-        return render(request, "playground/playground.html#poll", context)
-    return render(request, "playground/playground.html", {**console_context(request), **context})
+    context = {**_run_context(request, job_id, [exchange]), "terminal": False}
+    return _render(request, "poll", context)

@@ -96,7 +96,6 @@ HEADER_KEYS: dict[str, tuple[type, ...]] = {
     "playground": (bool,),
 }
 REQUIRED_KEYS = ("code", "title", "class", "kind", "summary", "spec", "related", "constants")
-FULL_ONLY_KEYS = ("examples",)
 
 SPEC_KEYS = {"document": str, "section": str, "title": str, "url": str}
 REFERENCE_KEYS = {"title": str, "url": str}
@@ -175,10 +174,8 @@ class Example:
     description: str
     method: str
     target: str
-    host: str
     request: Message
     response: Message
-    status: int
     request_headers: dict[str, str]
     request_body: str
 
@@ -331,7 +328,6 @@ def _parse_example(path: Path, index: int, raw: Any) -> Example:
         description=data["description"],
         method=method,
         target=request["target"],
-        host=host,
         request=Message(
             start_line=f"{method} {request['target']} HTTP/1.1",
             headers=(("Host", host), *request_headers),
@@ -342,7 +338,6 @@ def _parse_example(path: Path, index: int, raw: Any) -> Example:
             headers=response_headers,
             body=response.get("body", ""),
         ),
-        status=status,
         request_headers=dict(request_headers),
         request_body=request.get("body", ""),
     )

@@ -1,12 +1,30 @@
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
 from reference.content import StatusPage, get_catalog
 
 
-class StatusPageSitemap(Sitemap[StatusPage]):
+class SiteSitemap(Sitemap[Any]):
+    """Absolute URLs on SITE_URL when it is set, like canonical links; else the request's."""
+
+    def get_protocol(self, protocol: str | None = None) -> str:
+        if settings.SITE_URL:
+            return urlsplit(settings.SITE_URL).scheme
+        return super().get_protocol(protocol)
+
+    def get_domain(self, site: Any = None) -> str:
+        if settings.SITE_URL:
+            return urlsplit(settings.SITE_URL).netloc
+        return super().get_domain(site)
+
+
+class StatusPageSitemap(SiteSitemap):
     def items(self) -> list[StatusPage]:
         return list(get_catalog())
 
@@ -17,9 +35,9 @@ class StatusPageSitemap(Sitemap[StatusPage]):
         return 1.0 if item.code == 202 else 0.8 if item.is_full else 0.5
 
 
-class FixedPagesSitemap(Sitemap[str]):
+class FixedPagesSitemap(SiteSitemap):
     def items(self) -> list[str]:
-        return ["reference:index"]
+        return ["reference:index", "playground:playground", "playground:api-docs"]
 
     def location(self, item: str) -> str:
         return reverse(item)

@@ -6,16 +6,14 @@ import hashlib
 import re
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_safe
 from django_htmx.middleware import HtmxDetails
 
-from playground.jobs import worker_health
 from reference.content import Catalog, StatusPage, get_catalog
 from reference.context_processors import site_origin
 
@@ -185,33 +183,7 @@ def _neighbours(catalog: Catalog, page: StatusPage) -> tuple[StatusPage | None, 
     return previous, following
 
 
-@require_GET
+@require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
     body = render_to_string("reference/robots.txt", {"site_origin": site_origin(request)})
     return _cacheable(HttpResponse(body, content_type="text/plain; charset=utf-8"))
-
-
-# HEAD too: uptime monitors often probe with HEAD.
-@require_safe
-def healthz(request: HttpRequest) -> HttpResponse:
-    checks: dict[str, dict[str, Any]] = {}
-    healthy = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = {"status": "ok", "vendor": connection.vendor}
-    except Exception as error:  # any failure is what this endpoint reports
-        healthy = False
-        checks["database"] = {"status": "error", "detail": str(error)}
-    checks["content"] = {"status": "ok", "pages": len(get_catalog().pages)}
-    if healthy:
-        # Without a live worker the demo API would accept jobs that never finish.
-        checks["worker"] = worker_health()
-        healthy = checks["worker"]["status"] == "ok"
-    response = JsonResponse(
-        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
-    )
-    if not healthy:
-        response["Retry-After"] = "10"
-    patch_cache_control(response, no_store=True)
-    return response

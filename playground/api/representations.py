@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
 
 from playground import jobs
+from playground.jobs import iso
 from playground.models import Job
 from playground.problems import absolute, job_error
-
-
-def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def monitor_url(request: HttpRequest, job: Job) -> str:

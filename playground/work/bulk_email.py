@@ -44,15 +44,11 @@ def message_id(*, job: Job, index: int) -> str:
     return f"<{job.public_id}.{index}@http202.example.test>"
 
 
-def deliver(
-    *, job: Job, index: int, recipient: dict[str, str], body: str | None = None
-) -> dict[str, Any]:
+def deliver(*, job: Job, index: int, recipient: dict[str, str], body: str) -> dict[str, Any]:
     mid = message_id(job=job, index=index)
     message = EmailMessage(
         subject=job.input["subject"],
-        body=body
-        if body is not None
-        else render_body(template=job.input["body"], recipient=recipient),
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient["email"]],
         headers={"Message-ID": mid},
@@ -123,7 +119,6 @@ def delivery_report(*, job: Job, outcomes: list[dict[str, Any]]) -> dict[str, An
     if not delivered:
         raise JobFailed(
             code="all-bounced",
-            title="Every recipient bounced",
             detail=f"All {bounced} recipients were refused (addresses at {BOUNCE_DOMAIN} "
             "always bounce); nothing was delivered.",
             result=report,

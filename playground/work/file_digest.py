@@ -46,7 +46,6 @@ def run(*, job: Job) -> dict[str, Any]:
     if not path.exists():
         raise JobFailed(
             code="upload-missing",
-            title="The uploaded file is gone",
             detail="The stored upload could not be found; send the file again.",
         )
     size = path.stat().st_size

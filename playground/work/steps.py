@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -39,26 +39,35 @@ class WorkerStopping(Exception):
 
 
 class JobFailed(Exception):
-    """The job ran and cannot succeed; error is what clients see."""
+    """The job ran and cannot succeed; error is what clients see.
 
-    def __init__(
-        self, *, code: str, title: str, detail: str, result: dict[str, Any] | None = None
-    ) -> None:
+    code is a slug of playground.problems.PROBLEM_TYPES, which holds its title.
+    """
+
+    def __init__(self, *, code: str, detail: str, result: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
-        self.error = {"code": code, "title": title, "detail": detail}
+        self.error = {"code": code, "detail": detail}
         self.result = result
 
 
-def pause(*, steps: int = 1) -> None:
+def pause() -> None:
     """The work time of the next step; raises WorkerStopping instead of starting one."""
     if stop_requested.is_set():
         raise WorkerStopping()
     # The demo pace: real work here takes milliseconds, a person needs seconds.
-    time.sleep(settings.DEMO_PACE * steps)
+    time.sleep(settings.DEMO_PACE)
 
 
-def lease_deadline() -> Any:
+def lease_deadline() -> datetime:
     return timezone.now() + timedelta(seconds=settings.DEMO_LEASE_TIMEOUT)
+
+
+def owns_job(*, job: Job, current: Job) -> bool:
+    """Whether the attempt that read job still holds it, current being the row read now.
+
+    Another attempt took over if the job was requeued (attempts moved on) or finished.
+    """
+    return current.status == Job.Status.RUNNING and current.attempts == job.attempts
 
 
 @contextmanager
@@ -66,7 +75,7 @@ def job_step(*, job: Job, done: int, message: str) -> Iterator[Job]:
     """Commit one step of job; `done` is how many of its planned steps are done after it."""
     with transaction.atomic():
         current = Job.objects.get(pk=job.pk)
-        if current.status != Job.Status.RUNNING or current.attempts != job.attempts:
+        if not owns_job(job=job, current=current):
             raise LeaseLost(job.public_id)
         if current.cancel_requested_at is not None:
             raise JobCanceled()

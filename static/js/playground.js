@@ -1,5 +1,5 @@
-// The playground console's small extras on top of htmx: the Retry-After countdown,
-// Pause/Resume of polling, and copy buttons. Polling itself is driven by the
+// The playground console's small extras on top of htmx: the Retry-After countdown
+// and Pause/Resume of polling (copy buttons are handled by site.js). Polling itself is driven by the
 // server's fragments (hx-trigger="load delay:Ns"); this file only watches it.
 (function () {
   "use strict";
@@ -32,10 +32,6 @@
     startCountdown(document);
     syncPauseButton();
   });
-  document.addEventListener("DOMContentLoaded", function () {
-    startCountdown(document);
-    syncPauseButton();
-  });
 
   // While paused, the scheduled poll is held back; Resume sends it at once.
   document.addEventListener("htmx:confirm", function (event) {
@@ -49,20 +45,9 @@
     if (pause) {
       paused = !paused;
       syncPauseButton();
-      var status = document.getElementById("run-status");
       if (!paused && window.htmx && document.getElementById("next-poll")) {
         window.htmx.trigger("#next-poll", "poll-now");
       }
-      if (status) status.setAttribute("data-paused", paused ? "true" : "false");
-      return;
-    }
-    var copy = event.target.closest && event.target.closest("[data-copy-text]");
-    if (copy && navigator.clipboard) {
-      navigator.clipboard.writeText(copy.getAttribute("data-copy-text")).then(function () {
-        var original = copy.textContent;
-        copy.textContent = "Copied";
-        setTimeout(function () { copy.textContent = original; }, 1500);
-      });
     }
   });
 

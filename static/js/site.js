@@ -1,4 +1,4 @@
-// Progressive enhancement only: every control here is a plain link without JavaScript.
+// Progressive enhancement only: every control here is a plain link or stays usable without JavaScript.
 (function () {
   "use strict";
 
@@ -7,17 +7,20 @@
     if (region) region.textContent = message;
   }
 
-  // "Copy link" next to each section heading: copy the section URL instead of following it.
+  // Copy controls: "Copy link" next to each section heading (a plain link to the
+  // section without JavaScript) and "Copy curl command" in the playground.
   document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("a[data-copy-link]");
-    if (!link || !navigator.clipboard || !window.isSecureContext) return;
+    var control = event.target.closest && event.target.closest("[data-copy-link], [data-copy-text]");
+    if (!control || !navigator.clipboard || !window.isSecureContext) return;
     event.preventDefault();
-    navigator.clipboard.writeText(link.href).then(function () {
-      link.setAttribute("data-copied", "");
-      announce("Link copied: " + link.href);
-      setTimeout(function () { link.removeAttribute("data-copied"); }, 2000);
+    var isLink = control.hasAttribute("data-copy-link");
+    var text = isLink ? control.href : control.getAttribute("data-copy-text");
+    navigator.clipboard.writeText(text).then(function () {
+      control.setAttribute("data-copied", "");
+      announce(isLink ? "Link copied: " + text : "Copied to the clipboard.");
+      setTimeout(function () { control.removeAttribute("data-copied"); }, 2000);
     }, function () {
-      window.location.href = link.href;
+      if (isLink) window.location.href = control.href;
     });
   });
 })();

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connections
+from axe_playwright_python.sync_playwright import Axe
 from django.test.testcases import LiveServerThread
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -43,22 +43,20 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM_PATH, "args": CHROMIUM_ARGS}
 
 
+def assert_no_axe_violations(page: Any) -> None:
+    results = Axe().run(page)
+    assert results.response["violations"] == [], results.generate_report()
+
+
 def _passthrough(handler: Any) -> Any:
     return handler
 
 
 class LiveServer:
     def __init__(self) -> None:
-        # An in-memory SQLite test database must be shared with the server thread.
-        overrides = {
-            conn.alias: conn
-            for conn in connections.all()
-            if conn.vendor == "sqlite" and conn.is_in_memory_db()  # type: ignore[attr-defined]
-        }
         self.thread = LiveServerThread(
             "127.0.0.1",
             static_handler=_passthrough,  # type: ignore[arg-type]
-            connections_override=overrides,
         )
         self.thread.daemon = True
         self.thread.start()

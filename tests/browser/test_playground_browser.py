@@ -6,10 +6,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.db import close_old_connections
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import assert_no_axe_violations
 from tests.playground.conftest import make_worker
 
 pytestmark = pytest.mark.browser
@@ -32,11 +32,6 @@ def worker(settings: Any, site_server: Any) -> Iterator[None]:
     yield
     runner.running = False
     thread.join(timeout=10)
-
-
-def assert_no_axe_violations(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.response["violations"] == [], results.generate_report()
 
 
 def test_bulk_email_flow_reaches_the_delivery_report(

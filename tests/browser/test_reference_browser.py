@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -24,12 +25,6 @@ def watch_origins(page: Page, origin: str) -> list[str]:
 
     page.on("request", record)
     return foreign
-
-
-def assert_no_axe_violations(page: Page) -> None:
-    results = Axe().run(page)
-    violations = results.response["violations"]
-    assert violations == [], results.generate_report()
 
 
 def test_202_renders_every_section_and_fetches_only_its_own_origin(

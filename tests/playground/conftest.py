@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -81,6 +82,23 @@ def live_worker(transactional_db: None) -> Iterator[Worker]:
     worker.running = False
     thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def wait_for(check: Callable[[], Any], *, timeout: float, what: str) -> Any:
+    """Poll check until it returns something truthy, and return that.
+
+    An OSError counts as not yet: a server still starting refuses connections.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+        except OSError:
+            result = None
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
 
 
 def make_email_payload(*recipients: Any, **fields: Any) -> dict[str, Any]:

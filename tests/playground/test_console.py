@@ -112,7 +112,7 @@ def test_idempotent_resend_shows_the_same_job(client: Client) -> None:
     assert Job.objects.count() == 1
 
 
-def test_prefer_wait_answers_with_the_outcome(client: Client) -> None:
+def test_prefer_respond_async_is_acknowledged(client: Client) -> None:
     html = send_console_form(client, prefer="respond-async")
     assert "Preference-Applied: respond-async" in html
 
@@ -201,3 +201,40 @@ def test_console_refusal_is_shown_in_the_htmx_fragment(client: Client) -> None:
     )
     assert response.status_code == 200
     assert 'role="alert"' in response.content.decode()
+
+
+def test_embed_chips_swap_the_console_under_htmx(client: Client) -> None:
+    fragment = client.get(
+        "/playground/embed/",
+        {"example": "bulk-email", "preset": "slow"},
+        headers={"HX-Request": "true"},
+    )
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert html.startswith('\n<section id="console"') or '<section id="console"' in html[:200]
+    assert "slow.example.test" in html and "<html" not in html
+
+
+def test_embed_works_without_javascript_and_stays_framable(client: Client) -> None:
+    example = presets.find_example("bulk-email")
+    sent = client.post(
+        "/playground/send",
+        {
+            "example": example.id,
+            "body": example.request_body,
+            "content_type": "application/json",
+            "embed": "1",
+        },
+    )
+    html = sent.content.decode()
+    assert "X-Frame-Options" not in sent.headers
+    assert "frame-ancestors *" in sent["Content-Security-Policy"]
+    assert 'class="site-header"' not in html
+    job_id = job_id_in(html)
+    assert f"/playground/jobs/{job_id}/poll?embed=1" in html
+    run_worker()
+    polled = client.get(f"/playground/jobs/{job_id}/poll", {"embed": "1"})
+    assert "X-Frame-Options" not in polled.headers
+    assert "HTTP/1.1 303 See Other" in polled.content.decode()
+    page = client.get(f"/playground/jobs/{job_id}/poll")
+    assert page["X-Frame-Options"] == "DENY"

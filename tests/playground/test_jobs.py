@@ -25,7 +25,8 @@ def crash_after_first_delivery(job: Job) -> None:
     DBTaskResult.objects.filter(id=job.task_result_id).update(status="RUNNING")
     recipient = job.input["recipients"][0]
     with steps.job_step(job=job, done=1, message="Sent message 1.") as current:
-        outcome = bulk_email.deliver(job=current, index=0, recipient=recipient)
+        body = bulk_email.render_body(template=job.input["body"], recipient=recipient)
+        outcome = bulk_email.deliver(job=current, index=0, recipient=recipient, body=body)
         current.state["outcomes"] = {"0": outcome}
     Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
 
@@ -74,8 +75,8 @@ def test_sigterm_lets_the_step_finish_and_requeues_the_job(monkeypatch) -> None:
     paces = []
     real_pause = bulk_email.pause
 
-    def pause_then_stop(**kwargs) -> None:
-        real_pause(**kwargs)
+    def pause_then_stop() -> None:
+        real_pause()
         paces.append(1)
         # Paces: prepare, render a, send a, render b, send b: the signal comes during "send b".
         if len(paces) == 5:
@@ -249,7 +250,7 @@ def test_uploads_are_deleted_whatever_the_outcome(settings, monkeypatch) -> None
     failed = make_file_job(settings)
 
     def fail(**kwargs) -> None:
-        raise steps.JobFailed(code="internal-error", title="Broken", detail="Broken.")
+        raise steps.JobFailed(code="internal-error", detail="Broken.")
 
     monkeypatch.setitem(jobs.WORK, Job.Kind.FILE_PROCESSING, fail)
     run_worker()

@@ -9,11 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+
+from tests.playground.conftest import wait_for
 
 MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
 
@@ -33,19 +34,6 @@ def call(port: int, method: str, path: str, body: Any = None) -> http.client.HTT
     response = connection.getresponse()
     response.read()  # the body is read so the connection can close cleanly
     return response
-
-
-def wait_for(check: Any, *, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-        except OSError:
-            result = None
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def processes_using(database: Path) -> list[int]:

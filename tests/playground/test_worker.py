@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
-from tests.playground.conftest import make_email_job, run_worker
+from tests.playground.conftest import make_email_job, run_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,13 +56,6 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[by
             process.wait()
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def first_delivery_done(job: Job) -> Callable[[], bool]:
     def check() -> bool:
         job.refresh_from_db()
@@ -76,7 +68,7 @@ def test_a_job_survives_its_worker_being_killed(start_worker) -> None:
     job = make_email_job(*RECIPIENTS)
     first_task = job.task_result_id
     doomed = start_worker("doomed")
-    wait_until(first_delivery_done(job), timeout=20, what="the first delivery")
+    wait_for(first_delivery_done(job), timeout=20, what="the first delivery")
 
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=5)
@@ -91,7 +83,7 @@ def test_a_job_survives_its_worker_being_killed(start_worker) -> None:
         job.refresh_from_db()
         return not job.is_pending
 
-    wait_until(finished, timeout=30, what="the retried job to finish")
+    wait_for(finished, timeout=30, what="the retried job to finish")
     assert job.status == "succeeded", job.error
     assert job.attempts == 2
     assert job.result["counts"] == {"recipients": 3, "delivered": 3, "bounced": 0}
@@ -106,7 +98,7 @@ def test_a_job_survives_its_worker_being_killed(start_worker) -> None:
 def test_sigterm_finishes_the_step_and_requeues(start_worker) -> None:
     job = make_email_job(*RECIPIENTS)
     worker = start_worker("leaving")
-    wait_until(first_delivery_done(job), timeout=20, what="the first delivery")
+    wait_for(first_delivery_done(job), timeout=20, what="the first delivery")
 
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=10) == 0

@@ -255,6 +255,24 @@ def test_sitemap_lists_every_page(client: Client) -> None:
     for code in IANA_REGISTRY:
         assert f"<loc>http://testserver/{code}/</loc>" in xml
     assert "<loc>http://testserver/</loc>" in xml
+    assert "<loc>http://testserver/playground/</loc>" in xml
+    assert "<loc>http://testserver/api/</loc>" in xml
+
+
+def test_sitemap_and_robots_use_site_url(client: Client, settings: Any) -> None:
+    settings.SITE_URL = "https://http202.example"
+    xml = client.get("/sitemap.xml").content.decode()
+    assert "<loc>https://http202.example/202/</loc>" in xml
+    assert "testserver" not in xml
+    assert (
+        "Sitemap: https://http202.example/sitemap.xml" in client.get("/robots.txt").content.decode()
+    )
+    html = client.get("/202/").content.decode()
+    assert '<link rel="canonical" href="https://http202.example/202/">' in html
+
+
+def test_robots_txt_answers_head(client: Client) -> None:
+    assert client.head("/robots.txt").status_code == 200
 
 
 def test_robots_txt_points_at_the_sitemap(client: Client) -> None:
