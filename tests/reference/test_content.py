@@ -49,6 +49,18 @@ def make_header(code: int = 299, **overrides: object) -> dict[str, object]:
     return {key: value for key, value in header.items() if value is not None}
 
 
+def make_example(
+    method: str = "POST", response: dict[str, object] | None = None
+) -> dict[str, object]:
+    return {
+        "id": "create",
+        "title": "Create",
+        "description": "Creates it.",
+        "request": {"method": method, "target": "/things"},
+        "response": response or {"status": 299, "reason": "Example"},
+    }
+
+
 def make_content_file(
     folder: Path,
     code: int = 299,
@@ -90,13 +102,9 @@ def test_a_valid_summary_file_parses(tmp_path: Path) -> None:
 
 
 def test_a_valid_full_file_parses(tmp_path: Path) -> None:
-    example = {
-        "id": "create",
-        "title": "Create",
-        "description": "Creates it.",
-        "request": {"method": "POST", "target": "/things"},
-        "response": {"status": 299, "reason": "Example", "headers": {"Retry-After": "2"}},
-    }
+    example = make_example(
+        response={"status": 299, "reason": "Example", "headers": {"Retry-After": "2"}}
+    )
     page = parse_file(make_content_file(tmp_path, kind="full", body=FULL_BODY, examples=[example]))
     assert page.section_ids == (
         "eli5",
@@ -224,13 +232,7 @@ def test_full_page_needs_examples(tmp_path: Path) -> None:
 
 
 def test_bad_example_field(tmp_path: Path) -> None:
-    example = {
-        "id": "create",
-        "title": "Create",
-        "description": "Creates it.",
-        "request": {"method": "FETCH", "target": "/things"},
-        "response": {"status": 299, "reason": "Example"},
-    }
+    example = make_example(method="FETCH")
     path = make_content_file(tmp_path, kind="full", body=FULL_BODY, examples=[example])
     assert error_of(path) == (
         "299.md: examples[0].request.method: "
@@ -273,13 +275,7 @@ def test_booleans_are_accepted_only_where_expected(tmp_path: Path) -> None:
     header["code"] = True
     path = make_content_file(tmp_path, header_text=yaml.safe_dump(header))
     assert error_of(path) == "299.md: header.code: expected an integer"
-    example = {
-        "id": "create",
-        "title": "Create",
-        "description": "Creates it.",
-        "request": {"method": "POST", "target": "/things"},
-        "response": {"status": 299, "reason": "Example"},
-    }
+    example = make_example()
     path = make_content_file(
         tmp_path, kind="full", body=FULL_BODY, examples=[example], playground=True
     )
