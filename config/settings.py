@@ -114,7 +114,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
-                "reference.context_processors.site",
+                "config.site.site_context",
             ],
             # Inline partials keep each page and its htmx fragments in one file.
             "builtins": ["template_partials.templatetags.partials"],

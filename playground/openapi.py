@@ -15,10 +15,10 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from config.site import site_origin
 from playground.api.protocol import MAX_WAIT
 from playground.cors import ALLOW_HEADERS, ALLOW_METHODS, EXPOSE_HEADERS
 from playground.problems import PROBLEM_TYPES
-from reference.context_processors import site_origin
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"

@@ -13,7 +13,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
-from reference.context_processors import site_origin
+from config.site import site_origin
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 

@@ -17,12 +17,14 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from config.site import HtmxHttpRequest
 from playground import presets
 from playground.api.protocol import MAX_IDEMPOTENCY_KEY
 from playground.console import MAX_CONSOLE_BODY, ConsoleRequestRefused, Exchange, send
-from reference.views import HtmxHttpRequest
 
 TERMINAL = {"succeeded", "failed", "canceled"}
+# The console's fragments: inline partials of the template every console page includes.
+CONSOLE_TEMPLATE = "playground/playground.html"
 
 
 def _embedded(request: HttpRequest) -> bool:
@@ -58,7 +60,7 @@ def _render(
 ) -> HttpResponse:
     """The fragment for htmx; else the whole console page, framable when it is the embed."""
     if request.htmx:
-        return render(request, f"playground/playground.html#{fragment}", context, status=status)
+        return render(request, f"{CONSOLE_TEMPLATE}#{fragment}", context, status=status)
     page = {**console_context(request), **context}
     if not page["embed"]:
         return render(request, "playground/playground.html", page, status=status)

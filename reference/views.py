@@ -12,16 +12,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
-from django_htmx.middleware import HtmxDetails
 
+from config.site import HtmxHttpRequest, site_origin
 from reference.content import Catalog, StatusPage, get_catalog
-from reference.context_processors import site_origin
 
 PAGE_MAX_AGE = 300
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 CSRF_FIELD_RE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
