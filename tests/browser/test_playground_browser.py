@@ -10,7 +10,7 @@ from django.db import close_old_connections
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import assert_no_axe_violations
-from tests.playground.conftest import make_worker
+from tests.playground.helpers import make_worker
 
 pytestmark = pytest.mark.browser
 

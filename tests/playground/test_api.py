@@ -20,7 +20,7 @@ from django_tasks_db.models import DBTaskResult
 from playground import jobs
 from playground.api.protocol import parse_prefer, read_prefer
 from playground.models import IdempotencyKey, Job, MailboxMessage
-from tests.playground.conftest import (
+from tests.playground.helpers import (
     ApiClient,
     assert_conforms,
     make_email_job,

@@ -10,7 +10,7 @@ from playground import presets
 from playground.console import ConsoleRequestRefused, send
 from playground.models import Job
 from reference.content import get_catalog
-from tests.playground.conftest import run_worker
+from tests.playground.helpers import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

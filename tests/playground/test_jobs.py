@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from playground import jobs
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
 from playground.work import bulk_email, file_digest, steps
-from tests.playground.conftest import make_email_job, run_worker
+from tests.playground.helpers import make_email_job, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -24,7 +24,7 @@ from playground import jobs
 from playground.cors import EXPOSE_HEADERS
 from playground.models import IdempotencyKey, Job
 from playground.problems import PROBLEM_TYPES
-from tests.playground.conftest import (
+from tests.playground.helpers import (
     OPENAPI_PATHS,
     ApiClient,
     make_email_payload,

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from tests.playground.conftest import wait_for
+from tests.playground.helpers import wait_for
 
 MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
 

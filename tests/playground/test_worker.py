@@ -15,7 +15,7 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
-from tests.playground.conftest import make_email_job, run_worker, wait_for
+from tests.playground.helpers import make_email_job, run_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,163 @@
+"""Helpers the demo API tests share: plain make_* functions, a worker, an OpenAPI-checked client.
+
+Every response that goes through ApiClient is checked against the OpenAPI
+document: its status, documented headers and JSON body.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from django.urls import resolve
+from jsonschema import Draft202012Validator, FormatChecker
+
+from playground import jobs
+from playground.management.commands.db_worker import Worker
+from playground.models import Job
+from playground.openapi import openapi_document
+
+OPENAPI_PATHS = {
+    "api-bulk-email": "/api/emails/bulk",
+    "api-process-file": "/api/files/process",
+    "api-job": "/api/jobs/{jobId}",
+    "api-result": "/api/jobs/{jobId}/result",
+    "api-operation": "/api/operations/{jobId}",
+    "api-openapi": "/api/openapi.json",
+}
+
+
+def make_worker(*, worker_id: str = "test", batch: bool = True, interval: float = 0) -> Worker:
+    return Worker(
+        queue_names=["default"],
+        interval=interval,
+        batch=batch,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
+
+
+def run_worker() -> None:
+    """Run every ready task (and the tasks they queue) in this process, then return."""
+    make_worker().run()
+
+
+def wait_for(check: Callable[[], Any], *, timeout: float, what: str) -> Any:
+    """Poll check until it returns something truthy, and return that.
+
+    An OSError counts as not yet: a server still starting refuses connections.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+        except OSError:
+            result = None
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def make_email_payload(*recipients: Any, **fields: Any) -> dict[str, Any]:
+    return {
+        "subject": "Welcome",
+        "body": "Hello {name}, this is {email}.",
+        "recipients": list(recipients) or ["ada@example.test", "grace@example.test"],
+        **fields,
+    }
+
+
+def make_email_job(*recipients: str) -> Job:
+    return jobs.enqueue_bulk_email(
+        subject="Hi",
+        body="Hello {name}",
+        recipients=[jobs.Recipient(email=r, name=r.split("@")[0]) for r in recipients],
+    )
+
+
+# Sent by site-wide middleware on every response (the document's description says
+# so once), or describing the body itself: not repeated for each response.
+SITE_WIDE_HEADERS = {
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "vary",
+    "content-security-policy",
+    "x-frame-options",
+    "x-content-type-options",
+    "referrer-policy",
+    "cross-origin-opener-policy",
+    "strict-transport-security",
+}
+
+
+def openapi_validator(schema: dict[str, Any], document: dict[str, Any]) -> Draft202012Validator:
+    # The document's components sit beside the schema so "#/components/..." resolves.
+    return Draft202012Validator(
+        {**schema, "components": document["components"]}, format_checker=FormatChecker()
+    )
+
+
+def assert_conforms(response: HttpResponse, *, url: str, method: str) -> None:
+    """Check a real response against the operation the OpenAPI document gives for it."""
+    document = openapi_document(RequestFactory().get("/"))
+    path = OPENAPI_PATHS[str(resolve(urlsplit(url).path).url_name)]
+    status = str(response.status_code)
+    operation = document["paths"][path].get(method.lower())
+    if operation is None:
+        assert status == "405", f"{method} {path} is not documented"
+        spec = document["components"]["responses"]["MethodNotAllowed"]
+    else:
+        assert status in operation["responses"], f"{method} {path} {status} is not documented"
+        spec = operation["responses"][status]
+    if "$ref" in spec:
+        spec = document["components"]["responses"][spec["$ref"].rsplit("/", 1)[1]]
+    headers = spec.get("headers", {})
+    for name, header in headers.items():
+        if header["required"]:
+            assert name in response, f"{status} lacks the {name} header"
+        if name in response:
+            openapi_validator(header["schema"], document).validate(response[name])
+    documented = {name.lower() for name in headers} | SITE_WIDE_HEADERS
+    undocumented = [name for name in response.headers if name.lower() not in documented]
+    assert not undocumented, f"{method} {path} {status} sends undocumented {undocumented}"
+    content = spec.get("content")
+    if not content or method == "HEAD":
+        assert not response.content
+        return
+    media_type = response["Content-Type"].split(";")[0]
+    assert media_type in content, f"{media_type} is not documented for {status}"
+    openapi_validator(content[media_type]["schema"], document).validate(
+        json.loads(response.content)
+    )
+
+
+class ApiClient:
+    """django.test.Client whose every answer is checked against the OpenAPI document."""
+
+    def __init__(self) -> None:
+        self.client = Client()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = getattr(self.client, method.lower())(url, **kwargs)
+        assert_conforms(response, url=url, method=method)
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.request("GET", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", url, **kwargs)
+
+    def post_json(self, url: str, payload: Any, **kwargs: Any) -> Any:
+        data = payload if isinstance(payload, str | bytes) else json.dumps(payload)
+        return self.request("POST", url, data=data, content_type="application/json", **kwargs)
