@@ -1,0 +1,224 @@
+"""Pieces every part of the document reuses: media types, headers, responses, and the
+OPTIONS and HEAD operations that every URL has."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playground.api.protocol import MAX_WAIT
+from playground.cors import ALLOW_HEADERS, ALLOW_METHODS, EXPOSE_HEADERS
+
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+# -- Headers ---------------------------------------------------------------------
+
+URL = {"type": "string", "format": "uri", "pattern": "^https?://"}
+WHOLE_SECONDS = {"type": "string", "pattern": "^[1-9][0-9]*$"}
+
+
+def header(schema: dict[str, Any], description: str, *, required: bool = True) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": schema}
+
+
+def cache_control(value: str, why: str) -> dict[str, Any]:
+    return header({"type": "string", "const": value}, f"`{value}`: {why}")
+
+
+NO_STORE = cache_control("no-store", "an answer to this request, never to be reused.")
+NO_CACHE = cache_control("no-cache", "a status is never served stale; revalidate with the ETag.")
+ETAG = header(
+    {"type": "string", "pattern": '^(W/)?"[!#-~]*"$'},
+    "Changes whenever the body changes; send it in If-None-Match to get 304 while unchanged.",
+)
+RETRY_AFTER = header(WHOLE_SECONDS, "Whole seconds (at least 1) before polling again.")
+PENDING_RETRY_AFTER = header(
+    WHOLE_SECONDS,
+    "While the job is queued or running: whole seconds before polling again.",
+    required=False,
+)
+PREFERENCE_APPLIED = header(
+    {"type": "string", "pattern": "^(respond-async(, wait=[0-9]+)?|wait=[0-9]+)$"},
+    "The preferences of the Prefer header that were honoured: `respond-async` and/or "
+    f"`wait=N` (N capped at {MAX_WAIT}). Absent when Prefer asked for neither.",
+    required=False,
+)
+# Added to every response by playground.cors.ApiCorsMiddleware.
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": header(
+        {"type": "string", "const": "*"}, "Any origin may read the response (no credentials)."
+    ),
+    "Access-Control-Expose-Headers": header(
+        {"type": "string", "const": EXPOSE_HEADERS},
+        "The headers a browser script may read besides the CORS-safelisted ones.",
+    ),
+}
+
+
+# -- Responses -------------------------------------------------------------------
+
+
+def response(
+    description: str,
+    *,
+    headers: dict[str, Any] | None = None,
+    schema: dict[str, Any] | None = None,
+    media_type: str = JSON,
+    examples: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """A response with the CORS headers every /api/ response carries; examples by name."""
+    answer: dict[str, Any] = {
+        "description": description,
+        "headers": {**(headers or {}), **CORS_HEADERS},
+    }
+    if schema is not None:
+        content: dict[str, Any] = {"schema": schema}
+        if examples:
+            content["examples"] = {
+                name: {"$ref": f"#/components/examples/{name}"} for name in examples
+            }
+        answer["content"] = {media_type: content}
+    return answer
+
+
+def problem_response(
+    description: str, *examples: str, headers: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return response(
+        description,
+        headers={"Cache-Control": NO_STORE, **(headers or {})},
+        schema=ref("Problem"),
+        media_type=PROBLEM,
+        examples=examples,
+    )
+
+
+def without_body(answer: dict[str, Any]) -> dict[str, Any]:
+    """What HEAD gets: the same status and headers as GET, no body."""
+    if "$ref" in answer:
+        answer = RESPONSES[answer["$ref"].rsplit("/", 1)[1]]
+    return {key: value for key, value in answer.items() if key != "content"}
+
+
+def not_modified(cache: dict[str, Any], *, pending: bool = False) -> dict[str, Any]:
+    headers = {"Cache-Control": cache, "ETag": ETAG}
+    if pending:
+        # A job still pending keeps telling the poller when to come back.
+        headers["Retry-After"] = PENDING_RETRY_AFTER
+    return response(
+        "Not Modified: the representation still has the ETag sent in If-None-Match. "
+        "No body; keep using the copy you have."
+        + (" Retry-After is repeated while the job is pending." if pending else ""),
+        headers=headers,
+    )
+
+
+def precondition_failed() -> dict[str, Any]:
+    return response(
+        "Precondition Failed: If-Match names none of the current ETags. Django's conditional "
+        "handling answers it with an empty body (not a problem)."
+    )
+
+
+def response_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+RESPONSES: dict[str, Any] = {
+    "JobNotFound": problem_response("No job has this id.", "jobNotFound"),
+    "JobExpired": problem_response(
+        "Gone: the job finished longer ago than the retention period; its data is deleted.",
+        "jobExpired",
+    ),
+    "MethodNotAllowed": problem_response(
+        "The URL does not answer this method (any method not in Allow).",
+        "methodNotAllowed",
+        headers={
+            "Allow": header(
+                {"type": "string", "pattern": "^[A-Z]+(, [A-Z]+)*$"},
+                "The methods this URL answers, as OPTIONS lists them.",
+            )
+        },
+    ),
+}
+
+
+# -- OPTIONS and HEAD ------------------------------------------------------------
+
+
+def allow_list(*methods: str) -> str:
+    # In the order the API's allow_methods decorator lists them (the tests compare).
+    return ", ".join([*methods, *(["HEAD"] if "GET" in methods else []), "OPTIONS"])
+
+
+def options_operation(operation_id: str, *methods: str) -> dict[str, Any]:
+    allow = allow_list(*methods)
+    preflight_only = "Only on a CORS preflight (a request with Access-Control-Request-Method)."
+    return {
+        "operationId": operation_id,
+        "summary": f"The methods this URL answers ({allow}); CORS preflight.",
+        "description": "A plain OPTIONS answers 204 with `Allow`. A CORS preflight (with "
+        "`Access-Control-Request-Method`) is answered before the view runs, for any path "
+        "under /api/: 204 with the Access-Control-Allow-* headers instead.",
+        "parameters": [
+            {
+                "name": "Access-Control-Request-Method",
+                "in": "header",
+                "required": False,
+                "description": "Makes the request a CORS preflight.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "Access-Control-Request-Headers",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+            },
+        ],
+        "responses": {
+            "204": {
+                "description": "No content: the allowed methods, or the preflight's answer.",
+                "headers": {
+                    "Allow": header(
+                        {"type": "string", "const": allow},
+                        "On a plain OPTIONS (not a preflight).",
+                        required=False,
+                    ),
+                    "Access-Control-Allow-Methods": header(
+                        {"type": "string", "const": ALLOW_METHODS}, preflight_only, required=False
+                    ),
+                    "Access-Control-Allow-Headers": header(
+                        {"type": "string", "const": ALLOW_HEADERS},
+                        f"{preflight_only} The request headers a browser may send.",
+                        required=False,
+                    ),
+                    "Access-Control-Max-Age": header(
+                        {"type": "string", "pattern": "^[0-9]+$"},
+                        f"{preflight_only} Seconds a browser may cache the preflight.",
+                        required=False,
+                    ),
+                    "Access-Control-Allow-Origin": CORS_HEADERS["Access-Control-Allow-Origin"],
+                    "Access-Control-Expose-Headers": {
+                        **CORS_HEADERS["Access-Control-Expose-Headers"],
+                        "description": "On a plain OPTIONS (not a preflight).",
+                        "required": False,
+                    },
+                },
+            }
+        },
+    }
+
+
+def head_operation(operation_id: str, get: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "operationId": operation_id,
+        "summary": "Like GET, without the body.",
+        "responses": {
+            status: without_body(answer) for status, answer in get.items() if status != "405"
+        },
+    }

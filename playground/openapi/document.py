@@ -1,0 +1,127 @@
+"""The document itself: its description, its own path /api/openapi.json, and
+openapi_document(), which puts every part together for one request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from config.site import site_origin
+from playground.api.protocol import MAX_WAIT
+from playground.openapi.components import (
+    ETAG,
+    RESPONSES,
+    cache_control,
+    head_operation,
+    not_modified,
+    options_operation,
+    precondition_failed,
+    response,
+    response_ref,
+)
+from playground.openapi.examples import EXAMPLES
+from playground.openapi.paths_follow import (
+    CONDITIONAL,
+    job_monitor_path,
+    operation_path,
+    result_path,
+)
+from playground.openapi.paths_start import bulk_email_path, process_file_path
+from playground.openapi.problem_examples import PROBLEM_EXAMPLES
+from playground.openapi.schemas import SCHEMAS
+
+DESCRIPTION = f"""\
+A real asynchronous API behind **202 Accepted**. Start a job, follow `Location`
+(the status monitor, which answers **303 See Other** to the result once the job
+succeeded) or poll `Operation-Location` (the Azure-style operation), honour
+`Retry-After`.
+
+**Provoke each outcome from the request itself**
+
+- *Success*: recipients at any ordinary domain, e.g. `ada@example.test`.
+- *Partial success*: add a recipient at `bounce.example.test`; it bounces, the
+  others are delivered, the job succeeds and the report counts the bounce.
+- *Failure*: every recipient at `bounce.example.test`; the job ends `failed`.
+- *Slow job*: recipients at `slow.example.test` take several extra steps each.
+- *Cancellation*: `DELETE` the status monitor while the job is pending.
+- *Immediate outcome*: `Prefer: wait={MAX_WAIT}` waits up to {MAX_WAIT} s and answers 303 when
+  done.
+
+**Polling cheaply**: the status monitor, the operation and the result answer
+`Cache-Control: no-cache` with an `ETag`; send it back in `If-None-Match` and an
+unchanged representation is a bodiless **304 Not Modified**.
+
+**Every URL** answers `OPTIONS` (204 with `Allow`), `HEAD` wherever it answers
+`GET`, and any other method with **405** and `Allow`. Any origin may call the API
+from a browser (CORS, no credentials); a preflight is answered for every path.
+Errors are `application/problem+json` (RFC 9457) and never cached
+(`Cache-Control: no-store`). Site-wide headers (`Content-Security-Policy`,
+`X-Frame-Options`, `X-Content-Type-Options`, `Referrer-Policy`,
+`Cross-Origin-Opener-Policy`, and `Vary`/`Content-Encoding` from compression)
+are on every response and not repeated below.
+"""
+
+
+def openapi_path() -> dict[str, Any]:
+    cache = cache_control("public, max-age=300", "the document changes only with a deploy.")
+    document = {
+        "type": "object",
+        "required": ["openapi", "info", "paths"],
+        "properties": {"openapi": {"type": "string", "pattern": "^3\\.1\\."}},
+    }
+    ok = "OpenAPI 3.1."
+    return {
+        "get": {
+            "operationId": "getOpenApi",
+            "summary": "This document.",
+            "parameters": CONDITIONAL,
+            "responses": {
+                "200": response(
+                    ok, headers={"Cache-Control": cache, "ETag": ETAG}, schema=document
+                ),
+                "304": not_modified(cache),
+                "405": response_ref("MethodNotAllowed"),
+                "412": precondition_failed(),
+            },
+        },
+        "head": head_operation(
+            "headOpenApi",
+            # The ETag (and so 304 and 412) comes from Django's ConditionalGetMiddleware,
+            # which skips HEAD.
+            {"200": response(ok, headers={"Cache-Control": cache})},
+        ),
+        "options": options_operation("openApiOptions", "GET"),
+    }
+
+
+def openapi_document(request: HttpRequest) -> dict[str, Any]:
+    limits = (
+        f"\n**Limits**: at most {settings.DEMO_MAX_RECIPIENTS} recipients, files up to "
+        f"{settings.DEMO_MAX_UPLOAD_BYTES} bytes; finished jobs are kept "
+        f"{settings.DEMO_JOB_RETENTION} seconds, then answer 410 Gone.\n"
+    )
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "info": {
+            "title": "HTTP 202 Accepted: demo asynchronous API",
+            "version": "1.0.0",
+            "description": DESCRIPTION + limits,
+        },
+        "servers": [{"url": site_origin(request)}],
+        "paths": {
+            "/api/emails/bulk": bulk_email_path(),
+            "/api/files/process": process_file_path(),
+            "/api/jobs/{jobId}": job_monitor_path(),
+            "/api/jobs/{jobId}/result": result_path(),
+            "/api/operations/{jobId}": operation_path(),
+            "/api/openapi.json": openapi_path(),
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "responses": RESPONSES,
+            "examples": {**EXAMPLES, **PROBLEM_EXAMPLES},
+        },
+    }

@@ -1,0 +1,183 @@
+"""The paths that follow a job: the status monitor /api/jobs/{jobId} (GET, HEAD,
+DELETE to cancel), its result and the Azure-style operation, all polled cheaply
+with ETags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playground.openapi.components import (
+    ETAG,
+    NO_CACHE,
+    NO_STORE,
+    PENDING_RETRY_AFTER,
+    URL,
+    head_operation,
+    header,
+    not_modified,
+    options_operation,
+    precondition_failed,
+    problem_response,
+    ref,
+    response,
+    response_ref,
+)
+from playground.openapi.schemas import JOB_ID
+
+JOB_PATH_PARAMETER = {"name": "jobId", "in": "path", "required": True, "schema": JOB_ID}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of the copy you have: 304 while it is still current.",
+    "schema": {"type": "string"},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "Answer only if the representation still has this ETag; 412 otherwise.",
+    "schema": {"type": "string"},
+}
+CONDITIONAL = [IF_NONE_MATCH, IF_MATCH]
+FOLLOWING = {
+    "404": response_ref("JobNotFound"),
+    "405": response_ref("MethodNotAllowed"),
+    "410": response_ref("JobExpired"),
+}
+
+
+def monitored(description: str, schema: str, *examples: str, pending: bool) -> dict[str, Any]:
+    """A 200 that must never be served stale, but may be revalidated cheaply."""
+    headers = {"Cache-Control": NO_CACHE, "ETag": ETAG}
+    if pending:
+        headers["Retry-After"] = PENDING_RETRY_AFTER
+    return response(description, headers=headers, schema=ref(schema), examples=examples)
+
+
+def monitor_get() -> dict[str, Any]:
+    get = {
+        "200": monitored(
+            "Pending (with Retry-After and a cancel link), failed or canceled (with error).",
+            "JobStatus",
+            "queued",
+            "running",
+            "cancelRequested",
+            "failed",
+            "canceled",
+            pending=True,
+        ),
+        "303": response(
+            "See Other: the job succeeded; Location is the result.",
+            headers={
+                "Location": header(URL, "The result, /api/jobs/{jobId}/result."),
+                "Cache-Control": NO_CACHE,
+                "ETag": {**ETAG, "description": "Tags the 303 too, but it is never 304."},
+            },
+            schema=ref("SeeOther"),
+            examples=("seeResult",),
+        ),
+        "304": not_modified(NO_CACHE, pending=True),
+        "412": precondition_failed(),
+        **FOLLOWING,
+    }
+    return dict(sorted(get.items()))
+
+
+def job_monitor_path() -> dict[str, Any]:
+    get = monitor_get()
+    return {
+        "parameters": [JOB_PATH_PARAMETER],
+        "get": {
+            "operationId": "getJobStatus",
+            "summary": "The status monitor: poll it (Retry-After) until it answers 303.",
+            "parameters": CONDITIONAL,
+            "responses": get,
+        },
+        "head": {
+            **head_operation("headJobStatus", get),
+            "parameters": CONDITIONAL,
+        },
+        "delete": {
+            "operationId": "cancelJob",
+            "summary": "Cancel a pending job.",
+            "responses": {
+                "202": response(
+                    "Cancellation accepted: a queued job is canceled at once, a running "
+                    "one stops at its next step (the monitor shows when).",
+                    headers={
+                        "Location": header(URL, "The status monitor."),
+                        "Cache-Control": NO_STORE,
+                    },
+                    schema=ref("JobStatus"),
+                    examples=("canceled", "cancelRequested"),
+                ),
+                "404": response_ref("JobNotFound"),
+                "405": response_ref("MethodNotAllowed"),
+                "409": problem_response("The job already finished.", "jobAlreadyFinished"),
+                "410": response_ref("JobExpired"),
+            },
+        },
+        "options": options_operation("jobOptions", "GET", "DELETE"),
+    }
+
+
+def result_path() -> dict[str, Any]:
+    get = {
+        "200": monitored(
+            "The result: a delivery report or a file digest.",
+            "Result",
+            "deliveryReport",
+            "fileDigest",
+            pending=False,
+        ),
+        "304": not_modified(NO_CACHE),
+        "412": precondition_failed(),
+        "409": problem_response(
+            "The job has not succeeded (yet): poll its status monitor.",
+            "resultNotAvailable",
+            headers={"Retry-After": PENDING_RETRY_AFTER},
+        ),
+        **FOLLOWING,
+    }
+    return {
+        "parameters": [JOB_PATH_PARAMETER],
+        "get": {
+            "operationId": "getJobResult",
+            "summary": "The delivery report or file digest of a succeeded job.",
+            "parameters": CONDITIONAL,
+            "responses": dict(sorted(get.items())),
+        },
+        "head": {**head_operation("headJobResult", get), "parameters": CONDITIONAL},
+        "options": options_operation("jobResultOptions", "GET"),
+    }
+
+
+def operation_path() -> dict[str, Any]:
+    get = {
+        "200": monitored(
+            "The operation, in every state (always 200): Retry-After while pending, "
+            "resourceLocation once succeeded, error once failed or canceled.",
+            "Operation",
+            "operationQueued",
+            "operationRunning",
+            "operationSucceeded",
+            "operationFailed",
+            "operationCanceled",
+            pending=True,
+        ),
+        "304": not_modified(NO_CACHE, pending=True),
+        "412": precondition_failed(),
+        **FOLLOWING,
+    }
+    return {
+        "parameters": [JOB_PATH_PARAMETER],
+        "get": {
+            "operationId": "getOperation",
+            "summary": "The job as an Azure-style long-running operation.",
+            "parameters": CONDITIONAL,
+            "responses": dict(sorted(get.items())),
+        },
+        "head": {**head_operation("headOperation", get), "parameters": CONDITIONAL},
+        "options": options_operation("operationOptions", "GET"),
+    }

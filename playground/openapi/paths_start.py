@@ -1,0 +1,209 @@
+"""The paths that start a job: POST /api/emails/bulk and POST /api/files/process,
+which answer 202 Accepted (or 303 with Prefer: wait) and share their problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from playground.api.protocol import MAX_WAIT
+from playground.openapi.components import (
+    JSON,
+    NO_STORE,
+    PREFERENCE_APPLIED,
+    RETRY_AFTER,
+    URL,
+    header,
+    options_operation,
+    problem_response,
+    ref,
+    response,
+    response_ref,
+)
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: the same key and body return the original job (or, once it "
+    "finished, its 303); the same key with another body is 422; while the first request with "
+    "the key is still being processed, 409.",
+    "schema": {"type": "string", "maxLength": 255},
+}
+PREFER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "description": "`respond-async` (the default behaviour, acknowledged) and/or `wait=N` "
+    f"(N up to {MAX_WAIT}): answer the final outcome if the job finishes within N seconds.",
+    "schema": {"type": "string"},
+    "examples": {"wait": {"value": "respond-async, wait=5"}},
+}
+
+
+def start_responses(accepted_example: str, problems: dict[str, Any]) -> dict[str, Any]:
+    """What both POST endpoints answer: a job started, or a problem (the endpoint's own,
+    by status, and the shared ones) before anything is stored."""
+    responses: dict[str, Any] = {
+        "202": response(
+            "Accepted: the job is committed and queued. A replayed Idempotency-Key (without "
+            "`Prefer: wait`) gets the original job's 202 again, with its current status.",
+            headers={
+                "Location": header(URL, "The status monitor, /api/jobs/{jobId}."),
+                "Content-Location": header(URL, "Same as Location: the body is its first status."),
+                "Operation-Location": header(URL, "The operation, /api/operations/{jobId}."),
+                "Retry-After": RETRY_AFTER,
+                "Cache-Control": NO_STORE,
+                "Preference-Applied": PREFERENCE_APPLIED,
+            },
+            schema=ref("Accepted"),
+            examples=(accepted_example,),
+        ),
+        "303": response(
+            'See Other: with `Prefer: wait=N`, the job finished within N seconds ("do not '
+            'use 202 when the operation already completed"). Location is the result, or the '
+            "status monitor if the job failed or was canceled.",
+            headers={
+                "Location": header(URL, "The result, or the monitor of a failed job."),
+                "Cache-Control": NO_STORE,
+                "Preference-Applied": PREFERENCE_APPLIED,
+            },
+            schema=ref("SeeOther"),
+            examples=("seeResult", "seeFailure"),
+        ),
+        "405": response_ref("MethodNotAllowed"),
+        "409": problem_response(
+            "A request with the same Idempotency-Key is still being processed.",
+            "idempotencyKeyInFlight",
+            headers={"Retry-After": RETRY_AFTER},
+        ),
+        **problems,
+    }
+    return dict(sorted(responses.items()))
+
+
+def unsupported_media_type(accept_post: str) -> dict[str, Any]:
+    return problem_response(
+        "Wrong (or no) Content-Type; Accept-Post lists what is read.",
+        "unsupportedMediaType",
+        headers={
+            "Accept-Post": header({"type": "string", "const": accept_post}, "Media types read.")
+        },
+    )
+
+
+def bulk_email_path() -> dict[str, Any]:
+    responses = start_responses(
+        "bulkEmailAccepted",
+        {
+            "400": problem_response("The body is not valid JSON.", "malformedJson"),
+            "413": problem_response(
+                f"More than {settings.DEMO_MAX_RECIPIENTS} recipients, or a body larger than "
+                f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                "tooManyRecipients",
+                "bodyTooLarge",
+            ),
+            "415": unsupported_media_type(JSON),
+            "422": problem_response(
+                "Invalid fields (each entry of errors points at one), a subject with a line break, "
+                "or an Idempotency-Key reused with a different body.",
+                "invalidFields",
+                "subjectWithLineBreak",
+                "idempotencyKeyReused",
+            ),
+        },
+    )
+    return {
+        "post": {
+            "operationId": "sendBulkEmail",
+            "summary": "Send one templated email to many recipients, in the background.",
+            "parameters": [IDEMPOTENCY_KEY, PREFER],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    JSON: {
+                        "schema": ref("BulkEmailRequest"),
+                        "examples": {
+                            name: {"$ref": f"#/components/examples/{name}"}
+                            for name in [
+                                "sendToEveryone",
+                                "someBounce",
+                                "everyoneBounces",
+                                "slowJob",
+                            ]
+                        },
+                    }
+                },
+            },
+            "responses": responses,
+        },
+        "options": options_operation("bulkEmailOptions", "POST"),
+    }
+
+
+def process_file_path() -> dict[str, Any]:
+    responses = start_responses(
+        "fileAccepted",
+        {
+            "400": problem_response(
+                "A form that cannot be read, or a Content-Length that is not a number.",
+                "malformedForm",
+                "invalidContentLength",
+            ),
+            "411": problem_response(
+                "Length Required: the body must come with Content-Length (not chunked).",
+                "lengthRequired",
+            ),
+            "413": problem_response(
+                f"A file larger than {settings.DEMO_MAX_UPLOAD_BYTES} bytes, or form fields "
+                f"larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                "fileTooLarge",
+                "bodyTooLarge",
+            ),
+            "415": unsupported_media_type("multipart/form-data, */*"),
+            "422": problem_response(
+                "No file in the form, an empty file, or an Idempotency-Key reused with a "
+                "different body.",
+                "noFile",
+                "emptyFile",
+                "idempotencyKeyReused",
+            ),
+        },
+    )
+    return {
+        "post": {
+            "operationId": "processFile",
+            "summary": "Digest a file (size, SHA-256, lines, words, type) in the background.",
+            "parameters": [IDEMPOTENCY_KEY, PREFER],
+            "requestBody": {
+                "required": True,
+                "description": "The file as the form field `file`, or as the raw body with "
+                "its own Content-Type and a Content-Length (Content-Disposition may carry "
+                "its filename). An empty file is refused.",
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {
+                                "file": {
+                                    "type": "string",
+                                    "contentMediaType": "application/octet-stream",
+                                }
+                            },
+                        }
+                    },
+                    "*/*": {
+                        "schema": {
+                            "type": "string",
+                            "contentMediaType": "application/octet-stream",
+                        },
+                        "examples": {"textFile": {"$ref": "#/components/examples/textFile"}},
+                    },
+                },
+            },
+            "responses": responses,
+        },
+        "options": options_operation("processFileOptions", "POST"),
+    }

@@ -1,0 +1,132 @@
+"""The problem examples of the document (components/examples): one RFC 9457 body per
+problem an endpoint answers, on the example origin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playground.openapi.examples import EXAMPLE_ORIGIN, JOB, MONITOR, example
+from playground.problems import PROBLEM_TYPES
+
+
+def problem_example(slug: str, detail: str, path: str, **extra: Any) -> dict[str, Any]:
+    kind = PROBLEM_TYPES[slug]
+    body = {
+        "type": f"{EXAMPLE_ORIGIN}/api/#problem-{slug}",
+        "title": kind.title,
+        "status": kind.status,
+        "detail": detail,
+        "instance": f"{EXAMPLE_ORIGIN}{path}",
+        **extra,
+    }
+    return example(f"{kind.status} {kind.title}", body)
+
+
+BULK = "/api/emails/bulk"
+FILES = "/api/files/process"
+NOT_JSON = "The body is not valid JSON: Expecting property name enclosed in double quotes: "
+NOT_JSON += "line 1 column 2 (char 1)."
+
+PROBLEM_EXAMPLES: dict[str, Any] = {
+    "malformedJson": problem_example("malformed-json", NOT_JSON, BULK),
+    "malformedForm": problem_example(
+        "malformed-form",
+        "The form cannot be read: Invalid boundary in multipart: None",
+        FILES,
+    ),
+    "invalidContentLength": problem_example(
+        "invalid-content-length",
+        "Content-Length '12 bytes' is not a number of bytes.",
+        FILES,
+    ),
+    "jobNotFound": problem_example(
+        "job-not-found", "There is no job job_nope.", "/api/jobs/job_nope"
+    ),
+    "methodNotAllowed": problem_example(
+        "method-not-allowed",
+        "GET is not allowed here; use POST, OPTIONS.",
+        BULK,
+    ),
+    "idempotencyKeyInFlight": problem_example(
+        "idempotency-key-in-flight",
+        "The first request with this Idempotency-Key is still being processed.",
+        BULK,
+    ),
+    "resultNotAvailable": problem_example(
+        "result-not-available",
+        f"Job {JOB} is still running; see its status monitor {MONITOR}.",
+        f"/api/jobs/{JOB}/result",
+    ),
+    "jobAlreadyFinished": problem_example(
+        "job-already-finished",
+        f"Job {JOB} already finished (succeeded); there is nothing to cancel.",
+        f"/api/jobs/{JOB}",
+    ),
+    "jobExpired": problem_example(
+        "job-expired",
+        f"Job {JOB} finished more than the retention period ago; its data is deleted.",
+        f"/api/jobs/{JOB}",
+    ),
+    "lengthRequired": problem_example(
+        "length-required",
+        "Send the file with a Content-Length header; a body without one is not read.",
+        FILES,
+    ),
+    "tooManyRecipients": problem_example(
+        "too-many-recipients",
+        "120 recipients; the demo accepts at most 100 per job.",
+        BULK,
+    ),
+    "bodyTooLarge": problem_example(
+        "body-too-large",
+        "The body is larger than the 2621440 bytes this API reads.",
+        BULK,
+    ),
+    "fileTooLarge": problem_example(
+        "file-too-large",
+        "5000 bytes; the demo accepts at most 4096.",
+        FILES,
+    ),
+    "unsupportedMediaType": problem_example(
+        "unsupported-media-type",
+        "Send the bulk email as application/json, not text/plain.",
+        BULK,
+    ),
+    "invalidFields": problem_example(
+        "invalid-request",
+        "Some fields are missing or invalid.",
+        BULK,
+        errors=[
+            {"pointer": "/subject", "detail": "Required: a non-empty string."},
+            {
+                "pointer": "/body",
+                "detail": "Unknown placeholder {nam}: use {name} or {email} "
+                "(write {{ and }} for literal braces).",
+            },
+            {"pointer": "/recipients/0", "detail": "Not an email address: 'nope'."},
+        ],
+    ),
+    "subjectWithLineBreak": problem_example(
+        "invalid-request",
+        "Some fields are missing or invalid.",
+        BULK,
+        errors=[{"pointer": "/subject", "detail": "A single line: no line breaks."}],
+    ),
+    "idempotencyKeyReused": problem_example(
+        "idempotency-key-reused",
+        "This Idempotency-Key was first used with a different request.",
+        BULK,
+    ),
+    "noFile": problem_example(
+        "invalid-request",
+        "No file in the form.",
+        FILES,
+        errors=[{"field": "file", "detail": "Required: the file to process."}],
+    ),
+    "emptyFile": problem_example(
+        "invalid-request",
+        "There is no file to process.",
+        FILES,
+        errors=[{"field": "file", "detail": "The file is empty."}],
+    ),
+}

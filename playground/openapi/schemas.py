@@ -1,0 +1,256 @@
+"""The schemas of the document (components/schemas): problems, requests, and a job
+as the status monitor, the operation and the result show it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playground.openapi.components import URL, ref
+
+JOB_ID = {
+    "type": "string",
+    "pattern": "^job_[A-Za-z0-9]+$",
+    "examples": ["job_8fQk2LxT0aZr7YbNc1Vw"],
+}
+TIMESTAMP = {"type": "string", "format": "date-time", "pattern": "Z$"}
+STATUS = {
+    "type": "string",
+    "enum": ["queued", "running", "succeeded", "failed", "canceled"],
+    "description": "Exact spellings; compare them case-insensitively.",
+}
+KIND = {"type": "string", "enum": ["bulk-email", "file-processing"]}
+PERCENT = {"type": "integer", "minimum": 0, "maximum": 100}
+
+
+def when_status(statuses: list[str], *, required: list[str]) -> dict[str, Any]:
+    return {
+        "if": {"properties": {"status": {"enum": statuses}}, "required": ["status"]},
+        "then": {"required": required},
+    }
+
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details. `type` is the problem's entry on /api/.",
+        "required": ["type", "title", "status", "detail", "instance"],
+        "properties": {
+            "type": URL,
+            "title": {"type": "string"},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string"},
+            "instance": URL,
+            "errors": {
+                "type": "array",
+                "description": "Per-field errors (422).",
+                "items": {
+                    "type": "object",
+                    "required": ["detail"],
+                    "properties": {
+                        "pointer": {"type": "string", "description": "JSON Pointer into the body."},
+                        "field": {"type": "string", "description": "Form field name."},
+                        "detail": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "JobError": {
+        "type": "object",
+        "description": "Why a job failed or was canceled: RFC 9457 fields plus code and message.",
+        "required": ["type", "title", "detail", "instance", "code", "message"],
+        "properties": {
+            "type": URL,
+            "title": {"type": "string"},
+            "detail": {"type": "string"},
+            "instance": URL,
+            "code": {
+                "type": "string",
+                "enum": [
+                    "all-bounced",
+                    "canceled",
+                    "worker-lost",
+                    "upload-missing",
+                    "internal-error",
+                ],
+            },
+            "message": {"type": "string"},
+        },
+    },
+    "Recipient": {
+        "oneOf": [
+            {"type": "string", "format": "email"},
+            {
+                "type": "object",
+                "required": ["email"],
+                "additionalProperties": False,
+                "properties": {
+                    "email": {"type": "string", "format": "email"},
+                    "name": {"type": "string", "maxLength": 100},
+                },
+            },
+        ]
+    },
+    "BulkEmailRequest": {
+        "type": "object",
+        "required": ["subject", "body", "recipients"],
+        "additionalProperties": False,
+        "properties": {
+            "subject": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                # Every line break str.splitlines() knows: the subject becomes a mail header.
+                "pattern": "^[^\\n\\r\\x0b\\x0c\\x1c-\\x1e\\x85\\u2028\\u2029]*$",
+                "description": "A single line: a line break is refused (422).",
+            },
+            "body": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 10000,
+                "description": "Template: {name} and {email} are replaced per recipient.",
+            },
+            "recipients": {"type": "array", "minItems": 1, "items": ref("Recipient")},
+        },
+    },
+    "Accepted": {
+        "type": "object",
+        "required": [
+            "jobId",
+            "kind",
+            "status",
+            "progress",
+            "createdAt",
+            "estimatedCompletionAt",
+            "monitor",
+            "operation",
+        ],
+        "properties": {
+            "jobId": JOB_ID,
+            "kind": KIND,
+            "status": STATUS,
+            "progress": PERCENT,
+            "createdAt": TIMESTAMP,
+            "estimatedCompletionAt": TIMESTAMP,
+            "monitor": URL,
+            "operation": URL,
+        },
+    },
+    "JobStatus": {
+        "description": "The status monitor's view of a job. Pending jobs say how to cancel; "
+        "failed and canceled ones say why.",
+        "type": "object",
+        "allOf": [
+            ref("Accepted"),
+            when_status(["queued", "running"], required=["cancel"]),
+            when_status(["failed", "canceled"], required=["error"]),
+        ],
+        "required": ["message", "startedAt", "updatedAt", "finishedAt"],
+        "properties": {
+            "message": {"type": "string"},
+            "startedAt": {"oneOf": [TIMESTAMP, {"type": "null"}]},
+            "updatedAt": TIMESTAMP,
+            "finishedAt": {"oneOf": [TIMESTAMP, {"type": "null"}]},
+            "cancelRequestedAt": TIMESTAMP,
+            "cancel": {
+                "type": "object",
+                "description": "Present while pending: how to cancel.",
+                "required": ["method", "href"],
+                "properties": {"method": {"const": "DELETE"}, "href": URL},
+            },
+            "error": ref("JobError"),
+            "report": {
+                **ref("DeliveryReport"),
+                "description": "A failed bulk email's delivery report.",
+            },
+        },
+    },
+    "SeeOther": {
+        "type": "object",
+        "description": "Where to go now that the job is done: its result once succeeded.",
+        "required": ["jobId", "status", "monitor"],
+        "allOf": [when_status(["succeeded"], required=["result"])],
+        "properties": {
+            "jobId": JOB_ID,
+            "status": STATUS,
+            "result": URL,
+            "monitor": URL,
+        },
+    },
+    "Operation": {
+        "type": "object",
+        "description": "Azure REST API guidelines' long-running operation status.",
+        "required": ["id", "status", "percentComplete", "createdDateTime", "lastUpdatedDateTime"],
+        "allOf": [
+            when_status(["succeeded"], required=["resourceLocation"]),
+            when_status(["failed", "canceled"], required=["error"]),
+        ],
+        "properties": {
+            "id": JOB_ID,
+            "kind": KIND,
+            "status": STATUS,
+            "percentComplete": PERCENT,
+            "createdDateTime": TIMESTAMP,
+            "lastUpdatedDateTime": TIMESTAMP,
+            "resourceLocation": URL,
+            "error": ref("JobError"),
+        },
+    },
+    "DeliveryReport": {
+        "type": "object",
+        "required": ["kind", "subject", "outcome", "counts", "recipients"],
+        "properties": {
+            "kind": {"const": "bulk-email"},
+            "subject": {"type": "string"},
+            "outcome": {"type": "string", "enum": ["delivered", "partial", "bounced"]},
+            "counts": {
+                "type": "object",
+                "required": ["recipients", "delivered", "bounced"],
+                "properties": {
+                    name: {"type": "integer", "minimum": 0}
+                    for name in ["recipients", "delivered", "bounced"]
+                },
+            },
+            "recipients": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["email", "name", "status", "messageId", "detail"],
+                    "properties": {
+                        "email": {"type": "string"},
+                        "name": {"type": "string"},
+                        "status": {"type": "string", "enum": ["delivered", "bounced"]},
+                        "messageId": {"type": "string"},
+                        "detail": {"type": "string", "description": "The SMTP reply."},
+                    },
+                },
+            },
+        },
+    },
+    "FileReport": {
+        "type": "object",
+        "required": ["kind", "filename", "declaredType", "detectedType", "size", "sha256"],
+        "properties": {
+            "kind": {"const": "file-processing"},
+            "filename": {"type": "string"},
+            "declaredType": {"type": "string"},
+            "detectedType": {"type": "string"},
+            "size": {"type": "integer", "minimum": 0},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "lines": {"type": "integer", "minimum": 0},
+            "words": {"type": "integer", "minimum": 0},
+        },
+    },
+    "Result": {
+        "type": "object",
+        "description": "A delivery report (bulk email) or a file digest (file processing).",
+        "required": ["jobId", "completedAt", "expiresAt", "monitor"],
+        "properties": {
+            "jobId": JOB_ID,
+            "completedAt": TIMESTAMP,
+            "expiresAt": TIMESTAMP,
+            "monitor": URL,
+        },
+        "oneOf": [ref("DeliveryReport"), ref("FileReport")],
+    },
+}
