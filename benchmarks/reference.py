@@ -19,7 +19,7 @@ django.setup()
 
 from django.test import Client  # noqa: E402
 
-from reference.content import get_catalog  # noqa: E402
+from reference.catalog import get_catalog  # noqa: E402
 
 ROUNDS = 5
 REQUESTS = 100

@@ -10,7 +10,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from playground.jobs import worker_health
-from reference.content import get_catalog
+from reference.catalog import get_catalog
 from reference.views import not_found
 
 

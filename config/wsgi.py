@@ -9,6 +9,6 @@ application = get_wsgi_application()
 
 # Parse the content before serving: a broken file stops the server from starting,
 # with an error naming the file and key, instead of failing a reader's request.
-from reference.content import get_catalog  # noqa: E402  (needs the app registry)
+from reference.catalog import get_catalog  # noqa: E402  (needs the app registry)
 
 get_catalog()

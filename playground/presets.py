@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reference.content import Example, get_catalog
+from reference.catalog import get_catalog
+from reference.schema import Example
 
 EXAMPLES_PAGE = 202
 

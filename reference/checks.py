@@ -6,7 +6,8 @@ from typing import Any
 from django.apps import AppConfig
 from django.core import checks
 
-from reference.content import ContentError, get_catalog
+from reference.catalog import get_catalog
+from reference.schema import ContentError
 
 
 @checks.register("content")

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from reference.content import StatusPage, get_catalog
+from reference.catalog import get_catalog
+from reference.schema import StatusPage
 
 
 class SiteSitemap(Sitemap[Any]):

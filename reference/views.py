@@ -14,7 +14,8 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from config.site import HtmxHttpRequest, site_origin
-from reference.content import Catalog, StatusPage, get_catalog
+from reference.catalog import get_catalog
+from reference.schema import Catalog, StatusPage
 
 PAGE_MAX_AGE = 300
 

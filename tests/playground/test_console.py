@@ -9,7 +9,7 @@ from django.test import Client, RequestFactory, override_settings
 from playground import presets
 from playground.console import ConsoleRequestRefused, send
 from playground.models import Job
-from reference.content import get_catalog
+from reference.catalog import get_catalog
 from tests.playground.helpers import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
