@@ -1,51 +1,78 @@
 """Settings for the HTTP 202 reference site.
 
-Every value comes from an environment variable with a safe development default.
-With SITE_ENV=production the process refuses to start on an unsafe value and
-names the variable to set.
+Every value comes from an environment variable with a safe development default;
+an empty variable counts as unset. The settings fail closed: a value that does
+not parse, or is out of range, stops the process with a message naming the
+variable and the accepted values. With SITE_ENV=production the process also
+refuses to start on an unsafe value and names the variable to set.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from environs import Env, EnvError, validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 
+env = Env()
+
+
+def read(parse: Callable[..., Any], name: str, default: Any, accepted: str, **kwargs: Any) -> Any:
+    """`name` parsed by environs, or `default` if unset or empty; stops on an invalid value."""
+    if not os.environ.get(name):
+        return default
+    try:
+        return parse(name, **kwargs)
+    except EnvError:
+        raise ImproperlyConfigured(
+            f"{name}={os.environ[name]!r} is invalid; accepted values: {accepted}."
+        ) from None
+
+
+def env_str(name: str, default: str) -> str:
+    return str(read(env.str, name, default, "any text"))
+
+
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    one_of = validate.OneOf(choices)
+    return str(read(env.str, name, default, ", ".join(choices), validate=one_of))
+
 
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(read(env.bool, name, default, "true/false, yes/no, on/off, 1/0"))
+
+
+def env_int(name: str, default: int, minimum: int) -> int:
+    at_least = validate.Range(min=minimum)
+    return int(read(env.int, name, default, f"a whole number >= {minimum}", validate=at_least))
+
+
+def env_float(name: str, default: float, minimum: float, inclusive: bool = True) -> float:
+    bound = validate.Range(min=minimum, min_inclusive=inclusive)
+    accepted = f"a number {'>=' if inclusive else '>'} {minimum:g}"
+    return float(read(env.float, name, default, accepted, validate=bound))
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
+    items = read(env.list, name, default, "comma-separated values")
+    return [item.strip() for item in items if item.strip()]
 
 
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
+def env_path(name: str, default: Path) -> Path:
+    return Path(read(env.path, name, default, "a file system path"))
 
 
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
-
-
-SITE_ENV = os.environ.get("SITE_ENV", "development")
+SITE_ENV = env_choice("SITE_ENV", "development", ["development", "production"])
 PRODUCTION = SITE_ENV == "production"
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
@@ -54,7 +81,13 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 # The public origin used in canonical links and sitemaps, e.g. https://http202.example.
 # Empty means "the origin the request came in on".
-SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+SITE_URL = read(
+    env.str,
+    "SITE_URL",
+    "",
+    "an http or https origin such as https://http202.example",
+    validate=validate.URL(schemes={"http", "https"}, require_tld=False),
+).rstrip("/")
 # Behind a TLS-terminating proxy, trust its X-Forwarded-Proto so the absolute URLs the
 # API answers with (Location, Operation-Location, ...) say https.
 if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
@@ -128,7 +161,7 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": Path(os.environ.get("DATABASE_PATH", BASE_DIR / "db.sqlite3")),
+        "NAME": env_path("DATABASE_PATH", BASE_DIR / "db.sqlite3"),
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
@@ -157,15 +190,14 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
 # Content files of the reference, one per status code.
-REFERENCE_CONTENT_DIR = Path(
-    os.environ.get("REFERENCE_CONTENT_DIR", BASE_DIR / "reference" / "content")
-)
+REFERENCE_CONTENT_DIR = env_path("REFERENCE_CONTENT_DIR", BASE_DIR / "reference" / "content")
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 
@@ -175,30 +207,23 @@ LOGGING = {
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Delivery never leaves the machine: see playground/mail.py.
 EMAIL_BACKEND = "playground.mail.LocalMailBackend"
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "demo@http202.example.test")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "demo@http202.example.test")
 
 # Seconds per job step. One second makes a default job last 5 to 15 seconds, slow
 # enough for a person to watch it; tests set it near zero.
-DEMO_PACE = env_float("DEMO_PACE", 1.0)
-DEMO_MAX_RECIPIENTS = env_int("DEMO_MAX_RECIPIENTS", 50)
-DEMO_MAX_UPLOAD_BYTES = env_int("DEMO_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
-DEMO_UPLOAD_DIR = Path(os.environ.get("DEMO_UPLOAD_DIR", BASE_DIR / "var" / "uploads"))
+DEMO_PACE = env_float("DEMO_PACE", 1.0, minimum=0)
+DEMO_MAX_RECIPIENTS = env_int("DEMO_MAX_RECIPIENTS", 50, minimum=1)
+DEMO_MAX_UPLOAD_BYTES = env_int("DEMO_MAX_UPLOAD_BYTES", 5 * 1024 * 1024, minimum=1)
+DEMO_UPLOAD_DIR = env_path("DEMO_UPLOAD_DIR", BASE_DIR / "var" / "uploads")
 # Finished jobs answer 410 Gone after this many seconds; their data is then pruned.
-DEMO_JOB_RETENTION = env_int("DEMO_JOB_RETENTION", 24 * 3600)
+DEMO_JOB_RETENTION = env_int("DEMO_JOB_RETENTION", 24 * 3600, minimum=1)
 # A running job renews its lease at every step; a job whose lease ran out belongs
 # to a dead worker and is retried, up to DEMO_MAX_ATTEMPTS attempts in all.
-DEMO_LEASE_TIMEOUT = env_float("DEMO_LEASE_TIMEOUT", 30.0)
-DEMO_MAX_ATTEMPTS = env_int("DEMO_MAX_ATTEMPTS", 3)
+DEMO_LEASE_TIMEOUT = env_float("DEMO_LEASE_TIMEOUT", 30.0, minimum=0, inclusive=False)
+DEMO_MAX_ATTEMPTS = env_int("DEMO_MAX_ATTEMPTS", 3, minimum=1)
 # /healthz answers 503 when no worker has written its heartbeat for this long.
-DEMO_WORKER_STALE_AFTER = env_float("DEMO_WORKER_STALE_AFTER", 30.0)
+DEMO_WORKER_STALE_AFTER = env_float("DEMO_WORKER_STALE_AFTER", 30.0, minimum=0, inclusive=False)
 
 if DEMO_PACE * 4 >= DEMO_LEASE_TIMEOUT:
     # A step may take a few paces between lease renewals (slow recipients).
     raise ImproperlyConfigured("DEMO_LEASE_TIMEOUT must be more than four times DEMO_PACE.")
-
-# Tests that start a real worker process need a test database both can open: a
-# file, not an in-memory database. One file per test process, so concurrent
-# test runs in the same checkout do not clobber each other.
-DATABASES["default"]["TEST"] = {
-    "NAME": Path(tempfile.gettempdir()) / f"http202-test-{os.getpid()}.sqlite3"
-}

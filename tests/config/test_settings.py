@@ -49,3 +49,28 @@ def test_production_refuses_unsafe_settings_and_names_the_variable(
 
 def test_development_defaults_start_without_any_variable() -> None:
     assert load_settings().returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "named", "accepted"),
+    [
+        ({"SITE_ENV": "prod"}, "SITE_ENV", "development, production"),
+        ({"DJANGO_DEBUG": "ture"}, "DJANGO_DEBUG", "true/false, yes/no, on/off, 1/0"),
+        ({"DEMO_PACE": "abc"}, "DEMO_PACE", "a number >= 0"),
+        ({"DEMO_MAX_ATTEMPTS": "-1"}, "DEMO_MAX_ATTEMPTS", "a whole number >= 1"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ],
+)
+def test_an_invalid_value_stops_the_process_naming_the_variable_and_the_accepted_values(
+    change: dict[str, str], named: str, accepted: str
+) -> None:
+    started = load_settings(**change)
+    assert started.returncode != 0
+    error = started.stderr.strip().splitlines()[-1]
+    assert error.startswith("django.core.exceptions.ImproperlyConfigured: ")
+    assert named in error
+    assert accepted in error
+
+
+def test_an_empty_optional_variable_means_not_set() -> None:
+    assert load_settings(SITE_ENV="", DJANGO_DEBUG="", DEMO_PACE="", LOG_LEVEL="").returncode == 0
