@@ -6,6 +6,8 @@ other way round) for these.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
@@ -31,3 +33,10 @@ def absolute_url(request: HttpRequest, path: str) -> str:
 def site_context(request: HttpRequest) -> dict[str, str]:
     """Context processor: every template may link to the site's own origin."""
     return {"site_origin": site_origin(request), "site_name": SITE_NAME}
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """A moment as the site's JSON writes it (the API, /healthz): UTC, milliseconds, a Z."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,4 +1,10 @@
-"""What the demo API stores: jobs, idempotency keys, worker heartbeats, delivered mail."""
+"""What the demo API stores: jobs, idempotency keys, worker heartbeats, delivered mail.
+
+A job's state lives on Job and only there. Each attempt at running it is one task
+of Django's Tasks API (a DBTaskResult row, referenced by Job.task_result), whose
+status follows the attempt: SUCCESSFUL when the attempt made the job succeed,
+FAILED when it ended any other way (failed, canceled, lost, handed back).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.crypto import get_random_string
+from django_tasks_db.models import DBTaskResult
 
 JOB_ID_PREFIX = "job_"
 
@@ -27,6 +34,15 @@ class Job(models.Model):
         FAILED = "failed"
         CANCELED = "canceled"
 
+    class ErrorCode(models.TextChoices):
+        """Why a job ended failed or canceled; the label is the title clients see."""
+
+        ALL_BOUNCED = "all-bounced", "Every recipient bounced"
+        CANCELED = "canceled", "The job was canceled"
+        WORKER_LOST = "worker-lost", "The worker running this job stopped"
+        UPLOAD_MISSING = "upload-missing", "The uploaded file is gone"
+        INTERNAL_ERROR = "internal-error", "The job failed unexpectedly"
+
     PENDING = (Status.QUEUED, Status.RUNNING)
 
     public_id = models.CharField(max_length=40, unique=True, default=new_job_id)
@@ -39,14 +55,15 @@ class Job(models.Model):
     # What the finished steps recorded, so a retry resumes instead of redoing them.
     state: models.JSONField[Any] = models.JSONField(default=dict)
     result: models.JSONField[Any] = models.JSONField(null=True, blank=True)
-    # {"code", "title", "detail"}; rendered as an RFC 9457 object by the API.
+    # {"code": an ErrorCode, "detail"}; the API renders it as an RFC 9457 object.
     error: models.JSONField[Any] = models.JSONField(null=True, blank=True)
 
     attempts = models.PositiveSmallIntegerField(default=0)
-    worker_id = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
-    # The DBTaskResult of the current attempt, marked failed if its worker dies.
-    task_result_id = models.CharField(max_length=64, blank=True)
+    # The task of the current (or last) attempt; its worker_ids say who runs it.
+    task_result = models.ForeignKey(
+        DBTaskResult, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,6 +9,9 @@ from playground import jobs
 
 @task(takes_context=True)
 def run_job(context: TaskContext, job_id: str) -> str:
-    """Run (or resume) one attempt of a job; the job's own outcome is recorded on the Job."""
-    result = context.task_result
-    return jobs.run_job(job_id=job_id, worker_id=result.worker_ids[-1], task_result_id=result.id)
+    """Run (or resume) one attempt of a job.
+
+    The job's own state is recorded on the Job; this task ends SUCCESSFUL when the
+    attempt made the job succeed and FAILED (with the reason) however else it ended.
+    """
+    return jobs.run_attempt(job_id=job_id, task_result_id=context.task_result.id)

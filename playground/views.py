@@ -1,6 +1,6 @@
 """The playground console: fire the 202 examples at the demo API and watch the job.
 
-Every exchange shown is a real one, sent in process by ``playground.console``.
+Every exchange shown is a real one, sent in process by ``playground.api_client``.
 Polling is driven by the server: each poll fragment re-requests itself after
 the ``Retry-After`` the API gave, and the fragment for a terminal state has no
 trigger, so polling stops by itself. Without JavaScript the same URLs render
@@ -15,16 +15,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST, require_safe
 
 from config.site import HtmxHttpRequest
 from playground import presets
-from playground.api.protocol import MAX_IDEMPOTENCY_KEY
-from playground.console import MAX_CONSOLE_BODY, ConsoleRequestRefused, Exchange, send
+from playground.api.headers import MAX_IDEMPOTENCY_KEY
+from playground.api_client import MAX_CONSOLE_BODY, Exchange, RequestRefused, send
 
 TERMINAL = {"succeeded", "failed", "canceled"}
 # The console's fragments: inline partials of the template every console page includes.
-CONSOLE_TEMPLATE = "playground/playground.html"
+CONSOLE_TEMPLATE = "playground/_console.html"
 
 
 def _embedded(request: HttpRequest) -> bool:
@@ -60,14 +61,17 @@ def _render(
 ) -> HttpResponse:
     """The fragment for htmx; else the whole console page, framable when it is the embed."""
     if request.htmx:
-        return render(request, f"{CONSOLE_TEMPLATE}#{fragment}", context, status=status)
-    page = {**console_context(request), **context}
-    if not page["embed"]:
-        return render(request, "playground/playground.html", page, status=status)
-    response = render(request, "playground/embed.html", page, status=status)
-    # Other people's docs may frame the embed, and only the embed.
-    response.xframe_options_exempt = True
-    response.frame_ancestors = "*"  # type: ignore[attr-defined]
+        response = render(request, f"{CONSOLE_TEMPLATE}#{fragment}", context, status=status)
+    else:
+        page = {**console_context(request), **context}
+        template = "playground/embed.html" if page["embed"] else "playground/playground.html"
+        response = render(request, template, page, status=status)
+    # The same URL answers a fragment to htmx and a page otherwise.
+    patch_vary_headers(response, ["HX-Request"])
+    if _embedded(request) or context.get("embed"):
+        # Other people's docs may frame the embed, and only the embed.
+        response.xframe_options_exempt = True
+        response.frame_ancestors = "*"  # type: ignore[attr-defined]
     return response
 
 
@@ -148,7 +152,7 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
         exchange = send(
             origin_request=request, method="POST", url=example.target, headers=headers, body=body
         )
-    except ConsoleRequestRefused as refused:
+    except RequestRefused as refused:
         return _console_error(request, str(refused))
     context = _run_context(request, _job_id(exchange), [exchange, *_follow(request, exchange)])
     context["resend"] = {

@@ -1,9 +1,10 @@
-"""Reading and checking POST bodies before anything is accepted or stored.
+"""Reading and checking a POST before anything is accepted or stored.
 
 Each reader returns what the job needs or raises Rejected with the problem to
-answer; the view turns that into an application/problem+json response. Errors
-Django raises while reading a body (too large for memory, a broken multipart form)
-are rejections too, never the framework's HTML 400.
+answer (playground.api.protocol.api_view turns it into application/problem+json).
+The headers a POST may carry (Prefer, Idempotency-Key: playground/api/headers.py)
+are read first. Errors Django raises while reading a body (too large for
+memory, a broken multipart form) are rejections too, never the framework's HTML 400.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ from django.core.validators import validate_email
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 
+from playground import jobs
+from playground.api.headers import Submission, read_submission
+from playground.api.problems import Rejected
 from playground.jobs import Recipient
-from playground.problems import Rejected
+from playground.models import new_job_id
 
 MAX_SUBJECT = 200
 MAX_BODY = 10_000
@@ -44,6 +48,7 @@ CONTENT_LENGTH = re.compile(r"[0-9]+")
 
 @dataclass(frozen=True)
 class BulkEmailRequest:
+    submission: Submission
     subject: str
     body: str
     recipients: list[Recipient]
@@ -52,10 +57,16 @@ class BulkEmailRequest:
 
 @dataclass(frozen=True)
 class StoredUpload:
+    submission: Submission
+    # The id the job will have; the file is at jobs.upload_path(public_id=stored_as).
+    stored_as: str
     filename: str
     content_type: str
     size: int
     fingerprint: str
+
+
+# -- Bulk email ------------------------------------------------------------------
 
 
 def media_type(request: HttpRequest) -> str:
@@ -63,6 +74,7 @@ def media_type(request: HttpRequest) -> str:
 
 
 def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
+    submission = read_submission(request)
     kind = media_type(request)
     if kind != "application/json" and not kind.endswith("+json"):
         raise Rejected(
@@ -104,6 +116,7 @@ def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
         raise Rejected("invalid-request", "Some fields are missing or invalid.", errors)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return BulkEmailRequest(
+        submission=submission,
         subject=subject,
         body=body,
         recipients=checked,
@@ -220,8 +233,18 @@ def _recipients(value: Any, errors: list[dict[str, str]]) -> list[Recipient]:
     return recipients
 
 
-def store_upload(request: HttpRequest, *, destination: Path) -> StoredUpload:
-    """Write the uploaded file to destination (multipart "file" field or the raw body)."""
+# -- File processing -------------------------------------------------------------
+
+
+def store_upload(request: HttpRequest) -> StoredUpload:
+    """Store the uploaded file (multipart "file" field or the raw body) for its job.
+
+    The file is stored under the id its job will have, before the job exists; if
+    the job is not created after all, jobs.accept_file_processing deletes it.
+    """
+    submission = read_submission(request)
+    stored_as = new_job_id()
+    destination = jobs.upload_path(public_id=stored_as)
     limit = settings.DEMO_MAX_UPLOAD_BYTES
     kind = media_type(request)
     if not kind or kind == "application/x-www-form-urlencoded":
@@ -266,6 +289,8 @@ def store_upload(request: HttpRequest, *, destination: Path) -> StoredUpload:
         destination.unlink(missing_ok=True)
         raise Rejected("invalid-request", "There is no file to process.", [empty])
     return StoredUpload(
+        submission=submission,
+        stored_as=stored_as,
         filename=filename,
         content_type=content_type,
         size=size,

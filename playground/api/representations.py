@@ -1,28 +1,129 @@
-"""A job as the API shows it: JSON bodies and the headers that go with them."""
+"""A job as the API answers it: the status code, the headers and the JSON body.
+
+One function per answer a view gives (accepted, monitor, canceling, operation,
+result), built from the body and URL helpers below it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import math
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
 
+from config.site import absolute_url
+from config.site import iso_utc as iso
 from playground import jobs
-from playground.jobs import iso
+from playground.api.headers import Preferences
+from playground.api.problems import job_error
 from playground.models import Job
-from playground.problems import absolute, job_error
+
+# Retry-After is at most this many seconds, however long the job still needs.
+MAX_RETRY_AFTER = 5
+
+
+# -- Answers ---------------------------------------------------------------------
+
+
+def accepted(request: HttpRequest, job: Job, preferences: Preferences) -> HttpResponse:
+    """202 Accepted for a job just created or replayed; its outcome if asked to wait for it.
+
+    A replayed Idempotency-Key without Prefer: wait gets the original 202 again, with
+    the job's current status: the same answer, whenever the retry comes.
+    """
+    applied = [f"wait={preferences.wait}"] if preferences.wait is not None else []
+    if preferences.wait is not None and not job.is_pending:
+        # Seen done: "do not use 202 when the operation already completed".
+        location = result_url(request, job)
+        if job.status != Job.Status.SUCCEEDED:
+            location = monitor_url(request, job)
+        response = json_response(see_other_body(request, job), status=303, Location=location)
+    else:
+        if preferences.respond_async:
+            applied.insert(0, "respond-async")
+        response = json_response(
+            accepted_body(request, job), status=202, **accepted_headers(request, job)
+        )
+    if applied:
+        response["Preference-Applied"] = ", ".join(applied)
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def monitor(request: HttpRequest, job: Job) -> HttpResponse:
+    """The status monitor: progress while pending, 303 to the result once succeeded."""
+    if job.status == Job.Status.SUCCEEDED:
+        see_other = json_response(
+            see_other_body(request, job), status=303, Location=result_url(request, job)
+        )
+        # Deliberately tagged too: a conditional poll sends the ETag it last saw.
+        return monitored(request, see_other)
+    response = json_response(monitor_body(request, job))
+    if job.is_pending:
+        response["Retry-After"] = str(retry_after(job=job))
+    return monitored(request, response)
+
+
+def canceling(request: HttpRequest, job: Job) -> HttpResponse:
+    # Accepted: a running job stops at its next step; the monitor shows when.
+    response = json_response(
+        monitor_body(request, job), status=202, Location=monitor_url(request, job)
+    )
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def operation(request: HttpRequest, job: Job) -> HttpResponse:
+    response = json_response(operation_body(request, job))
+    if job.is_pending:
+        response["Retry-After"] = str(retry_after(job=job))
+    return monitored(request, response)
+
+
+def result(request: HttpRequest, job: Job) -> HttpResponse:
+    return monitored(request, json_response(result_body(request, job)))
+
+
+def json_response(body: dict[str, Any], *, status: int = 200, **headers: str) -> JsonResponse:
+    response = JsonResponse(body, status=status, json_dumps_params={"indent": 2})
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def monitored(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    # A status must never be served stale, but an unchanged one can be a cheap 304.
+    patch_cache_control(response, no_cache=True)
+    response["ETag"] = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+    conditional = get_conditional_response(request, etag=response["ETag"], response=response)
+    if conditional is not None and conditional.status_code == 304 and "Retry-After" in response:
+        # Django's 304 keeps only the caching headers; a poller still needs its pace.
+        conditional["Retry-After"] = response["Retry-After"]
+    return conditional or response
+
+
+def retry_after(*, job: Job) -> int:
+    # Whole seconds, at least one: half the expected remaining time, so a client
+    # polling on it sees progress along the way, and never more than a few seconds.
+    return max(1, min(MAX_RETRY_AFTER, math.ceil(jobs.remaining_seconds(job=job) / 2)))
+
+
+# -- URLs and bodies -------------------------------------------------------------
 
 
 def monitor_url(request: HttpRequest, job: Job) -> str:
-    return absolute(request, reverse("playground:api-job", args=[job.public_id]))
+    return absolute_url(request, reverse("playground:api-job", args=[job.public_id]))
 
 
 def operation_url(request: HttpRequest, job: Job) -> str:
-    return absolute(request, reverse("playground:api-operation", args=[job.public_id]))
+    return absolute_url(request, reverse("playground:api-operation", args=[job.public_id]))
 
 
 def result_url(request: HttpRequest, job: Job) -> str:
-    return absolute(request, reverse("playground:api-result", args=[job.public_id]))
+    return absolute_url(request, reverse("playground:api-result", args=[job.public_id]))
 
 
 def accepted_body(request: HttpRequest, job: Job) -> dict[str, Any]:
@@ -43,7 +144,7 @@ def accepted_headers(request: HttpRequest, job: Job) -> dict[str, str]:
         "Location": monitor_url(request, job),
         "Content-Location": monitor_url(request, job),
         "Operation-Location": operation_url(request, job),
-        "Retry-After": str(jobs.retry_after(job=job)),
+        "Retry-After": str(retry_after(job=job)),
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from playground.api.protocol import MAX_WAIT
+from playground.api.headers import MAX_WAIT
 from playground.cors import ALLOW_HEADERS, ALLOW_METHODS, EXPOSE_HEADERS
 
 JSON = "application/json"

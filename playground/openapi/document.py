@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from config.site import site_origin
-from playground.api.protocol import MAX_WAIT
+from playground.api.headers import MAX_WAIT
 from playground.openapi.components import (
     ETAG,
     RESPONSES,

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from playground.api.protocol import MAX_WAIT
+from playground.api.headers import MAX_WAIT
 from playground.openapi.components import (
     JSON,
     NO_STORE,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playground.api.problems import PROBLEM_TYPES
 from playground.openapi.examples import EXAMPLE_ORIGIN, JOB, MONITOR, example
-from playground.problems import PROBLEM_TYPES
 
 
 def problem_example(slug: str, detail: str, path: str, **extra: Any) -> dict[str, Any]:

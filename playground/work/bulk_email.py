@@ -9,6 +9,7 @@ so after a crash the retry skips every recipient already handled.
 from __future__ import annotations
 
 import smtplib
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.core.mail import EmailMessage, get_connection
 
 from playground.mail import BOUNCE_DOMAIN, SLOW_DOMAIN, domain_of
 from playground.models import Job
-from playground.work.steps import JobFailed, job_step, pause
+from playground.work.steps import JobFailed, step
 
 LOCAL_BACKEND = "playground.mail.LocalMailBackend"
 # A slow domain keeps the sender waiting this many extra steps before accepting.
@@ -69,10 +70,8 @@ def deliver(*, job: Job, index: int, recipient: dict[str, str], body: str) -> di
 def run(*, job: Job) -> dict[str, Any]:
     recipients: list[dict[str, str]] = job.input["recipients"]
     outcomes: dict[str, Any] = dict(job.state.get("outcomes", {}))
-    pause()
     done = 1
-    with job_step(job=job, done=done, message=f"Preparing {len(recipients)} messages."):
-        pass
+    step(job=job, name="prepare", done=done, message=f"Preparing {len(recipients)} messages.")
     for index, recipient in enumerate(recipients):
         if str(index) in outcomes:
             # Delivered or bounced by an earlier attempt: never send twice.
@@ -81,29 +80,43 @@ def run(*, job: Job) -> dict[str, Any]:
         position = f"{index + 1} of {len(recipients)}"
         if domain_of(recipient["email"]) == SLOW_DOMAIN:
             for wait in range(1, SLOW_EXTRA_STEPS + 1):
-                pause()
                 done += 1
-                with job_step(
-                    job=job,
-                    done=done,
-                    message=f"Message {position}: waiting for {SLOW_DOMAIN} "
-                    f"({wait}/{SLOW_EXTRA_STEPS}).",
-                ):
-                    pass
-        pause()
+                message = (
+                    f"Message {position}: waiting for {SLOW_DOMAIN} ({wait}/{SLOW_EXTRA_STEPS})."
+                )
+                step(job=job, name=f"wait:{index}:{wait}", done=done, message=message)
         done += 1
-        with job_step(job=job, done=done, message=f"Rendered message {position}."):
-            body = render_body(template=job.input["body"], recipient=recipient)
-        pause()
+        body = step(
+            job=job,
+            name=f"render:{index}",
+            done=done,
+            message=f"Rendered message {position}.",
+            work=partial(render_message, recipient=recipient),
+        )
         done += 1
-        with job_step(job=job, done=done, message=f"Sent message {position}.") as current:
-            outcome = deliver(job=job, index=index, recipient=recipient, body=body)
-            current.state.setdefault("outcomes", {})[str(index)] = outcome
-            outcomes[str(index)] = outcome
-    pause()
-    with job_step(job=job, done=done + 1, message="Compiling the delivery report."):
-        pass
+        outcomes[str(index)] = step(
+            job=job,
+            name=f"send:{index}",
+            done=done,
+            message=f"Sent message {position}.",
+            work=partial(record_delivery, index=index, recipient=recipient, body=body or ""),
+        )
+    step(job=job, name="report", done=done + 1, message="Compiling the delivery report.")
     return delivery_report(job=job, outcomes=[outcomes[str(i)] for i in range(len(recipients))])
+
+
+def render_message(job: Job, *, recipient: dict[str, str]) -> str:
+    return render_body(template=job.input["body"], recipient=recipient)
+
+
+def record_delivery(
+    job: Job, *, index: int, recipient: dict[str, str], body: str
+) -> dict[str, Any]:
+    # In the step's transaction: the delivery and its outcome in the job's state
+    # commit together, so a retry knows exactly who was already handled.
+    outcome = deliver(job=job, index=index, recipient=recipient, body=body)
+    job.state.setdefault("outcomes", {})[str(index)] = outcome
+    return outcome
 
 
 def delivery_report(*, job: Job, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -118,7 +131,7 @@ def delivery_report(*, job: Job, outcomes: list[dict[str, Any]]) -> dict[str, An
     }
     if not delivered:
         raise JobFailed(
-            code="all-bounced",
+            code=Job.ErrorCode.ALL_BOUNCED,
             detail=f"All {bounced} recipients were refused (addresses at {BOUNCE_DOMAIN} "
             "always bounce); nothing was delivered.",
             result=report,

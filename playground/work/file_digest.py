@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.models import Job
-from playground.work.steps import JobFailed, job_step, pause
+from playground.work.steps import JobFailed, step
 
 READ_STEPS = 8
 WORD = re.compile(rb"\S+")
@@ -45,7 +45,7 @@ def run(*, job: Job) -> dict[str, Any]:
     path = Path(job.input["path"])
     if not path.exists():
         raise JobFailed(
-            code="upload-missing",
+            code=Job.ErrorCode.UPLOAD_MISSING,
             detail="The stored upload could not be found; send the file again.",
         )
     size = path.stat().st_size
@@ -58,8 +58,7 @@ def run(*, job: Job) -> dict[str, Any]:
     head = b""
     last = b""
     with path.open("rb") as upload:
-        for step in range(1, steps + 1):
-            pause()
+        for number in range(1, steps + 1):
             chunk = upload.read(chunk_size)
             digest.update(chunk)
             newlines += chunk.count(b"\n")
@@ -69,14 +68,15 @@ def run(*, job: Job) -> dict[str, Any]:
                 words -= 1
             if is_utf8:
                 try:
-                    decoder.decode(chunk, final=step == steps)
+                    decoder.decode(chunk, final=number == steps)
                 except UnicodeDecodeError:
                     is_utf8 = False
             head = head or chunk[:16]
             last = chunk[-1:] or last
-            read = min(size, step * chunk_size)
-            with job_step(job=job, done=step, message=f"Read {read} of {size} bytes."):
-                pass
+            read = min(size, number * chunk_size)
+            step(
+                job=job, name=f"read:{number}", done=number, message=f"Read {read} of {size} bytes."
+            )
     return {
         "kind": Job.Kind.FILE_PROCESSING.value,
         "filename": job.input["filename"],

@@ -1,29 +1,37 @@
 """The step protocol every job follows.
 
-A job is a sequence of short steps. Each step runs in its own transaction on a
-freshly read job row, commits what it did together with a renewed lease, and so
-is never half done: a worker killed between steps loses nothing, and a retry
-resumes from what the committed steps recorded.
+A job is a sequence of short, named steps. Each step waits the demo pace, then
+runs in its own transaction on a freshly read job row and commits what it did
+together with a renewed lease, so it is never half done: a worker killed between
+steps loses nothing, and a retry resumes from what the committed steps recorded.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
-from playground.models import Job, WorkerHeartbeat
+from playground.models import Job
 
-# Set by the worker on SIGTERM: the step in progress finishes, no new one starts
-# (every step is pause() then job_step(); pause() is where a step starts).
+T = TypeVar("T")
+
+# Set by the worker on SIGTERM: the step in progress finishes, no new one starts.
 stop_requested = threading.Event()
+
+# Sent with job= and point= at each named point of a run: "attempt" as an attempt
+# begins, then each step's name ("prepare", "render:0", "send:0", "report", "read:3")
+# once its pace is waited, just before it runs, and "finish" after the last one.
+# Nothing in the site listens; tests
+# inject faults (a crash, a DELETE, a SIGTERM) at these points.
+reached = Signal()
 
 
 class JobCanceled(Exception):
@@ -39,23 +47,14 @@ class WorkerStopping(Exception):
 
 
 class JobFailed(Exception):
-    """The job ran and cannot succeed; error is what clients see.
+    """The job ran and cannot succeed; code and detail are what clients see."""
 
-    code is a slug of playground.problems.PROBLEM_TYPES, which holds its title.
-    """
-
-    def __init__(self, *, code: str, detail: str, result: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, *, code: Job.ErrorCode, detail: str, result: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(detail)
-        self.error = {"code": code, "detail": detail}
+        self.error = {"code": str(code), "detail": detail}
         self.result = result
-
-
-def pause() -> None:
-    """The work time of the next step; raises WorkerStopping instead of starting one."""
-    if stop_requested.is_set():
-        raise WorkerStopping()
-    # The demo pace: real work here takes milliseconds, a person needs seconds.
-    time.sleep(settings.DEMO_PACE)
 
 
 def lease_deadline() -> datetime:
@@ -70,20 +69,35 @@ def owns_job(*, job: Job, current: Job) -> bool:
     return current.status == Job.Status.RUNNING and current.attempts == job.attempts
 
 
-@contextmanager
-def job_step(*, job: Job, done: int, message: str) -> Iterator[Job]:
-    """Commit one step of job; `done` is how many of its planned steps are done after it."""
+def step(
+    *,
+    job: Job,
+    name: str,
+    done: int,
+    message: str,
+    work: Callable[[Job], T] | None = None,
+) -> T | None:
+    """Wait the demo pace, then do one step of job and commit it; return what work returned.
+
+    `done` is how many of the job's planned steps are done after this one; work gets
+    the freshly read row and may record what it did in its state.
+    """
+    if stop_requested.is_set():
+        raise WorkerStopping()
+    # The demo pace: real work here takes milliseconds, a person needs seconds.
+    time.sleep(settings.DEMO_PACE)
+    reached.send(sender=Job, job=job, point=name)
     with transaction.atomic():
         current = Job.objects.get(pk=job.pk)
         if not owns_job(job=job, current=current):
             raise LeaseLost(job.public_id)
         if current.cancel_requested_at is not None:
             raise JobCanceled()
-        yield current
+        outcome = work(current) if work is not None else None
         total = max(1, int(current.input.get("steps", 1)))
         # 100 is reserved for a finished job.
         current.progress = min(99, 100 * done // total)
         current.message = message
         current.lease_expires_at = lease_deadline()
         current.save()
-        WorkerHeartbeat.objects.filter(worker_id=current.worker_id).update(seen_at=timezone.now())
+    return outcome

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import resolve
+from django_tasks_db.models import DBTaskResult
 from jsonschema import Draft202012Validator, FormatChecker
 
 from playground import jobs
 from playground.management.commands.db_worker import Worker
 from playground.models import Job
 from playground.openapi import openapi_document
+from playground.work import steps
 
 OPENAPI_PATHS = {
     "api-bulk-email": "/api/emails/bulk",
@@ -77,11 +80,45 @@ def make_email_payload(*recipients: Any, **fields: Any) -> dict[str, Any]:
 
 
 def make_email_job(*recipients: str) -> Job:
-    return jobs.enqueue_bulk_email(
+    return jobs.accept_bulk_email(
         subject="Hi",
         body="Hello {name}",
         recipients=[jobs.Recipient(email=r, name=r.split("@")[0]) for r in recipients],
+        fingerprint="test",
     )
+
+
+def task_of(job: Job) -> DBTaskResult:
+    """The task of the job's current attempt, as stored now."""
+    assert job.task_result_id is not None, f"{job} has no task"
+    return DBTaskResult.objects.get(pk=job.task_result_id)
+
+
+class Killed(BaseException):
+    """A worker killed on the spot: no handler of the job's own runs, nothing commits."""
+
+
+@contextmanager
+def fault_at(point: str, fault: Callable[[Job], None]) -> Iterator[None]:
+    """Run fault(job) when a job reaches the named point (playground.work.steps.reached)."""
+
+    def receiver(sender: Any, *, job: Job, point: str, **kwargs: Any) -> None:
+        if point == wanted:
+            fault(job)
+
+    wanted = point
+    steps.reached.connect(receiver, dispatch_uid=f"fault-{point}")
+    try:
+        yield
+    finally:
+        steps.reached.disconnect(dispatch_uid=f"fault-{point}")
+
+
+def raise_(error: BaseException) -> Callable[[Job], None]:
+    def fault(job: Job) -> None:
+        raise error
+
+    return fault
 
 
 # Sent by site-wide middleware on every response (the document's description says

@@ -15,20 +15,22 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.test.client import FakePayload
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from playground import jobs
-from playground.api.protocol import parse_prefer, read_prefer
+from playground.api.headers import parse_prefer, read_prefer
 from playground.models import IdempotencyKey, Job, MailboxMessage
 from tests.playground.helpers import (
     ApiClient,
     assert_conforms,
+    fault_at,
     make_email_job,
     make_email_payload,
     run_worker,
+    task_of,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 BULK = "/api/emails/bulk"
 FILES = "/api/files/process"
@@ -45,6 +47,8 @@ def assert_nothing_stored(settings) -> None:
 # -- The bulk email example, start to finish --------------------------------------
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_bulk_email_is_accepted_then_delivered(api: ApiClient) -> None:
     accepted = api.post_json(BULK, make_email_payload())
     assert accepted.status_code == 202
@@ -58,7 +62,7 @@ def test_bulk_email_is_accepted_then_delivered(api: ApiClient) -> None:
     assert int(accepted["Retry-After"]) >= 1
     # Committed before the 202: the job and its task are in the database.
     job = Job.objects.get(public_id=job_id)
-    assert DBTaskResult.objects.filter(id=job.task_result_id, status="READY").exists()
+    assert task_of(job).status == TaskResultStatus.READY
 
     pending = api.get(monitor)
     assert pending.status_code == 200
@@ -90,6 +94,8 @@ def test_bulk_email_is_accepted_then_delivered(api: ApiClient) -> None:
     assert "Retry-After" not in operation
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_some_bounces_are_a_partial_success(api: ApiClient) -> None:
     payload = make_email_payload("ada@example.test", {"email": "x@bounce.example.test"})
     job_id = api.post_json(BULK, payload).json()["jobId"]
@@ -100,6 +106,8 @@ def test_some_bounces_are_a_partial_success(api: ApiClient) -> None:
     assert report["recipients"][1]["detail"].startswith("550")
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_every_recipient_bouncing_fails_the_job(api: ApiClient) -> None:
     payload = make_email_payload("a@bounce.example.test", "b@bounce.example.test")
     job_id = api.post_json(BULK, payload).json()["jobId"]
@@ -122,6 +130,8 @@ def test_every_recipient_bouncing_fails_the_job(api: ApiClient) -> None:
     assert not MailboxMessage.objects.exists()
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_slow_recipients_take_extra_steps(api: ApiClient) -> None:
     fast = api.post_json(BULK, make_email_payload("a@example.test")).json()
     slow = api.post_json(BULK, make_email_payload("a@slow.example.test")).json()
@@ -136,6 +146,8 @@ def test_slow_recipients_take_extra_steps(api: ApiClient) -> None:
 # -- The file processing example --------------------------------------------------
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_file_upload_is_digested_and_deleted(api: ApiClient, settings) -> None:
     content = b"one two\nthree four five\nsix"
     upload = SimpleUploadedFile("notes.txt", content, content_type="text/plain")
@@ -155,6 +167,8 @@ def test_file_upload_is_digested_and_deleted(api: ApiClient, settings) -> None:
     assert not (settings.DEMO_UPLOAD_DIR / job_id).exists()
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_file_can_be_the_raw_body(api: ApiClient) -> None:
     content = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 3
     accepted = api.request(
@@ -437,52 +451,56 @@ def test_same_key_with_another_body_is_422(api: ApiClient) -> None:
     assert Job.objects.count() == 1
 
 
-def test_concurrent_duplicate_is_409(monkeypatch) -> None:
-    # The first request is held after claiming its key, before its job exists,
-    # until the duplicate sent meanwhile from another thread has been answered.
-    claimed, answered = threading.Event(), threading.Event()
-    create = jobs.enqueue_bulk_email
-
-    def held_create(**kwargs: Any) -> Job:
-        claimed.set()
-        answered.wait(timeout=10)
-        return create(**kwargs)
-
-    monkeypatch.setattr(jobs, "enqueue_bulk_email", held_create)
+def test_a_duplicate_while_the_first_is_in_flight_is_409(api: ApiClient) -> None:
+    # The first request claimed the key and is still creating its job.
     payload = make_email_payload()
-    headers = {"Idempotency-Key": "k-3"}
-    responses: dict[str, Any] = {}
-
-    def send_first() -> None:
-        try:
-            responses["first"] = ApiClient().post_json(BULK, payload, headers=headers)
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=send_first)
-    first.start()
-    assert claimed.wait(timeout=10)
-    duplicate = ApiClient().post_json(BULK, payload, headers=headers)
-    answered.set()
-    first.join(timeout=10)
-
+    IdempotencyKey.objects.create(kind="bulk-email", key="k-3", fingerprint=fingerprint_of(payload))
+    duplicate = api.post_json(BULK, payload, headers={"Idempotency-Key": "k-3"})
     assert duplicate.status_code == 409
     assert duplicate.json()["type"].endswith("#problem-idempotency-key-in-flight")
     assert duplicate["Retry-After"] == "1"
-    assert responses["first"].status_code == 202
-    retried = ApiClient().post_json(BULK, payload, headers=headers)
-    assert retried.status_code == 202
-    assert retried.json()["jobId"] == responses["first"].json()["jobId"]
+    assert not Job.objects.exists()
+
+
+# Threads of their own send the requests: they must see each other's commits.
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_duplicates_create_one_job() -> None:
+    payload = make_email_payload()
+    start = threading.Barrier(4)
+    responses: list[Any] = []
+
+    def send() -> None:
+        try:
+            start.wait(timeout=10)
+            responses.append(ApiClient().post_json(BULK, payload, headers={"Idempotency-Key": "k"}))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(responses) == 4
     assert Job.objects.count() == 1
+    job_id = Job.objects.get().public_id
+    for response in responses:
+        # Each one either got the one job's 202 or was told the first is in flight.
+        assert response.status_code in (202, 409)
+        if response.status_code == 202:
+            assert response.json()["jobId"] == job_id
+    assert any(response.status_code == 202 for response in responses)
+
+
+def fingerprint_of(payload: dict[str, Any]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def test_an_abandoned_key_is_taken_over(api: ApiClient) -> None:
     # The first request claimed the key, then its process died before creating the job.
     payload = make_email_payload()
-    fingerprint = hashlib.sha256(
-        json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
-    jobs.claim_idempotency_key(kind="bulk-email", key="k-3", fingerprint=fingerprint)
+    IdempotencyKey.objects.create(kind="bulk-email", key="k-3", fingerprint=fingerprint_of(payload))
     assert api.post_json(BULK, payload, headers={"Idempotency-Key": "k-3"}).status_code == 409
     IdempotencyKey.objects.filter(key="k-3").update(
         created_at=timezone.now() - timedelta(minutes=5)
@@ -490,6 +508,8 @@ def test_an_abandoned_key_is_taken_over(api: ApiClient) -> None:
     assert api.post_json(BULK, payload, headers={"Idempotency-Key": "k-3"}).status_code == 202
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_a_replay_after_the_job_finished_is_the_original_202(api: ApiClient) -> None:
     headers = {"Idempotency-Key": "k-5"}
     first = api.post_json(BULK, make_email_payload(), headers=headers)
@@ -518,6 +538,8 @@ def test_rejected_request_releases_nothing_and_stores_nothing(api: ApiClient, se
 # -- Cancellation ----------------------------------------------------------------
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_cancel_a_queued_job(api: ApiClient) -> None:
     job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
     canceled = api.delete(f"/api/jobs/{job_id}")
@@ -532,48 +554,48 @@ def test_cancel_a_queued_job(api: ApiClient) -> None:
     assert again.json()["type"].endswith("#problem-job-already-finished")
 
 
-def test_cancel_a_running_job_stops_at_its_next_step(api: ApiClient, monkeypatch) -> None:
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
+def test_cancel_a_running_job_stops_at_its_next_step(api: ApiClient) -> None:
     payload = make_email_payload("a@example.test", "b@example.test", "c@example.test")
     job_id = api.post_json(BULK, payload).json()["jobId"]
-    from playground.work import bulk_email
+    answers = []
 
-    paces = []
+    def delete(job: Job) -> None:
+        # The client's DELETE arrives while the worker renders the second message.
+        answers.append(api.delete(f"/api/jobs/{job_id}"))
 
-    def pause_then_cancel(**kwargs) -> None:
-        paces.append(1)
-        # Paces: prepare, render a, send a, render b: a is delivered by then.
-        if len(paces) == 4:
-            # The client's DELETE arrives while the worker is between steps.
-            response = api.delete(f"/api/jobs/{job_id}")
-            assert response.status_code == 202
-            assert response.json()["status"] == "running"
-            assert response.json()["cancelRequestedAt"]
-
-    monkeypatch.setattr(bulk_email, "pause", pause_then_cancel)
-    run_worker()
+    with fault_at("render:1", delete):
+        run_worker()
+    assert answers[0].status_code == 202
+    assert answers[0].json()["status"] == "running"
+    assert answers[0].json()["cancelRequestedAt"]
     monitor = api.get(f"/api/jobs/{job_id}").json()
     assert monitor["status"] == "canceled"
     assert MailboxMessage.objects.count() == 1
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_cancel_a_finished_job_is_409(api: ApiClient) -> None:
     job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
     run_worker()
     assert api.delete(f"/api/jobs/{job_id}").status_code == 409
 
 
-def test_a_cancel_after_the_last_step_still_ends_canceled(api: ApiClient, monkeypatch) -> None:
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_after_the_last_step_still_ends_canceled(api: ApiClient) -> None:
     job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
-    work = jobs.WORK[Job.Kind.BULK_EMAIL]
+    answers = []
 
-    def work_then_cancel(*, job: Job) -> dict[str, Any]:
-        result = work(job=job)
+    def delete(job: Job) -> None:
         # Every step is done, the job not yet marked finished: the DELETE is accepted...
-        assert api.delete(f"/api/jobs/{job_id}").status_code == 202
-        return result
+        answers.append(api.delete(f"/api/jobs/{job_id}").status_code)
 
-    monkeypatch.setitem(jobs.WORK, Job.Kind.BULK_EMAIL, work_then_cancel)
-    run_worker()
+    with fault_at("finish", delete):
+        run_worker()
+    assert answers == [202]
     # ...so the job ends as the 202 promised.
     monitor = api.get(f"/api/jobs/{job_id}")
     assert monitor.status_code == 200
@@ -600,6 +622,8 @@ def test_prefer_wait_without_a_worker_ends_in_202(api: ApiClient) -> None:
     assert response["Preference-Applied"] == "wait=1"
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_prefer_wait_answers_the_outcome_when_done_in_time(api: ApiClient, live_worker) -> None:
     response = api.post_json(
         BULK, make_email_payload(), headers={"Prefer": "respond-async, wait=30"}
@@ -611,6 +635,8 @@ def test_prefer_wait_answers_the_outcome_when_done_in_time(api: ApiClient, live_
     assert api.get(response["Location"]).json()["outcome"] == "delivered"
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_prefer_wait_sends_a_failed_job_to_its_monitor(api: ApiClient, live_worker) -> None:
     failed = api.post_json(
         BULK, make_email_payload("x@bounce.example.test"), headers={"Prefer": "wait=10"}
@@ -705,6 +731,8 @@ def poll_operation(api: ApiClient, accepted: Any, *, wait: Wait) -> tuple[str, A
     ("recipient", "outcome"),
     [("ada@example.test", "succeeded"), ("x@bounce.example.test", "failed")],
 )
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_a_generic_client_drives_a_job_to_its_end(
     api: ApiClient, client: Callable[..., tuple[str, Any]], recipient: str, outcome: str
 ) -> None:
@@ -742,6 +770,8 @@ def test_result_and_operation_are_read_only(api: ApiClient, method: str, path: s
     assert response["Allow"] == "GET, HEAD, OPTIONS"
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_the_303_is_tagged_by_the_view_itself(api: ApiClient, settings) -> None:
     settings.MIDDLEWARE = [
         name for name in settings.MIDDLEWARE if not name.endswith("ConditionalGetMiddleware")
@@ -765,6 +795,8 @@ def test_healthz_answers_head() -> None:
 # -- Retention -----------------------------------------------------------------------
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_expired_jobs_are_gone_even_after_pruning(api: ApiClient, settings) -> None:
     job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
     run_worker()
@@ -792,7 +824,7 @@ def test_expired_jobs_are_gone_even_after_pruning(api: ApiClient, settings) -> N
 
 
 def test_api_page_documents_every_problem_type(api: ApiClient) -> None:
-    from playground.problems import PROBLEM_TYPES
+    from playground.api.problems import PROBLEM_TYPES
 
     page = Client().get("/api/")
     assert page.status_code == 200

@@ -4,15 +4,16 @@ import json
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client, RequestFactory, override_settings
 
 from playground import presets
-from playground.console import ConsoleRequestRefused, send
+from playground.api_client import RequestRefused, send
 from playground.models import Job
 from reference.catalog import get_catalog
 from tests.playground.helpers import run_worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def send_console_form(client: Client, **fields: str) -> str:
@@ -54,6 +55,8 @@ def test_outcome_preset_changes_the_body(client: Client) -> None:
     assert "<html" not in fragment and "slow.example.test" in fragment
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_send_shows_the_real_202_and_polling_reaches_the_report_without_javascript(
     client: Client,
 ) -> None:
@@ -83,6 +86,8 @@ def test_console_shows_exactly_what_the_api_answers(client: Client) -> None:
         assert shown.header(name) == direct.headers.get(name), name
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_failure_preset_ends_failed_with_the_error(client: Client) -> None:
     body = presets.body_for(
         presets.find_example("bulk-email"),
@@ -95,6 +100,8 @@ def test_failure_preset_ends_failed_with_the_error(client: Client) -> None:
     assert "&quot;error&quot;" in page or '"error"' in page
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_cancel_shows_the_delete_exchange(client: Client) -> None:
     job_id = job_id_in(send_console_form(client))
     page = client.post(f"/playground/jobs/{job_id}/cancel").content.decode()
@@ -125,8 +132,8 @@ def test_htmx_poll_fragment_schedules_the_next_poll_from_retry_after(client: Cli
     assert "<html" not in fragment
     retry_after = re.search(r"Retry-After: (\d+)", fragment)
     assert retry_after
-    assert f'hx-trigger="load delay:{retry_after.group(1)}s, poll-now"' in fragment
-    assert 'hx-swap-oob="innerHTML"' in fragment
+    assert f'data-hx-trigger="load delay:{retry_after.group(1)}s, poll-now"' in fragment
+    assert 'data-hx-swap-oob="innerHTML"' in fragment
 
 
 def test_console_refuses_anything_but_the_demo_api() -> None:
@@ -138,7 +145,7 @@ def test_console_refuses_anything_but_the_demo_api() -> None:
         ("PUT", "/api/jobs/job_1"),
         ("GET", "/api/jobs/../../etc/passwd"),
     ]:
-        with pytest.raises(ConsoleRequestRefused):
+        with pytest.raises(RequestRefused):
             send(origin_request=origin, method=method, url=url)
 
 
@@ -187,7 +194,7 @@ def test_send_fragment_updates_the_live_status(client: Client) -> None:
         headers={"HX-Request": "true"},
     ).content.decode()
     assert "<html" not in fragment
-    assert '<span id="run-status" hx-swap-oob="innerHTML">Job <code>job_' in fragment
+    assert '<span id="run-status" data-hx-swap-oob="innerHTML">Job <code>job_' in fragment
 
 
 def test_console_refusal_is_shown_in_the_htmx_fragment(client: Client) -> None:
@@ -215,6 +222,8 @@ def test_embed_chips_swap_the_console_under_htmx(client: Client) -> None:
     assert "slow.example.test" in html and "<html" not in html
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
 def test_embed_works_without_javascript_and_stays_framable(client: Client) -> None:
     example = presets.find_example("bulk-email")
     sent = client.post(
@@ -238,3 +247,21 @@ def test_embed_works_without_javascript_and_stays_framable(client: Client) -> No
     assert "HTTP/1.1 303 See Other" in polled.content.decode()
     page = client.get(f"/playground/jobs/{job_id}/poll")
     assert page["X-Frame-Options"] == "DENY"
+
+
+def test_the_console_leaves_the_calling_requests_connection_open(client: Client) -> None:
+    # An ordinary test transaction, as ATOMIC_REQUESTS gives every request: the
+    # console's in-process call to the API must not close the connection under it.
+    job_id = job_id_in(send_console_form(client))
+    page = client.get(f"/playground/jobs/{job_id}/poll")
+    assert page.status_code == 200
+    assert Job.objects.get(public_id=job_id).status == "queued"
+
+
+def test_the_console_works_with_atomic_requests(client: Client, monkeypatch) -> None:
+    # Every view in its own transaction: the console's API call runs inside the
+    # console view's, and the cancel must still be recorded.
+    monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", True)
+    job_id = job_id_in(send_console_form(client))
+    assert client.post(f"/playground/jobs/{job_id}/cancel").status_code == 200
+    assert Job.objects.get(public_id=job_id).status == "canceled"

@@ -5,35 +5,42 @@ import os
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.db.utils import OperationalError
 from django.test import Client
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from playground import jobs
+from playground import jobs, recovery
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
-from playground.work import bulk_email, file_digest, steps
-from tests.playground.helpers import make_email_job, run_worker
+from playground.work import file_digest, steps
+from tests.playground.helpers import Killed, fault_at, make_email_job, raise_, run_worker, task_of
 
+# The worker these tests run commits each task and closes its connection between
+# tasks, as a real worker does: that needs real transactions, not a test's one.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def crash_after_first_delivery(job: Job) -> None:
-    """What a worker killed mid-job leaves behind: one step committed, a lease running out."""
-    jobs._begin_attempt(job_id=job.public_id, worker_id="dead", task_result_id=job.task_result_id)
+def kill_worker_at(job: Job, point: str, *, worker_id: str = "dead") -> None:
+    """A worker claims the job's task and is killed on the spot when the job reaches point."""
     job.refresh_from_db()
-    DBTaskResult.objects.filter(id=job.task_result_id).update(status="RUNNING")
-    recipient = job.input["recipients"][0]
-    with steps.job_step(job=job, done=1, message="Sent message 1.") as current:
-        body = bulk_email.render_body(template=job.input["body"], recipient=recipient)
-        outcome = bulk_email.deliver(job=current, index=0, recipient=recipient, body=body)
-        current.state["outcomes"] = {"0": outcome}
+    task_of(job).claim(worker_id)
+    with fault_at(point, raise_(Killed())), pytest.raises(Killed):
+        jobs.run_attempt(job_id=job.public_id, task_result_id=str(job.task_result_id))
+    job.refresh_from_db()
+
+
+def crash_after_first_delivery(job: Job) -> None:
+    """What a worker killed mid-job leaves behind: one delivery committed, a lease running."""
+    kill_worker_at(job, "render:1")
+    assert set(job.state["outcomes"]) == {"0"}
     Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
 
 
 def test_a_crashed_job_is_retried_without_delivering_twice() -> None:
     job = make_email_job("a@example.test", "b@example.test", "c@example.test")
-    first_task = job.task_result_id
+    first_task = task_of(job).pk
     crash_after_first_delivery(job)
 
     run_worker()  # recovers the stalled job, then runs the retry
@@ -44,15 +51,17 @@ def test_a_crashed_job_is_retried_without_delivering_twice() -> None:
     for address in ["a@example.test", "b@example.test", "c@example.test"]:
         assert MailboxMessage.objects.filter(recipient=address).count() == 1
     stuck = DBTaskResult.objects.get(id=first_task)
-    assert stuck.status == "FAILED"
-    assert stuck.exception_class_path == "playground.jobs.WorkerLost"
+    assert stuck.status == TaskResultStatus.FAILED
+    assert stuck.exception_class_path == "playground.recovery.WorkerLost"
+    # The retry's task ended as its attempt did: the job succeeded.
+    assert task_of(job).status == TaskResultStatus.SUCCESSFUL
 
 
 def test_a_job_whose_workers_keep_dying_fails_clearly(settings) -> None:
     settings.DEMO_MAX_ATTEMPTS = 1
     job = make_email_job("a@example.test", "b@example.test")
     crash_after_first_delivery(job)
-    recovered = jobs.recover_stalled_jobs()
+    recovered = recovery.recover_stalled_jobs()
     assert [j.public_id for j in recovered] == [job.public_id]
     job.refresh_from_db()
     assert job.status == "failed"
@@ -64,32 +73,28 @@ def test_a_job_whose_workers_keep_dying_fails_clearly(settings) -> None:
 
 def test_a_live_lease_is_not_recovered() -> None:
     job = make_email_job("a@example.test")
-    jobs._begin_attempt(job_id=job.public_id, worker_id="alive", task_result_id=job.task_result_id)
-    assert jobs.recover_stalled_jobs() == []
+    kill_worker_at(job, "send:0", worker_id="alive")
+    assert recovery.recover_stalled_jobs() == []
     job.refresh_from_db()
     assert job.status == "running"
 
 
-def test_sigterm_lets_the_step_finish_and_requeues_the_job(monkeypatch) -> None:
+def test_sigterm_lets_the_step_finish_and_requeues_the_job() -> None:
     job = make_email_job("a@example.test", "b@example.test", "c@example.test")
-    paces = []
-    real_pause = bulk_email.pause
+    first_task = task_of(job).pk
 
-    def pause_then_stop() -> None:
-        real_pause()
-        paces.append(1)
-        # Paces: prepare, render a, send a, render b, send b: the signal comes during "send b".
-        if len(paces) == 5:
-            steps.stop_requested.set()  # what the worker's SIGTERM handler does
+    def sigterm(job: Job) -> None:
+        steps.stop_requested.set()  # what the worker's SIGTERM handler does
 
-    monkeypatch.setattr(bulk_email, "pause", pause_then_stop)
-    outcome = jobs.run_job(job_id=job.public_id, worker_id="w1", task_result_id=job.task_result_id)
-    assert outcome == "requeued"
+    # The signal comes while the second message is being sent.
+    with fault_at("send:1", sigterm), pytest.raises(steps.WorkerStopping):
+        jobs.run_attempt(job_id=job.public_id, task_result_id=str(job.task_result_id))
     job.refresh_from_db()
-    # The second step was under way when the signal came: it finished and committed.
+    # The step under way when the signal came finished and committed; no other started.
     assert job.status == "queued"
     assert set(job.state["outcomes"]) == {"0", "1"}
-    assert DBTaskResult.objects.filter(id=job.task_result_id, status="READY").exists()
+    assert job.task_result_id != first_task
+    assert task_of(job).status == TaskResultStatus.READY
 
     steps.stop_requested.clear()
     run_worker()
@@ -98,29 +103,30 @@ def test_sigterm_lets_the_step_finish_and_requeues_the_job(monkeypatch) -> None:
     assert MailboxMessage.objects.count() == 3
 
 
-def test_a_stale_attempt_cannot_finish_a_job_it_lost() -> None:
+@pytest.mark.parametrize("point", ["prepare", "report"])
+def test_a_stale_attempt_cannot_go_on_or_finish_a_job_it_lost(point: str) -> None:
     job = make_email_job("a@example.test")
-    jobs._begin_attempt(job_id=job.public_id, worker_id="old", task_result_id=job.task_result_id)
+
+    def taken_over(job: Job) -> None:
+        # Presumed dead, this attempt's job went to another one meanwhile.
+        Job.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1)
+
+    with fault_at(point, taken_over), pytest.raises(steps.LeaseLost):
+        jobs.run_attempt(job_id=job.public_id, task_result_id=str(job.task_result_id))
     job.refresh_from_db()
-    stale = Job.objects.get(pk=job.pk)
-    Job.objects.filter(pk=job.pk).update(attempts=2)  # another attempt took over
-    with pytest.raises(steps.LeaseLost), steps.job_step(job=stale, done=1, message="late"):
-        pass
-    jobs._finish(job=stale, status="succeeded", result={})
-    job.refresh_from_db()
-    assert job.status == "running"
+    assert job.status == "running" and job.result is None
 
 
 def test_word_and_line_counts_span_chunks(settings) -> None:
     content = b"alpha beta gamma\n" * 40 + b"last words"
     settings.DEMO_UPLOAD_DIR.mkdir(parents=True)
     (settings.DEMO_UPLOAD_DIR / "job_file1").write_bytes(content)
-    job = jobs.enqueue_file_processing(
+    job = jobs.accept_file_processing(
         stored_as="job_file1",
         filename="a.txt",
         content_type="text/plain",
         size=len(content),
-        idempotency_key=None,
+        fingerprint="test",
     )
     run_worker()
     job.refresh_from_db()
@@ -130,17 +136,16 @@ def test_word_and_line_counts_span_chunks(settings) -> None:
     assert file_digest.planned_steps(size=len(content)) == file_digest.READ_STEPS
 
 
-def test_file_job_fails_when_its_upload_is_gone() -> None:
-    job = jobs.enqueue_file_processing(
-        stored_as="job_missing",
-        filename="a.txt",
-        content_type="text/plain",
-        size=3,
-        idempotency_key=None,
-    )
+def test_file_job_fails_when_its_upload_is_gone(settings) -> None:
+    job = make_file_job(settings)
+    jobs.upload_path(public_id=job.public_id).unlink()
     run_worker()
     job.refresh_from_db()
     assert job.status == "failed" and job.error["code"] == "upload-missing"
+    # Its task follows the job: the attempt failed.
+    task = task_of(job)
+    assert task.status == TaskResultStatus.FAILED
+    assert task.exception_class_path == "playground.work.steps.JobFailed"
 
 
 def test_healthz_reports_the_worker_heartbeat(settings) -> None:
@@ -168,56 +173,50 @@ def make_file_job(settings, content: bytes = b"some words\n") -> Job:
     job_id = f"job_file{Job.objects.count()}"
     settings.DEMO_UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
     jobs.upload_path(public_id=job_id).write_bytes(content)
-    return jobs.enqueue_file_processing(
+    return jobs.accept_file_processing(
         stored_as=job_id,
         filename="a.txt",
         content_type="text/plain",
         size=len(content),
-        idempotency_key=None,
+        fingerprint="test",
     )
 
 
 def claim_then_die(job: Job) -> None:
     """What a worker killed between claiming a task and starting its job leaves behind."""
-    DBTaskResult.objects.filter(id=job.task_result_id).update(
-        status="RUNNING", started_at=timezone.now(), worker_ids=["dead"]
-    )
+    job.refresh_from_db()
+    task_of(job).claim("dead")
 
 
 def test_a_job_whose_worker_died_before_starting_it_is_retried(settings) -> None:
     job = make_email_job("a@example.test")
-    lost_task = job.task_result_id
+    lost_task = task_of(job).pk
     claim_then_die(job)
     # A fresh claim is a worker about to start the job: leave it alone.
-    assert jobs.recover_stalled_jobs() == []
+    assert recovery.recover_stalled_jobs() == []
 
     later = timezone.now() + timedelta(seconds=settings.DEMO_LEASE_TIMEOUT + 1)
-    assert [j.public_id for j in jobs.recover_stalled_jobs(now=later)] == [job.public_id]
+    assert [j.public_id for j in recovery.recover_stalled_jobs(now=later)] == [job.public_id]
     job.refresh_from_db()
     assert job.status == "queued" and job.task_result_id != lost_task
-    assert DBTaskResult.objects.get(id=lost_task).status == "FAILED"
+    assert DBTaskResult.objects.get(id=lost_task).status == TaskResultStatus.FAILED
     # Had the claim been alive after all, it may no longer start the job.
-    assert jobs.run_job(job_id=job.public_id, worker_id="dead", task_result_id=lost_task) == (
-        "skipped"
-    )
+    with pytest.raises(jobs.AttemptSuperseded):
+        jobs.run_attempt(job_id=job.public_id, task_result_id=str(lost_task))
 
     run_worker()
     job.refresh_from_db()
     assert job.status == "succeeded" and job.attempts == 2
 
 
-def test_a_job_whose_start_failed_is_retried(monkeypatch) -> None:
+def test_a_job_whose_start_failed_is_retried() -> None:
     job = make_email_job("a@example.test")
 
-    def locked(**kwargs) -> None:
-        raise OperationalError("database is locked")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(jobs, "_begin_attempt", locked)
+    with fault_at("attempt", raise_(OperationalError("database is locked"))):
         run_worker()
     job.refresh_from_db()
     assert job.status == "queued"
-    assert DBTaskResult.objects.get(id=job.task_result_id).status == "FAILED"
+    assert task_of(job).status == TaskResultStatus.FAILED
 
     run_worker()  # its housekeeping finds the job behind a failed task
     job.refresh_from_db()
@@ -231,16 +230,16 @@ def test_a_job_whose_workers_keep_dying_before_starting_it_fails(settings) -> No
     for _ in range(2):
         job.refresh_from_db()
         claim_then_die(job)
-        jobs.recover_stalled_jobs(now=later)
+        recovery.recover_stalled_jobs(now=later)
     job.refresh_from_db()
     assert job.status == "failed" and job.attempts == 2
     assert job.error["code"] == "worker-lost"
 
 
-def test_uploads_are_deleted_whatever_the_outcome(settings, monkeypatch) -> None:
+def test_uploads_are_deleted_whatever_the_outcome(settings) -> None:
     succeeded = make_file_job(settings)
     canceled = make_file_job(settings)
-    jobs.cancel_job(job=canceled)
+    jobs.cancel_job(public_id=canceled.public_id)
     assert not jobs.upload_path(public_id=canceled.public_id).exists()
     run_worker()
     succeeded.refresh_from_db()
@@ -248,12 +247,9 @@ def test_uploads_are_deleted_whatever_the_outcome(settings, monkeypatch) -> None
     assert not jobs.upload_path(public_id=succeeded.public_id).exists()
 
     failed = make_file_job(settings)
-
-    def fail(**kwargs) -> None:
-        raise steps.JobFailed(code="internal-error", detail="Broken.")
-
-    monkeypatch.setitem(jobs.WORK, Job.Kind.FILE_PROCESSING, fail)
-    run_worker()
+    broken = steps.JobFailed(code=Job.ErrorCode.INTERNAL_ERROR, detail="Broken.")
+    with fault_at("read:1", raise_(broken)):
+        run_worker()
     failed.refresh_from_db()
     assert failed.status == "failed"
     assert not jobs.upload_path(public_id=failed.public_id).exists()
@@ -277,7 +273,12 @@ def test_prune_removes_old_mail_tasks_and_uploads(settings) -> None:
     for path in [leftover, orphan, jobs.upload_path(public_id=pending.public_id)]:
         os.utime(path, (long_ago.timestamp(), long_ago.timestamp()))
     counts = jobs.prune_jobs()
-    assert counts["expired"] == 2 and counts["messages"] == 1 and counts["tasks"] == 2
+    assert (
+        counts["expired"] == 2
+        and counts["keys"] == 0
+        and counts["messages"] == 1
+        and counts["tasks"] == 2
+    )
     assert counts["uploads"] == 2
     assert not leftover.exists() and not orphan.exists()
     # A pending job still needs its upload.

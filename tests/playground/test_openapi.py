@@ -21,9 +21,9 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from playground import jobs
+from playground.api.problems import PROBLEM_TYPES
 from playground.cors import EXPOSE_HEADERS
 from playground.models import IdempotencyKey, Job
-from playground.problems import PROBLEM_TYPES
 from tests.playground.helpers import (
     OPENAPI_PATHS,
     ApiClient,

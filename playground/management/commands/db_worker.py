@@ -2,8 +2,8 @@
 
 django-tasks-db's worker has no leases: a worker killed with SIGKILL leaves its
 task RUNNING forever. A thread of this worker writes its heartbeat (what /healthz
-reports) every few seconds and recovers jobs whose lease ran out (see
-playground.jobs.recover_stalled_jobs). It overrides the library's command because
+reports, playground/heartbeat.py) every few seconds and recovers jobs whose lease
+ran out (playground/recovery.py). It overrides the library's command because
 "playground" comes before "django_tasks_db" in INSTALLED_APPS.
 """
 
@@ -22,7 +22,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.utils import is_locked_database_exception
 
-from playground import jobs
+from playground import heartbeat, recovery
 from playground.models import Job
 from playground.work import steps
 
@@ -63,8 +63,8 @@ class Worker(db_worker.Worker):
 
     def housekeeping(self) -> None:
         try:
-            jobs.record_heartbeat(worker_id=self.worker_id)
-            jobs.recover_stalled_jobs()
+            heartbeat.record_heartbeat(worker_id=self.worker_id)
+            recovery.recover_stalled_jobs()
         except OperationalError as error:
             # Another process held the write lock past the busy timeout; next time.
             if not is_locked_database_exception(error):

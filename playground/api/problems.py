@@ -2,6 +2,9 @@
 
 Each problem type is a URL on this site, the anchor of its entry on the API page
 (/api/#problem-<slug>), so a developer who meets one can read what it means.
+Requests are refused by raising Rejected (intake) or an error of the job layer;
+playground.api.protocol.api_view turns either into the answer. A failed job's
+error (a Job.ErrorCode) maps to its problem type too, for the job's `error` member.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
-from config.site import site_origin
+from config.site import absolute_url
+from playground.models import Job
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -25,6 +29,14 @@ class ProblemType:
     title: str
     description: str
 
+
+JOB_ERROR_DESCRIPTIONS = {
+    Job.ErrorCode.ALL_BOUNCED: "Nothing could be delivered.",
+    Job.ErrorCode.CANCELED: "A client sent DELETE.",
+    Job.ErrorCode.WORKER_LOST: "Every attempt's worker died before finishing; retries are bounded.",
+    Job.ErrorCode.UPLOAD_MISSING: "Send the file again.",
+    Job.ErrorCode.INTERNAL_ERROR: "A bug; the log has details.",
+}
 
 PROBLEM_TYPES = {
     problem.slug: problem
@@ -120,17 +132,9 @@ PROBLEM_TYPES = {
             "method-not-allowed", 405, "Method not allowed", "The Allow header lists the methods."
         ),
         # Not answered by requests: the reasons a job ends failed or canceled.
-        ProblemType("all-bounced", 200, "Every recipient bounced", "Nothing could be delivered."),
-        ProblemType("canceled", 200, "The job was canceled", "A client sent DELETE."),
-        ProblemType(
-            "worker-lost",
-            200,
-            "The worker running this job stopped",
-            "Every attempt's worker died before finishing; retries are bounded.",
-        ),
-        ProblemType("upload-missing", 200, "The uploaded file is gone", "Send the file again."),
-        ProblemType(
-            "internal-error", 200, "The job failed unexpectedly", "A bug; the log has details."
+        *(
+            ProblemType(code.value, 200, str(code.label), JOB_ERROR_DESCRIPTIONS[code])
+            for code in Job.ErrorCode
         ),
     ]
 }
@@ -146,12 +150,8 @@ class Rejected(Exception):
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def absolute(request: HttpRequest, path: str) -> str:
-    return f"{site_origin(request)}{path}"
-
-
 def problem_type_url(request: HttpRequest, slug: str) -> str:
-    return absolute(request, f"{reverse('playground:api-docs')}#problem-{slug}")
+    return absolute_url(request, f"{reverse('playground:api-docs')}#problem-{slug}")
 
 
 def problem(
@@ -168,7 +168,7 @@ def problem(
         "title": kind.title,
         "status": kind.status,
         "detail": detail,
-        "instance": absolute(request, request.get_full_path()),
+        "instance": absolute_url(request, request.get_full_path()),
     }
     if errors:
         body["errors"] = errors
@@ -192,7 +192,7 @@ def rejection(request: HttpRequest, rejected: Rejected) -> JsonResponse:
 def job_error(request: HttpRequest, error: dict[str, str], *, instance: str) -> dict[str, str]:
     """A failed job's error as RFC 9457 fields, plus code and message for LRO clients.
 
-    A job stores only the code and detail of its error (playground/jobs.py).
+    A job stores only the code (a Job.ErrorCode) and detail of its error.
     """
     return {
         "type": problem_type_url(request, error["code"]),

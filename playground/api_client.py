@@ -1,10 +1,11 @@
-"""The playground console's side of an exchange with the demo API.
+"""An in-process HTTP client for the demo API: what the playground console sends with.
 
-The console sends its requests to the demo API *in process*: it builds a real
-request and runs it through Django's full middleware stack with a handler of
-its own, so what it shows is exactly what the API answered (status, every
-header, body) without the web server calling itself over HTTP, which could
-deadlock a single-worker server.
+send() builds a real request and runs it through Django's full middleware stack
+with a handler of its own, so what the console shows is exactly what the API
+answered (status, every header, body), without the web server calling itself
+over HTTP, which could deadlock a single-worker server. It only sends what the
+allow-list below permits, and the sub-request never ends the calling request's
+database connection (see _release).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ HEADER_NOTES = {
 }
 
 
-class ConsoleRequestRefused(ValueError):
-    """The console was asked for something outside its allow-list."""
+class RequestRefused(ValueError):
+    """The client was asked for something outside its allow-list."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,19 @@ def _get_handler() -> _InProcessHandler:
     return _handler
 
 
+def _release(response: HttpResponseBase) -> None:
+    """Free what the response holds, as response.close() would, but without its signal.
+
+    close() announces request_finished, and its receiver close_old_connections
+    would end the database connection of the request that called us, in the
+    middle of it (inside its transaction, with ATOMIC_REQUESTS). Django's test
+    client avoids the same signal for the same reason. The caller's own request
+    still finishes, and announces it, as usual.
+    """
+    for close in getattr(response, "_resource_closers", []):
+        close()
+
+
 def _pretty(body: bytes, content_type: str) -> tuple[str, str]:
     if not body:
         return "", ""
@@ -167,11 +181,11 @@ def send(
     parts = urlsplit(url)
     path = parts.path
     if parts.netloc and parts.netloc != origin_request.get_host():
-        raise ConsoleRequestRefused(f"the console only talks to this site, not {parts.netloc}")
+        raise RequestRefused(f"the console only talks to this site, not {parts.netloc}")
     if not _allowed(method, path) or ".." in path:
-        raise ConsoleRequestRefused(f"the console cannot send {method} {path}")
+        raise RequestRefused(f"the console cannot send {method} {path}")
     if len(body) > MAX_CONSOLE_BODY:
-        raise ConsoleRequestRefused("the request body is larger than the console sends")
+        raise RequestRefused("the request body is larger than the console sends")
     headers = {
         name: value
         for name, value in (headers or {}).items()
@@ -201,7 +215,7 @@ def send(
             environ["HTTP_" + name.upper().replace("-", "_")] = value
     response: HttpResponseBase = _get_handler().get_response(WSGIRequest(environ))
     content = b"".join(response) if response.streaming else response.content  # type: ignore[attr-defined]
-    response.close()
+    _release(response)
     pretty, note = _pretty(content, response.get("Content-Type", ""))
     absolute = f"{origin_request.scheme}://{origin_request.get_host()}{path}"
     if parts.query:

@@ -1,0 +1,82 @@
+"""Idempotency-Key: a retried POST gets the job its first try created, never a second one.
+
+The whole concept in one place: claiming a key, comparing the request's
+fingerprint with the first one's, replaying the original job, refusing a
+concurrent duplicate (KeyInFlight) or a key reused for another request
+(KeyReused), and forgetting keys with their jobs. The API answers the replayed
+job with the original 202 (playground/api/representations.py) and maps the two
+errors to 409 and 422.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from playground.models import IdempotencyKey, Job
+
+# A key whose request never created its job (the process died) is taken over by a
+# retry after this long instead of answering 409 forever.
+IN_FLIGHT_TIMEOUT = timedelta(seconds=60)
+
+
+class IdempotencyError(Exception):
+    pass
+
+
+class KeyInFlight(IdempotencyError):
+    """The first request with this key is still being processed."""
+
+
+class KeyReused(IdempotencyError):
+    """The key was first used with a different request."""
+
+
+def create_once(*, kind: str, key: str | None, fingerprint: str, create: Callable[[], Job]) -> Job:
+    """Create the job, or return the one an identical earlier request with this key created."""
+    if key is None:
+        return create()
+    earlier = _claim(kind=kind, key=key, fingerprint=fingerprint)
+    if earlier is not None:
+        return earlier
+    try:
+        # The job and the key's link to it commit together.
+        with transaction.atomic():
+            job = create()
+            IdempotencyKey.objects.filter(kind=kind, key=key, job=None).update(job=job)
+    except BaseException:
+        # Not accepted after all: a retry with this key starts afresh.
+        IdempotencyKey.objects.filter(kind=kind, key=key, job__isnull=True).delete()
+        raise
+    return job
+
+
+def _claim(*, kind: str, key: str, fingerprint: str) -> Job | None:
+    """Return the job an identical earlier request created, or None once the key is ours."""
+    with transaction.atomic():
+        record = IdempotencyKey.objects.select_related("job").filter(kind=kind, key=key).first()
+        if record is None:
+            IdempotencyKey.objects.create(kind=kind, key=key, fingerprint=fingerprint)
+            return None
+        if record.fingerprint != fingerprint:
+            raise KeyReused("This Idempotency-Key was first used with a different request.")
+        if record.job is not None:
+            return record.job
+        if record.created_at > timezone.now() - IN_FLIGHT_TIMEOUT:
+            raise KeyInFlight(
+                "The first request with this Idempotency-Key is still being processed."
+            )
+        record.created_at = timezone.now()
+        record.save(update_fields=["created_at"])
+        return None
+
+
+def forget_keys(*, jobs: QuerySet[Job], now: datetime) -> int:
+    """Delete the keys of these (expiring) jobs, and claims whose request died long ago."""
+    deleted = IdempotencyKey.objects.filter(job__in=jobs).delete()[0]
+    abandoned = IdempotencyKey.objects.filter(job=None, created_at__lte=now - IN_FLIGHT_TIMEOUT)
+    return deleted + abandoned.delete()[0]
