@@ -33,10 +33,29 @@
     syncPauseButton();
   });
 
+  // The sentence the run's status line (a live region) carries while a poll is held.
+  var HELD_NOTE = "Polling paused; the next poll is held until you resume.";
+
+  // Mark the held poll (data-poll-held on #next-poll) and say so; unmark it on Resume.
+  function markHeld(next, held) {
+    var status = document.getElementById("run-status");
+    var note = status && status.querySelector("[data-poll-held-note]");
+    next.toggleAttribute("data-poll-held", held);
+    if (held && status && !note) {
+      note = document.createElement("span");
+      note.setAttribute("data-poll-held-note", "");
+      note.textContent = " " + HELD_NOTE;
+      status.appendChild(note);
+    } else if (!held && note) {
+      note.remove();
+    }
+  }
+
   // While paused, the scheduled poll is held back; Resume sends it at once.
   document.addEventListener("htmx:confirm", function (event) {
     if (paused && event.target.id === "next-poll") {
       event.preventDefault();
+      markHeld(event.target, true);
     }
   });
 
@@ -45,8 +64,10 @@
     if (pause) {
       paused = !paused;
       syncPauseButton();
-      if (!paused && window.htmx && document.getElementById("next-poll")) {
-        window.htmx.trigger("#next-poll", "poll-now");
+      var next = document.getElementById("next-poll");
+      if (!paused && next) {
+        markHeld(next, false);
+        if (window.htmx) window.htmx.trigger(next, "poll-now");
       }
     }
   });

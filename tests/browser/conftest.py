@@ -1,8 +1,6 @@
-"""Browser tests: Playwright driving Debian's Chromium against a live server.
+"""Browser tests' fixtures: Playwright driving Debian's Chromium against a live server.
 
-The live server here serves static files the way production does (WhiteNoise,
-hashed names from ``collectstatic``) rather than through Django's finders, so
-the pages under test are byte for byte the ones readers get.
+The helpers they use (the live server, the axe check) are in tests/browser/helpers.py.
 """
 
 from __future__ import annotations
@@ -14,23 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from django.test.testcases import LiveServerThread
 
-CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-
-# Flags for a closed network: without them Chromium keeps reaching out to
-# update and sync services that do not answer here.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
+from tests.browser.helpers import CHROMIUM_ARGS, CHROMIUM_PATH, LiveServer
 
 
 @pytest.fixture(scope="session")
@@ -41,32 +24,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             pytest.fail(message)
         pytest.skip(message)
     return {**browser_type_launch_args, "executable_path": CHROMIUM_PATH, "args": CHROMIUM_ARGS}
-
-
-def assert_no_axe_violations(page: Any) -> None:
-    results = Axe().run(page)
-    assert results.response["violations"] == [], results.generate_report()
-
-
-def _passthrough(handler: Any) -> Any:
-    return handler
-
-
-class LiveServer:
-    def __init__(self) -> None:
-        self.thread = LiveServerThread(
-            "127.0.0.1",
-            static_handler=_passthrough,  # type: ignore[arg-type]
-        )
-        self.thread.daemon = True
-        self.thread.start()
-        self.thread.is_ready.wait()
-        if self.thread.error:
-            raise self.thread.error
-        self.url = f"http://127.0.0.1:{self.thread.port}"
-
-    def stop(self) -> None:
-        self.thread.terminate()
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import re
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
@@ -9,10 +11,14 @@ import pytest
 from django.db import close_old_connections
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.helpers import assert_no_axe_violations
 from tests.playground.helpers import make_worker
 
 pytestmark = pytest.mark.browser
+
+# The run's status line tells the job's state in a badge: "succeeded", "failed", ...
+STATE = "#run-status .badge"
+HELD_NOTE = "Polling paused; the next poll is held until you resume."
 
 
 @pytest.fixture
@@ -46,8 +52,9 @@ def test_bulk_email_flow_reaches_the_delivery_report(
     expect(timeline).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
     expect(timeline).to_contain_text("/result")
     expect(timeline).to_contain_text('"delivered"')
-    expect(page.locator("#run-status")).to_contain_text("succeeded")
+    expect(page.locator(STATE)).to_have_text("succeeded")
     expect(page.locator("#operation-view")).to_contain_text('"status": "succeeded"')
+    expect(timeline).to_contain_text("Polling stopped")
     expect(page.locator("#next-poll")).to_have_count(0)
     assert_no_axe_violations(page)  # at the end
 
@@ -57,7 +64,7 @@ def test_failure_preset_shows_the_error(page: Page, site_server: Any, worker: No
     page.get_by_role("link", name="Total failure").click()
     expect(page.get_by_label("Body")).to_contain_text("bounce.example.test")
     page.get_by_role("button", name="Send").click()
-    expect(page.locator("#run-status")).to_contain_text("failed", timeout=20_000)
+    expect(page.locator(STATE)).to_have_text("failed", timeout=20_000)
     expect(page.locator("#timeline")).to_contain_text('"error"')
 
 
@@ -68,7 +75,7 @@ def test_cancel_ends_canceled(page: Page, site_server: Any, settings: Any) -> No
     expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
     page.get_by_role("button", name="Cancel job").click()
     expect(page.locator("#timeline")).to_contain_text("DELETE")
-    expect(page.locator("#run-status")).to_contain_text("canceled", timeout=20_000)
+    expect(page.locator(STATE)).to_have_text("canceled", timeout=20_000)
 
 
 def test_file_flow_with_an_uploaded_file(
@@ -91,8 +98,13 @@ def test_idempotent_resend_shows_the_same_job(page: Page, site_server: Any) -> N
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
     first = page.locator("#run-status code").inner_text()
+    assert re.fullmatch(r"job_[A-Za-z0-9]{20}", first), first
+    sent = page.locator("#timeline").element_handle()
     page.get_by_role("button", name="Resend with the same Idempotency-Key").click()
+    # The resend's answer replaces the run: wait for that before reading the job id again.
+    page.wait_for_function("timeline => !timeline.isConnected", arg=sent)
     expect(page.locator("#timeline")).to_contain_text("Idempotency-Key: browser-key-1")
+    expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
     expect(page.locator("#run-status code")).to_have_text(first)
 
 
@@ -104,14 +116,18 @@ def test_no_javascript_flow_reaches_a_terminal_state(
     page.goto(f"{site_server.url}/playground/")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
-    for _ in range(40):
-        poll = page.get_by_role("link", name="Poll now")
-        if poll.count() == 0:
-            break
-        page.wait_for_timeout(250)
-        poll.click()
+    # Without JavaScript the reader polls: each "Poll now" loads a whole page with the
+    # job's state as the server tells it then, until a final state has no such link.
+    poll = page.get_by_role("link", name="Poll now")
+    states = [page.locator(STATE).inner_text()]
+    deadline = time.monotonic() + 20
+    while poll.count():
+        assert time.monotonic() < deadline, f"no final state after 20 s of polls: {states}"
+        with page.expect_navigation():
+            poll.click()
+        states.append(page.locator(STATE).inner_text())
     expect(page.locator("#timeline")).to_contain_text("Polling stopped")
-    expect(page.locator("#run-status")).to_contain_text("succeeded")
+    expect(page.locator(STATE)).to_have_text("succeeded")
     context.close()
 
 
@@ -149,13 +165,32 @@ def other_site(site_server: Any) -> Iterator[str]:
 
 
 def test_embed_can_be_framed_by_other_sites_and_the_playground_cannot(
-    page: Page, other_site: str
+    page: Page, site_server: Any, other_site: str
 ) -> None:
-    page.goto(other_site)
+    embed_url = f"{site_server.url}/playground/embed/"
+    full_url = f"{site_server.url}/playground/"
+    with (
+        page.expect_response(embed_url) as embed_answer,
+        page.expect_response(full_url) as full_answer,
+        page.expect_event("requestfailed", lambda request: request.url == full_url) as refused,
+    ):
+        page.goto(other_site)
+    # The embed allows any framer, and loads and works inside the other site's page.
+    embed_headers = embed_answer.value.all_headers()
+    assert embed_answer.value.status == 200
+    assert "frame-ancestors *" in embed_headers["content-security-policy"]
+    assert "x-frame-options" not in embed_headers
     embedded = page.frame_locator("iframe[title=Embedded]")
     expect(embedded.get_by_role("button", name="Send")).to_be_visible()
-    full = page.frame_locator("iframe[title='Full page']")
-    page.wait_for_timeout(500)
+    # The full page refuses every framer, and Chromium blocks it: the frame shows
+    # Chromium's error page instead of the playground.
+    full_headers = full_answer.value.all_headers()
+    assert "frame-ancestors 'none'" in full_headers["content-security-policy"]
+    assert full_headers["x-frame-options"] == "DENY"
+    assert refused.value.failure == "net::ERR_BLOCKED_BY_RESPONSE"
+    full = page.locator("iframe[title='Full page']").element_handle().content_frame()
+    assert full is not None
+    full.wait_for_url("chrome-error://chromewebdata/")
     expect(full.get_by_role("button", name="Send")).to_have_count(0)
 
 
@@ -179,11 +214,19 @@ def test_pause_holds_polling_and_resume_goes_on(page: Page, site_server: Any, wo
     expect(page.get_by_role("button", name="Resume polling")).to_have_attribute(
         "aria-pressed", "true"
     )
-    polls = page.locator("#timeline .timeline__item").count()
-    page.wait_for_timeout(3500)  # longer than any Retry-After the job gives
-    expect(page.locator("#timeline .timeline__item")).to_have_count(polls)
+    items = page.locator("#timeline .timeline__item")
+    polls = items.count()
+    # The poll the server's Retry-After scheduled comes due and is held back; the
+    # run's status line says so (Retry-After is at most a few seconds).
+    expect(page.locator("#next-poll")).to_have_attribute("data-poll-held", "", timeout=10_000)
+    status = page.get_by_role("status").filter(has_text="Job")
+    expect(status).to_contain_text(HELD_NOTE)
+    expect(items).to_have_count(polls)
     page.get_by_role("button", name="Resume polling").click()
+    expect(page.locator("[data-poll-held]")).to_have_count(0)
+    expect(status).not_to_contain_text(HELD_NOTE)
     expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
+    expect(page.locator(STATE)).to_have_text("succeeded")
 
 
 def test_keyboard_only_send_announces_the_outcome(
@@ -194,6 +237,6 @@ def test_keyboard_only_send_announces_the_outcome(
     page.keyboard.press("Enter")
     # Focus moves to the run so the reader lands on what happened.
     expect(page.locator("#run-title")).to_be_focused()
-    expect(page.get_by_role("status").filter(has_text="Job")).to_contain_text(
+    expect(page.get_by_role("status").filter(has_text="Job").locator(".badge")).to_have_text(
         "succeeded", timeout=20_000
     )

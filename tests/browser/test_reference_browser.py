@@ -5,37 +5,43 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.helpers import assert_no_axe_violations
+from tests.reference.helpers import PUBLIC_SECTION_IDS
 
 pytestmark = pytest.mark.browser
 
-SECTION_IDS = [
-    "eli5", "spec", "server-perspective", "client-perspective", "when-to-use", "how-to-respond",
-    "headers", "response-body", "pitfalls", "examples", "playground", "references", "related",
-]  # fmt: skip
+# The dark theme's page background (--bg in static/css/site.css).
+DARK_BACKGROUND = "rgb(18, 22, 20)"
 
 
-def watch_origins(page: Page, origin: str) -> list[str]:
-    """Collect every request the page makes to anywhere but the site itself."""
-    foreign: list[str] = []
+def watch_requests(page: Page) -> list[str]:
+    """Collect the URL of every request the page makes."""
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    return urls
 
-    def record(request: Any) -> None:
-        if not request.url.startswith((origin, "data:")):
-            foreign.append(request.url)
 
-    page.on("request", record)
-    return foreign
+def wait_until_at_the_top(page: Page, element_id: str) -> None:
+    """Wait until the page has scrolled (smoothly, it may) to put the element at the top."""
+    page.wait_for_function(
+        "id => { const top = document.getElementById(id).getBoundingClientRect().top;"
+        " return top >= 0 && top < 100 && window.scrollY > 0; }",
+        arg=element_id,
+    )
 
 
 def test_202_renders_every_section_and_fetches_only_its_own_origin(
     page: Page, site_server: Any
 ) -> None:
-    foreign = watch_origins(page, site_server.url)
+    requests = watch_requests(page)
     page.goto(f"{site_server.url}/202/")
     expect(page.locator("h1")).to_contain_text("202 Accepted")
-    for section_id in SECTION_IDS:
+    for section_id in PUBLIC_SECTION_IDS:
         expect(page.locator(f"h2#{section_id}")).to_be_visible()
     page.wait_for_load_state("networkidle")
+    own = [url for url in requests if url.startswith(f"{site_server.url}/")]
+    assert any(url.endswith(".css") for url in own), requests  # the watch saw the page load
+    foreign = [url for url in requests if url not in own and not url.startswith("data:")]
     assert foreign == []
 
 
@@ -44,21 +50,24 @@ def test_section_self_link_updates_the_address_and_scrolls(page: Page, site_serv
     page.locator("h2#pitfalls a.self-link").click()
     expect(page).to_have_url(f"{site_server.url}/202/#pitfalls")
     expect(page.locator("h2#pitfalls")).to_be_in_viewport()
+    wait_until_at_the_top(page, "pitfalls")
 
 
 def test_deep_link_to_a_section_lands_on_it(page: Page, site_server: Any) -> None:
     page.goto(f"{site_server.url}/202/#client-perspective")
     expect(page.locator("h2#client-perspective")).to_be_in_viewport()
+    wait_until_at_the_top(page, "client-perspective")
 
 
 def test_copy_link_copies_the_section_url(browser: Browser, site_server: Any) -> None:
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.goto(f"{site_server.url}/202/")
+    section_url = f"{site_server.url}/202/#pitfalls"
     page.get_by_role("link", name="Copy link to section Server-side pitfalls").click()
-    copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied == f"{site_server.url}/202/#pitfalls"
-    expect(page.locator("#announcer")).to_contain_text("Link copied")
+    # Announced once the clipboard holds it.
+    expect(page.locator("#announcer")).to_have_text(f"Link copied: {section_url}")
+    assert page.evaluate("navigator.clipboard.readText()") == section_url
     assert page.url == f"{site_server.url}/202/"  # copying does not navigate
     context.close()
 
@@ -89,6 +98,7 @@ def test_axe_finds_no_violations_in_dark_mode(browser: Browser, site_server: Any
     context = browser.new_context(color_scheme="dark")
     page = context.new_page()
     page.goto(f"{site_server.url}/202/")
+    expect(page.locator("body")).to_have_css("background-color", DARK_BACKGROUND)
     assert_no_axe_violations(page)
     context.close()
 
@@ -98,7 +108,7 @@ def test_page_works_without_javascript(browser: Browser, site_server: Any) -> No
     page = context.new_page()
     page.goto(f"{site_server.url}/202/")
     expect(page.locator("h1")).to_contain_text("202 Accepted")
-    for section_id in SECTION_IDS:
+    for section_id in PUBLIC_SECTION_IDS:
         expect(page.locator(f"h2#{section_id}")).to_be_visible()
     expect(page.locator("#eli5 ~ *").first).to_be_visible()
     # "Copy link" is a plain link to the section without JavaScript.
@@ -110,6 +120,7 @@ def test_page_works_without_javascript(browser: Browser, site_server: Any) -> No
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(f"{site_server.url}/?q=teapot")
     expect(page.locator("#code-groups .code-list li")).to_have_count(1)
+    expect(page.locator("#code-groups .code-list li")).to_contain_text("418")
     context.close()
 
 
