@@ -57,8 +57,7 @@ def render_pages(client: Client, directory: Path) -> None:
     (directory / "playground-sent.html").write_bytes(response.content)
 
 
-# The console sends to the API in process, as a request of its own that closes the connection.
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_every_kind_of_page_passes_the_nu_html_checker(client: Client, tmp_path: Path) -> None:
     require_java()
     render_pages(client, tmp_path)
