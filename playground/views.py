@@ -9,16 +9,20 @@ whole pages and a "Poll now" link takes the next step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
-from config.site import HtmxHttpRequest
+from config.site import HtmxHttpRequest, absolute_url
 from playground import presets
 from playground.api.headers import MAX_IDEMPOTENCY_KEY
 from playground.api_client import MAX_CONSOLE_BODY, Exchange, RequestRefused, send
@@ -129,7 +133,57 @@ def _run_context(
     }
 
 
+def _console_error(request: HtmxHttpRequest, message: str, *, status: int = 400) -> HttpResponse:
+    # htmx swaps only successful answers: under htmx the refusal is the fragment's content.
+    return _render(
+        request, "run", {"console_error": message}, status=200 if request.htmx else status
+    )
+
+
+def _foreign_page(request: HttpRequest) -> str | None:
+    """The page a POST came from, when the browser says it is not one of this site's.
+
+    Sec-Fetch-Site is what current browsers send; Origin covers the others. A
+    request with neither (curl, a script) is no browser acting for a reader.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return request.headers.get("Origin") or f"another site ({fetch_site})"
+    origin = request.headers.get("Origin")
+    own = {f"{request.scheme}://{request.get_host()}", settings.SITE_URL}
+    if origin is not None and origin not in own | set(settings.CSRF_TRUSTED_ORIGINS):
+        return origin
+    return None
+
+
+def from_this_site(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Accept a console POST only from the site's own pages (the embed included).
+
+    The console sets no cookie and its forms carry no CSRF token: framed in another
+    site's page, a browser that blocks third-party cookies would never send one
+    back. The console only sends to the public demo API, which anyone may call, so
+    the check that remains is where the POST comes from.
+    """
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        page = _foreign_page(request)
+        if page is not None:
+            api = absolute_url(request, reverse("playground:api-docs"))
+            message = (
+                f"Refused: this console sends only from this site's own pages, and this "
+                f"request came from {page}. Call the demo API directly instead ({api}): "
+                "it answers any origin."
+            )
+            return _console_error(request, message, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @require_POST
+@from_this_site
 def console_send(request: HtmxHttpRequest) -> HttpResponse:
     """Send the console's form to the demo API: the first exchange of a run."""
     example = presets.find_example(request.POST.get("example"))
@@ -169,11 +223,6 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
     return _render(request, "sent", context)
 
 
-def _console_error(request: HtmxHttpRequest, message: str) -> HttpResponse:
-    # htmx swaps only successful answers: under htmx the refusal is the fragment's content.
-    return _render(request, "run", {"console_error": message}, status=200 if request.htmx else 400)
-
-
 @require_safe
 def console_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     """One poll of the job's status monitor (and, after a 303, what it points at)."""
@@ -183,6 +232,7 @@ def console_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
 
 
 @require_POST
+@from_this_site
 def console_cancel(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     """Ask the API to cancel the job: the DELETE exchange, then polling goes on."""
     exchange = send(origin_request=request, method="DELETE", url=f"/api/jobs/{job_id}")

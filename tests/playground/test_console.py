@@ -11,7 +11,7 @@ from playground import presets
 from playground.api_client import RequestRefused, send
 from playground.models import Job
 from reference.catalog import get_catalog
-from tests.playground.helpers import run_worker
+from tests.playground.helpers import make_email_job, run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,8 @@ def test_console_offers_the_examples_of_the_202_page(client: Client) -> None:
         assert example.title in html
     bulk = presets.find_example("bulk-email")
     assert json.loads(bulk.request_body)["subject"] in html
-    assert 'name="csrfmiddlewaretoken"' in html
+    # Nothing of one reader's on the page: no CSRF token, no cookie.
+    assert "csrfmiddlewaretoken" not in html
 
 
 def test_outcome_preset_changes_the_body(client: Client) -> None:
@@ -97,7 +98,9 @@ def test_failure_preset_ends_failed_with_the_error(client: Client) -> None:
     run_worker()
     page = client.get(f"/playground/jobs/{job_id}/poll").content.decode()
     assert "badge--failed" in page
-    assert "&quot;error&quot;" in page or '"error"' in page
+    # The monitor's body, shown as text: its quotes are escaped.
+    assert "&quot;error&quot;: {" in page
+    assert "&quot;code&quot;: &quot;all-bounced&quot;" in page
 
 
 # The worker it runs commits each task and closes its connection, as a real one does.
@@ -156,10 +159,62 @@ def test_console_escapes_what_the_reader_typed(client: Client) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_console_forms_are_csrf_protected() -> None:
+def console_form() -> dict[str, str]:
+    example = presets.find_example("bulk-email")
+    return {"example": example.id, "body": example.request_body, "content_type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://elsewhere.example", "Sec-Fetch-Site": "cross-site"},
+        {"Origin": "https://elsewhere.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": "http://docs.testserver", "Sec-Fetch-Site": "same-site"},
+        {"Origin": "null"},
+    ],
+)
+def test_console_posts_from_another_site_are_refused(headers: dict[str, str]) -> None:
+    # A browser checking CSRF tokens would need a cookie; the console has none, so
+    # where the POST comes from is what decides.
     strict = Client(enforce_csrf_checks=True)
-    assert strict.post("/playground/send", {"example": "bulk-email"}).status_code == 403
-    assert Job.objects.count() == 0
+    sent = strict.post("/playground/send", console_form(), headers=headers)
+    assert sent.status_code == 403
+    assert "Refused: this console sends only from this site" in sent.content.decode()
+    job = make_email_job("a@example.test")
+    canceled = strict.post(f"/playground/jobs/{job.public_id}/cancel", headers=headers)
+    assert canceled.status_code == 403
+    assert Job.objects.get().status == "queued"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        # What a framed embed sends: the frame's document is this site's own page.
+        {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin", "HX-Request": "true"},
+        {"Origin": "http://testserver"},
+        {"Sec-Fetch-Site": "none"},
+        {},
+    ],
+)
+def test_console_posts_from_the_sites_own_pages_are_accepted(headers: dict[str, str]) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    sent = strict.post("/playground/send", {**console_form(), "embed": "1"}, headers=headers)
+    assert sent.status_code == 200, sent.content.decode()[:500]
+    assert "HTTP/1.1 202 Accepted" in sent.content.decode()
+    job_id = job_id_in(sent.content.decode())
+    assert strict.post(f"/playground/jobs/{job_id}/cancel", headers=headers).status_code == 200
+    assert Job.objects.get(public_id=job_id).status == "canceled"
+    assert not sent.cookies
+
+
+def test_console_pages_set_no_cookie(client: Client) -> None:
+    for url in ["/playground/", "/playground/embed/", "/202/"]:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert not response.cookies, url
+        assert "Set-Cookie" not in response.headers
 
 
 @override_settings(DEMO_MAX_UPLOAD_BYTES=10 * 1024 * 1024)
@@ -218,7 +273,7 @@ def test_embed_chips_swap_the_console_under_htmx(client: Client) -> None:
     )
     assert fragment.status_code == 200
     html = fragment.content.decode()
-    assert html.startswith('\n<section id="console"') or '<section id="console"' in html[:200]
+    assert html.lstrip().startswith('<section id="console"')
     assert "slow.example.test" in html and "<html" not in html
 
 
@@ -265,3 +320,15 @@ def test_the_console_works_with_atomic_requests(client: Client, monkeypatch) -> 
     job_id = job_id_in(send_console_form(client))
     assert client.post(f"/playground/jobs/{job_id}/cancel").status_code == 200
     assert Job.objects.get(public_id=job_id).status == "canceled"
+
+
+def test_console_fragments_vary_on_hx_request(client: Client) -> None:
+    # The same URL answers a fragment to htmx and a whole page otherwise: a cache must
+    # not hand one to the other.
+    job_id = job_id_in(send_console_form(client))
+    for url in ["/playground/", "/playground/embed/", f"/playground/jobs/{job_id}/poll"]:
+        page = client.get(url)
+        fragment = client.get(url, headers={"HX-Request": "true"})
+        assert "<html" in page.content.decode() and "<html" not in fragment.content.decode()
+        for response in (page, fragment):
+            assert "HX-Request" in response["Vary"], url
