@@ -87,7 +87,16 @@ def playground(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_safe
 def embed(request: HtmxHttpRequest) -> HttpResponse:
-    return _render(request, "console", console_context(request, embed=True))
+    context = console_context(request, embed=True)
+    if not request.htmx:
+        # How a doc writer puts the embed on their page, shown below it.
+        url = absolute_url(request, reverse("playground:embed"))
+        context["snippet"] = (
+            f'<iframe src="{url}?example=bulk-email" title="202 Accepted, live" '
+            'width="100%" height="1400" loading="lazy"></iframe>'
+        )
+        context["email_presets"] = presets.EMAIL_PRESETS
+    return _render(request, "console", context)
 
 
 def _job_id(exchange: Exchange) -> str | None:
@@ -115,17 +124,24 @@ def _run_context(
     # The job's state as the latest answer that speaks of it tells it (a result has no state).
     states = [exchange.job_state for exchange in exchanges if exchange.job_state]
     state = states[-1] if states else "unknown"
+    # The API refused the poll itself (429, 503, ...): the job's state is unknown until
+    # the next poll, which waits for that answer's Retry-After. 404 and 410: it is gone.
+    refused = exchanges[0] if job_id and exchanges[0].job_state == "error" else None
+    gone = refused is not None and refused.status in (404, 410)
+    if refused is not None:
+        state = "gone" if gone else "unknown"
     operation = None
-    if job_id:
+    if job_id and not refused:
         operation = send(origin_request=request, method="GET", url=f"/api/operations/{job_id}")
     suffix = "?embed=1" if _embedded(request) else ""
     return {
         "job_id": job_id,
         "exchanges": exchanges,
         "state": state,
+        "refused": refused,
         "progress": exchanges[0].progress,
         "message": exchanges[0].message,
-        "terminal": state in TERMINAL or job_id is None,
+        "terminal": state in TERMINAL or job_id is None or gone,
         "retry_after": _retry_after(exchanges[0]),
         "poll_url": reverse("playground:poll", args=[job_id]) + suffix if job_id else "",
         "cancel_url": reverse("playground:cancel", args=[job_id]) + suffix if job_id else "",

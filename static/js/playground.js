@@ -1,6 +1,7 @@
-// The playground console's small extras on top of htmx: the Retry-After countdown
-// and Pause/Resume of polling (copy buttons are handled by site.js). Polling itself is driven by the
-// server's fragments (hx-trigger="load delay:Ns"); this file only watches it.
+// The playground console's small extras on top of htmx: the Retry-After countdown,
+// Pause/Resume of polling, and recovery when one of the console's own requests fails
+// (copy buttons are handled by site.js). Polling itself is driven by the server's
+// fragments (data-hx-trigger="load delay:Ns"); this file watches it and mends it.
 (function () {
   "use strict";
 
@@ -69,6 +70,144 @@
         markHeld(next, false);
         if (window.htmx) window.htmx.trigger(next, "poll-now");
       }
+    }
+  });
+
+  // -- When a request of the console's own fails ---------------------------------
+  // A dropped connection, a restarting server or an error answer would otherwise
+  // stop polling for good (htmx swaps only successful answers). Say what happened,
+  // mark what is shown as possibly stale, and retry with backoff and jitter, up to
+  // MAX_TRIES times; then offer "Try again". What the API itself answers (even a 429
+  // or 503) is a successful console answer, shown raw like any other exchange.
+  var MAX_TRIES = 6;
+  var failures = 0;
+  var retryTimer = null;
+  var pendingRetry = null;  // what "Try again" sends, once the tries are used up
+
+  // What to send again: the pending poll, or the form (Send, Send again, Cancel) that failed.
+  function retryTarget(elt) {
+    var next = document.getElementById("next-poll");
+    if (next && (elt === next || next.contains(elt))) return { elt: next, event: "poll-now" };
+    var form = elt && elt.closest && elt.closest("form");
+    if (form && document.body.contains(form)) return { elt: form, event: "submit" };
+    return null;
+  }
+
+  function backoff(tries, retryAfter) {
+    // 1, 2, 4, ... 30 s, each between half and one and a half times that, so readers
+    // cut off by the same restart do not all come back in the same second.
+    var base = Math.min(30, Math.pow(2, tries - 1)) * (0.5 + Math.random());
+    return Math.max(1, Math.round(Math.max(base, retryAfter || 0)));
+  }
+
+  function what(detail) {
+    var xhr = detail.xhr;
+    if (!xhr || !xhr.status) return "Lost the connection to the server";
+    return "The server answered " + xhr.status + (xhr.statusText ? " " + xhr.statusText : "");
+  }
+
+  function markStale(stale) {
+    var status = document.getElementById("run-status");
+    var note = status && status.querySelector("[data-stale]");
+    if (stale && status && !note && document.getElementById("timeline")) {
+      note = document.createElement("span");
+      note.setAttribute("data-stale", "");
+      note.textContent = " (last known state: it may have changed since)";
+      status.appendChild(note);
+    } else if (!stale && note) {
+      note.remove();
+    }
+  }
+
+  function showProblem(text, offerRetry) {
+    var box = document.getElementById("run-problem");
+    if (!box) return null;
+    box.innerHTML = "";
+    var line = document.createElement("p");
+    line.textContent = text;
+    box.appendChild(line);
+    if (offerRetry) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button--secondary";
+      button.setAttribute("data-try-again", "");
+      button.textContent = "Try again";
+      box.appendChild(button);
+    }
+    box.hidden = false;
+    return line;
+  }
+
+  function clearProblem() {
+    var box = document.getElementById("run-problem");
+    if (retryTimer) clearInterval(retryTimer);
+    retryTimer = null;
+    failures = 0;
+    if (box) { box.hidden = true; box.innerHTML = ""; }
+    markStale(false);
+  }
+
+  function send(target) {
+    if (!document.body.contains(target.elt)) return;
+    // A form is submitted as the reader would, so htmx sends exactly what it sent before.
+    if (target.event === "submit" && target.elt.requestSubmit) target.elt.requestSubmit();
+    else window.htmx.trigger(target.elt, target.event);
+  }
+
+  function scheduleRetry(target, reason, retryAfter) {
+    failures += 1;
+    markStale(true);
+    if (failures > MAX_TRIES) {
+      showProblem(reason + ". Gave up after " + MAX_TRIES + " tries.", true);
+      pendingRetry = target;
+      return;
+    }
+    var seconds = backoff(failures, retryAfter);
+    var line = showProblem("", false);
+    function say() {
+      if (line) line.textContent = reason + "; trying again in " + seconds + " s.";
+      // The pending poll's own countdown ran out; it now waits for the retry.
+      var next = document.querySelector("#next-poll [data-next-poll-text]");
+      if (next) next.textContent = "The last poll failed; next try in " + seconds + " s.";
+    }
+    say();
+    if (retryTimer) clearInterval(retryTimer);
+    retryTimer = setInterval(function () {
+      if (paused && target.event === "poll-now") return;  // Resume polls at once anyway
+      seconds -= 1;
+      if (seconds > 0) { say(); return; }
+      clearInterval(retryTimer);
+      retryTimer = null;
+      if (line) line.textContent = reason + "; trying again now.";
+      send(target);
+    }, 1000);
+  }
+
+  function failed(event) {
+    var target = retryTarget(event.detail.elt);
+    if (!target || !window.htmx) return;
+    var header = event.detail.xhr && event.detail.xhr.getResponseHeader("Retry-After");
+    scheduleRetry(target, what(event.detail), parseInt(header, 10) || 0);
+  }
+  document.addEventListener("htmx:sendError", failed);
+  document.addEventListener("htmx:responseError", failed);
+  document.addEventListener("htmx:timeout", failed);
+
+  // Any console request that succeeds means the server is back (the element that
+  // sent it may already be swapped out of the page, so go by the path).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var path = (event.detail.pathInfo && event.detail.pathInfo.requestPath) || "";
+    if (event.detail.successful && path.indexOf("/playground/") === 0) clearProblem();
+  });
+
+  document.addEventListener("click", function (event) {
+    var again = event.target.closest && event.target.closest("[data-try-again]");
+    if (again && pendingRetry && window.htmx) {
+      var target = pendingRetry;
+      pendingRetry = null;
+      failures = 0;
+      showProblem("Trying again now.", false);
+      send(target);
     }
   });
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import close_old_connections
 
 from tests.browser.helpers import CHROMIUM_ARGS, CHROMIUM_PATH, LiveServer
+from tests.playground.helpers import make_worker
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +36,25 @@ def site_server(transactional_db: None) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def worker(settings: Any, site_server: Any) -> Iterator[None]:
+    """A real worker in a thread beside the live server, at a fast pace."""
+    settings.DEMO_PACE = 0.05
+    runner = make_worker(worker_id="browser-tests", batch=False, interval=0.05)
+
+    def run() -> None:
+        try:
+            runner.run()
+        finally:
+            close_old_connections()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield
+    runner.running = False
+    thread.join(timeout=10)
 
 
 @pytest.fixture(autouse=True)

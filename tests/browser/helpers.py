@@ -8,6 +8,8 @@ under test are byte for byte the ones readers get.
 from __future__ import annotations
 
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
@@ -55,3 +57,33 @@ class LiveServer:
 
     def stop(self) -> None:
         self.thread.terminate()
+
+
+class OtherSite:
+    """Someone else's pages (their docs), served on loopback under another host name.
+
+    "localhost" is another origin, and another site, than the live server's 127.0.0.1.
+    """
+
+    def __init__(self, pages: dict[str, str]) -> None:
+        class Pages(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = pages.get(self.path)
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write((body or "Not found").encode())
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Pages)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://localhost:{self.server.server_address[1]}{path}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

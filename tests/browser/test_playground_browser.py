@@ -1,43 +1,20 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
-from django.db import close_old_connections
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.helpers import assert_no_axe_violations
-from tests.playground.helpers import make_worker
+from tests.browser.helpers import OtherSite, assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
 
 # The run's status line tells the job's state in a badge: "succeeded", "failed", ...
 STATE = "#run-status .badge"
 HELD_NOTE = "Polling paused; the next poll is held until you resume."
-
-
-@pytest.fixture
-def worker(settings: Any, site_server: Any) -> Iterator[None]:
-    """A real worker in a thread beside the live server, at a fast pace."""
-    settings.DEMO_PACE = 0.05
-    runner = make_worker(worker_id="browser-tests", batch=False, interval=0.05)
-
-    def run() -> None:
-        try:
-            runner.run()
-        finally:
-            close_old_connections()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield
-    runner.running = False
-    thread.join(timeout=10)
 
 
 def test_bulk_email_flow_reaches_the_delivery_report(
@@ -140,28 +117,17 @@ def test_202_page_runs_the_playground_inline(page: Page, site_server: Any, worke
 @pytest.fixture
 def other_site(site_server: Any) -> Iterator[str]:
     """Someone else's docs page, on its own origin, framing the embed and the full page."""
-    page_html = (
-        f"<!doctype html><title>Docs</title>"
-        f'<iframe title="Embedded" src="{site_server.url}/playground/embed/"></iframe>'
-        f'<iframe title="Full page" src="{site_server.url}/playground/"></iframe>'
-    ).encode()
-
-    class DocsPage(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(page_html)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), DocsPage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    # "localhost" is a different origin from the site's 127.0.0.1.
-    yield f"http://localhost:{server.server_address[1]}/guide"
-    server.shutdown()
+    site = OtherSite(
+        {
+            "/guide": (
+                "<!doctype html><title>Docs</title>"
+                f'<iframe title="Embedded" src="{site_server.url}/playground/embed/"></iframe>'
+                f'<iframe title="Full page" src="{site_server.url}/playground/"></iframe>'
+            )
+        }
+    )
+    yield site.url("/guide")
+    site.stop()
 
 
 def test_embed_can_be_framed_by_other_sites_and_the_playground_cannot(

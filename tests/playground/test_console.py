@@ -5,9 +5,11 @@ import re
 
 import pytest
 from django.db import connection
+from django.http import JsonResponse
 from django.test import Client, RequestFactory, override_settings
 
 from playground import presets
+from playground.api import representations
 from playground.api_client import RequestRefused, send
 from playground.models import Job
 from reference.catalog import get_catalog
@@ -332,3 +334,50 @@ def test_console_fragments_vary_on_hx_request(client: Client) -> None:
         assert "<html" in page.content.decode() and "<html" not in fragment.content.decode()
         for response in (page, fragment):
             assert "HX-Request" in response["Vary"], url
+
+
+def test_a_poll_the_api_refuses_is_shown_raw_and_the_next_waits_for_its_retry_after(
+    client: Client, monkeypatch
+) -> None:
+    job_id = job_id_in(send_console_form(client))
+
+    def overloaded(request, job) -> JsonResponse:
+        body = {"title": "Service Unavailable", "status": 503, "detail": "Busy."}
+        response = JsonResponse(body, status=503, content_type="application/problem+json")
+        response["Retry-After"] = "7"
+        return response
+
+    # The monitor answers as an overloaded server would.
+    monkeypatch.setattr(representations, "monitor", overloaded)
+    fragment = client.get(
+        f"/playground/jobs/{job_id}/poll", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "HTTP/1.1 503 Service Unavailable" in fragment
+    assert "Retry-After: 7" in fragment
+    # Not a final state: the next poll is scheduled after the answer's Retry-After...
+    assert 'data-hx-trigger="load delay:7s, poll-now"' in fragment
+    # ...and the status says the state is unknown rather than showing a stale one.
+    assert "badge--unknown" in fragment
+    assert "its state is unknown until the next poll, in 7 s" in fragment
+
+
+def test_a_poll_of_a_job_the_api_no_longer_knows_stops(client: Client) -> None:
+    page = client.get("/playground/jobs/job_unknown/poll").content.decode()
+    assert "HTTP/1.1 404 Not Found" in page
+    assert "badge--gone" in page and "it no longer knows this job" in page
+    assert "Polling stopped: the API no longer knows this job." in page
+    assert "Poll now" not in page
+
+
+def test_the_embed_documents_itself_for_doc_writers(client: Client) -> None:
+    html = client.get("/playground/embed/").content.decode()
+    assert 'id="embed-it"' in html
+    # The snippet to paste, with this site's own address.
+    assert (
+        "&lt;iframe src=&quot;http://testserver/playground/embed/?example=bulk-email&quot;" in html
+    )
+    for parameter in ["<code>example</code>", "<code>preset</code>", "prefers-color-scheme"]:
+        assert parameter in html
+    for preset in presets.EMAIL_PRESETS:
+        assert f"<code>{preset.id}</code>" in html
+    assert 'href="/playground/embed/#embed-it"' in client.get("/playground/").content.decode()
