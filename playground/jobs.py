@@ -1,11 +1,11 @@
-"""Jobs of the demo API: accept, find, cancel, run and prune them.
+"""Jobs of the demo API: accept, find, cancel and run them.
 
 Plain functions, knowing nothing of HTTP: the API (playground/api/views.py) and
 the task the worker runs (playground/tasks.py) call them, and they raise the
 errors below, which the API maps to problem types. The Job row holds a job's
 state; the task of each attempt follows it (see playground/models.py). The steps
-of each job kind live in playground/work/; what stands in for the missing lease
-of the task library is in playground/recovery.py.
+of each job kind live in playground/work/, pruning in playground/retention.py,
+and what stands in for the task library's missing lease in playground/recovery.py.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from playground import idempotency, tasks
-from playground.models import Job, MailboxMessage, WorkerHeartbeat
+from playground.models import Job
 from playground.work import bulk_email, file_digest, steps
 
 logger = logging.getLogger(__name__)
@@ -396,45 +396,3 @@ def discard_upload(*, job: Job) -> None:
     # Uploaded bytes are kept only as long as the job needs them.
     if job.kind == Job.Kind.FILE_PROCESSING:
         upload_path(public_id=job.public_id).unlink(missing_ok=True)
-
-
-# -- Retention -------------------------------------------------------------------
-
-
-def prune_jobs(*, now: datetime | None = None) -> dict[str, int]:
-    """Drop the data of expired jobs, keeping a tombstone that answers 410 for a while."""
-    now = now or timezone.now()
-    retention = timedelta(seconds=settings.DEMO_JOB_RETENTION)
-    expired = Job.objects.filter(pruned=False, expires_at__lte=now)
-    counts = {
-        "keys": idempotency.forget_keys(jobs=expired, now=now),
-        "expired": expired.update(pruned=True, input={}, state={}, result=None, error=None),
-        "deleted": Job.objects.filter(pruned=True, expires_at__lte=now - retention).delete()[0],
-        "messages": MailboxMessage.objects.filter(delivered_at__lte=now - retention).delete()[0],
-        "tasks": DBTaskResult.objects.finished()
-        .filter(finished_at__lte=now - retention)
-        .delete()[0],
-        "heartbeats": WorkerHeartbeat.objects.filter(seen_at__lte=now - retention).delete()[0],
-        "uploads": _delete_stray_uploads(now=now),
-    }
-    return counts
-
-
-def _delete_stray_uploads(*, now: datetime) -> int:
-    """Delete the stored uploads no pending job needs.
-
-    A job deletes its upload when it finishes; a process killed just before that, or
-    between storing an upload and committing its job, leaves the file behind.
-    """
-    directory = Path(settings.DEMO_UPLOAD_DIR)
-    if not directory.is_dir():
-        return 0
-    pending = set(Job.objects.filter(status__in=Job.PENDING).values_list("public_id", flat=True))
-    # An upload still arriving has no job yet, but it was written to just now.
-    written_before = (now - idempotency.IN_FLIGHT_TIMEOUT).timestamp()
-    deleted = 0
-    for path in directory.iterdir():
-        if path.is_file() and path.name not in pending and path.stat().st_mtime < written_before:
-            path.unlink(missing_ok=True)
-            deleted += 1
-    return deleted

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from playground import jobs, recovery
+from playground import jobs, recovery, retention
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
 from playground.work import file_digest, steps
 from tests.playground.helpers import Killed, fault_at, make_email_job, raise_, run_worker, task_of
@@ -272,7 +272,7 @@ def test_prune_removes_old_mail_tasks_and_uploads(settings) -> None:
     DBTaskResult.objects.update(finished_at=long_ago)
     for path in [leftover, orphan, jobs.upload_path(public_id=pending.public_id)]:
         os.utime(path, (long_ago.timestamp(), long_ago.timestamp()))
-    counts = jobs.prune_jobs()
+    counts = retention.prune_jobs()
     assert (
         counts["expired"] == 2
         and counts["keys"] == 0

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from playground.jobs import prune_jobs
+from playground.retention import prune_jobs
 
 
 class Command(BaseCommand):

@@ -1,0 +1,56 @@
+"""Retention: what the demo keeps, and for how long, once jobs are done.
+
+A finished job answers for DEMO_JOB_RETENTION seconds; then its data goes and a
+tombstone answers 410 Gone for as long again. `manage.py prune_jobs` runs this.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from playground import idempotency
+from playground.models import Job, MailboxMessage, WorkerHeartbeat
+
+
+def prune_jobs(*, now: datetime | None = None) -> dict[str, int]:
+    """Drop the data of expired jobs, keeping a tombstone that answers 410 for a while."""
+    now = now or timezone.now()
+    retention = timedelta(seconds=settings.DEMO_JOB_RETENTION)
+    expired = Job.objects.filter(pruned=False, expires_at__lte=now)
+    counts = {
+        "keys": idempotency.forget_keys(jobs=expired, now=now),
+        "expired": expired.update(pruned=True, input={}, state={}, result=None, error=None),
+        "deleted": Job.objects.filter(pruned=True, expires_at__lte=now - retention).delete()[0],
+        "messages": MailboxMessage.objects.filter(delivered_at__lte=now - retention).delete()[0],
+        "tasks": DBTaskResult.objects.finished()
+        .filter(finished_at__lte=now - retention)
+        .delete()[0],
+        "heartbeats": WorkerHeartbeat.objects.filter(seen_at__lte=now - retention).delete()[0],
+        "uploads": _delete_stray_uploads(now=now),
+    }
+    return counts
+
+
+def _delete_stray_uploads(*, now: datetime) -> int:
+    """Delete the stored uploads no pending job needs.
+
+    A job deletes its upload when it finishes; a process killed just before that, or
+    between storing an upload and committing its job, leaves the file behind.
+    """
+    directory = Path(settings.DEMO_UPLOAD_DIR)
+    if not directory.is_dir():
+        return 0
+    pending = set(Job.objects.filter(status__in=Job.PENDING).values_list("public_id", flat=True))
+    # An upload still arriving has no job yet, but it was written to just now.
+    written_before = (now - idempotency.IN_FLIGHT_TIMEOUT).timestamp()
+    deleted = 0
+    for path in directory.iterdir():
+        if path.is_file() and path.name not in pending and path.stat().st_mtime < written_before:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
