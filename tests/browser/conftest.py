@@ -29,6 +29,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM_PATH, "args": CHROMIUM_ARGS}
 
 
+# The live server's thread has a connection of its own: it must see what tests commit.
 @pytest.fixture
 def site_server(transactional_db: None) -> Iterator[LiveServer]:
     server = LiveServer()

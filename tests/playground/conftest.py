@@ -25,6 +25,7 @@ def demo_settings(settings: Any, tmp_path: Any) -> Iterator[None]:
     steps.stop_requested.clear()
 
 
+# The worker's thread has a connection of its own: it must see what tests commit.
 @pytest.fixture
 def live_worker(transactional_db: None) -> Iterator[Worker]:
     """A worker polling in a thread, for tests where a request waits on a job."""

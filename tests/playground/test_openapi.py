@@ -387,6 +387,7 @@ def tour_document(api: TouringClient) -> None:
     assert api.get("/api/openapi.json", headers={"If-Match": '"stale"'}).status_code == 412
 
 
+# The worker it runs commits each task and closes its connection, as a real one does.
 @pytest.mark.django_db(transaction=True)
 def test_every_documented_response_is_real(
     document: dict[str, Any], monkeypatch: Any, settings: Any
@@ -400,7 +401,7 @@ def test_every_documented_response_is_real(
     assert documented_responses(document) - api.seen == set()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_head_answers_like_get_without_a_body(api: ApiClient) -> None:
     job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
     for url in [f"/api/jobs/{job_id}", f"/api/operations/{job_id}", "/api/openapi.json"]:
