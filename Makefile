@@ -6,7 +6,7 @@ PORT ?= 8000
 CHROMIUM_PATH ?= /usr/bin/chromium
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test test-fast lint format check chromium java clean static bench
+.PHONY: run serve test test-fast lint format check chromium java redis clean static bench
 
 # Reinstall only when the lock file changes.
 $(VENV)/.installed: requirements.lock
@@ -20,6 +20,14 @@ static: $(VENV)/.installed
 run: $(VENV)/.installed static
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py serve --port $(PORT)
+
+# Production on one machine: gunicorn and DEMO_WORKERS db_workers under supervisord
+# (deploy/serve; HOST, PORT, WEB_CONCURRENCY, DEMO_WORKERS). SITE_ENV=production only
+# when the caller sets it. `exec` leaves no shell between make and supervisord, so a
+# SIGTERM that make forwards reaches supervisord itself.
+serve: $(VENV)/.installed static
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
+	exec env PORT=$(PORT) deploy/serve
 
 # Browser tests drive Debian's Chromium; install it when it is missing and we may.
 chromium:
@@ -41,11 +49,22 @@ java:
 		echo "java not found: install a Java runtime (the HTML validity test fails with CI=true)"; \
 	fi
 
-test: $(VENV)/.installed static chromium java
+# The rate limits' many-machines store is tested against a real Redis; install Debian's
+# server when it is missing and we may.
+redis:
+	@if command -v redis-server >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+		echo "Installing Debian's redis-server for the rate limit tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	else \
+		echo "redis-server not found: install it (the Redis store test fails with CI=true)"; \
+	fi
+
+test: $(VENV)/.installed static chromium java redis
 	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The edit-test loop: everything but the browser tests.
-test-fast: $(VENV)/.installed static java
+test-fast: $(VENV)/.installed static java redis
 	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
 # Side-by-side timings of the reference pages (not a test: ratios to read, not to assert).

@@ -105,6 +105,21 @@ if PRODUCTION:
             "SITE_ENV=production needs DJANGO_ALLOWED_HOSTS (comma-separated host names)."
         )
     CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_SECURE = True
+
+# HTTPS, on by default in production: http:// is redirected to https:// (except
+# /healthz, which a platform's health check may call over plain HTTP inside its
+# network), and HSTS tells browsers to come back over https only. Behind a TLS
+# proxy, keep the redirect and set DJANGO_TRUST_X_FORWARDED_PROTO=true.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", default=PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    # Preload is opt-in (leaving the browsers' preload list takes months), so
+    # `check --deploy`'s reminder to turn it on is silenced while it is off.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
@@ -122,6 +137,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that answers early (CORS preflights, static files).
+    "config.middleware.PermissionsPolicyMiddleware",
     # Before everything but the security headers, so a CORS preflight to /api/ is
     # answered before anything else runs.
     "playground.cors.ApiCorsMiddleware",
@@ -223,6 +240,36 @@ DEMO_LEASE_TIMEOUT = env_float("DEMO_LEASE_TIMEOUT", 30.0, minimum=0, inclusive=
 DEMO_MAX_ATTEMPTS = env_int("DEMO_MAX_ATTEMPTS", 3, minimum=1)
 # /healthz answers 503 when no worker has written its heartbeat for this long.
 DEMO_WORKER_STALE_AFTER = env_float("DEMO_WORKER_STALE_AFTER", 30.0, minimum=0, inclusive=False)
+
+# -- Abuse limits: each answered as the reference teaches (429 or 503, Retry-After) -
+# Per client (its address; X-Forwarded-For's last entry only when DJANGO_TRUST_X_FORWARDED_FOR).
+DEMO_JOBS_PER_MINUTE = env_int("DEMO_JOBS_PER_MINUTE", 20, minimum=1)
+# Retry-After is at least 1 s, and the console reads both monitors of a job: room for
+# a client following all its pending jobs at the pace it is asked to, and more.
+DEMO_POLLS_PER_MINUTE = env_int("DEMO_POLLS_PER_MINUTE", 600, minimum=1)
+# A poll sooner than the Retry-After the client was given costs this many polls.
+DEMO_EARLY_POLL_COST = env_int("DEMO_EARLY_POLL_COST", 10, minimum=1)
+DEMO_MAX_PENDING_PER_CLIENT = env_int("DEMO_MAX_PENDING_PER_CLIENT", 3, minimum=1)
+# Jobs kept per client; beyond it its oldest finished jobs are pruned early (410 Gone).
+DEMO_MAX_JOBS_PER_CLIENT = env_int("DEMO_MAX_JOBS_PER_CLIENT", 100, minimum=1)
+# Backpressure: beyond this many pending jobs in all, new jobs are answered 503.
+DEMO_MAX_PENDING_JOBS = env_int("DEMO_MAX_PENDING_JOBS", 30, minimum=1)
+# Uploads waiting for their job, in all; beyond it new files are answered 503.
+DEMO_MAX_STORED_UPLOAD_BYTES = env_int("DEMO_MAX_STORED_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
+# JSON bodies (and a form's fields) are read into memory up to this many bytes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEMO_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
+TRUST_X_FORWARDED_FOR = env_bool("DJANGO_TRUST_X_FORWARDED_FOR", default=False)
+# Where the rate limits are counted, shared by every process: a SQLite file of its own
+# (never the job queue's database, so counting adds no write contention to it), or
+# Redis when REDIS_URL is set, for many machines.
+DEMO_LIMITS_PATH = env_path("DEMO_LIMITS_PATH", BASE_DIR / "var" / "limits.sqlite3")
+REDIS_URL = read(
+    env.str,
+    "REDIS_URL",
+    "",
+    "a redis:// or rediss:// URL",
+    validate=validate.URL(schemes={"redis", "rediss", "unix"}, require_tld=False),
+)
 
 if DEMO_PACE * 4 >= DEMO_LEASE_TIMEOUT:
     # A step may take a few paces between lease renewals (slow recipients).

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
+from playground.admission import queue_depth
 from playground.heartbeat import worker_health
 from reference.catalog import get_catalog
 from reference.views import not_found
@@ -31,6 +32,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
         healthy = False
         checks["database"] = {"status": "error", "detail": str(error)}
     checks["content"] = {"status": "ok", "pages": len(get_catalog().pages)}
+    if healthy:
+        # How full the queue is: beyond the limit, new jobs are answered 503.
+        depth = queue_depth()
+        checks["queue"] = {"status": "ok" if depth["pending"] < depth["limit"] else "full", **depth}
     if healthy:
         # Without a live worker the demo API would accept jobs that never finish.
         checks["worker"] = worker_health()

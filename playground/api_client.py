@@ -23,6 +23,8 @@ from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponseBase
 
+from config.site import client_address
+
 # The only requests the console may send: method and a path pattern on this site's demo API.
 ALLOWED_REQUESTS: dict[str, tuple[str, ...]] = {
     "POST": ("/api/emails/bulk", "/api/files/process"),
@@ -198,7 +200,9 @@ def send(
         "SERVER_NAME": origin_request.get_host().split(":")[0],
         "SERVER_PORT": origin_request.get_port(),
         "HTTP_HOST": origin_request.get_host(),
-        "REMOTE_ADDR": origin_request.META.get("REMOTE_ADDR", "127.0.0.1"),
+        # The reader's address, not the console's: the API's limits count the console's
+        # requests against the reader who made them.
+        "REMOTE_ADDR": client_address(origin_request),
         "wsgi.url_scheme": origin_request.scheme,
         "wsgi.input": BytesIO(body),
         "wsgi.errors": BytesIO(),

@@ -47,7 +47,13 @@ def create_once(*, kind: str, key: str | None, fingerprint: str, create: Callabl
         # The job and the key's link to it commit together.
         with transaction.atomic():
             job = create()
-            IdempotencyKey.objects.filter(kind=kind, key=key, job=None).update(job=job)
+            linked = IdempotencyKey.objects.filter(kind=kind, key=key, job=None).update(job=job)
+            if not linked:
+                # Taken over meanwhile (this request stalled past IN_FLIGHT_TIMEOUT)
+                # and linked to the other request's job: this one must not exist.
+                raise KeyInFlight(
+                    "Another request with this Idempotency-Key took it over meanwhile."
+                )
     except BaseException:
         # Not accepted after all: a retry with this key starts afresh.
         IdempotencyKey.objects.filter(kind=kind, key=key, job__isnull=True).delete()

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from playground import idempotency, tasks
+from playground import admission, idempotency, tasks
 from playground.models import Job
 from playground.work import bulk_email, file_digest, steps
 
@@ -83,6 +83,7 @@ def accept_bulk_email(
     body: str,
     recipients: list[Recipient],
     fingerprint: str,
+    client: str = "",
     idempotency_key: str | None = None,
     wait: float | None = None,
 ) -> Job:
@@ -101,7 +102,7 @@ def accept_bulk_email(
         kind=Job.Kind.BULK_EMAIL,
         key=idempotency_key,
         fingerprint=fingerprint,
-        create=lambda: _create_job(kind=Job.Kind.BULK_EMAIL, job_input=job_input),
+        create=lambda: _create_job(kind=Job.Kind.BULK_EMAIL, job_input=job_input, client=client),
     )
     return wait_for_job(job=job, timeout=wait) if wait else job
 
@@ -117,6 +118,7 @@ def accept_file_processing(
     content_type: str,
     size: int,
     fingerprint: str,
+    client: str = "",
     idempotency_key: str | None = None,
     wait: float | None = None,
 ) -> Job:
@@ -138,7 +140,11 @@ def accept_file_processing(
             key=idempotency_key,
             fingerprint=fingerprint,
             create=lambda: _create_job(
-                kind=Job.Kind.FILE_PROCESSING, job_input=job_input, public_id=stored_as
+                kind=Job.Kind.FILE_PROCESSING,
+                job_input=job_input,
+                client=client,
+                public_id=stored_as,
+                upload_bytes=size,
             ),
         )
     finally:
@@ -147,44 +153,34 @@ def accept_file_processing(
     return wait_for_job(job=job, timeout=wait) if wait else job
 
 
-def _create_job(*, kind: str, job_input: dict[str, Any], public_id: str | None = None) -> Job:
+def _create_job(
+    *,
+    kind: str,
+    job_input: dict[str, Any],
+    client: str,
+    public_id: str | None = None,
+    upload_bytes: int = 0,
+) -> Job:
     now = timezone.now()
     # The job and its task row are in the same database and the same transaction:
-    # once this commits (before the 202 is sent) the job cannot be lost.
+    # once this commits (before the 202 is sent) the job cannot be lost. The limits
+    # are checked in it too, so two requests cannot both take the last place.
     with transaction.atomic():
-        job = Job(kind=kind, input=job_input, estimated_completion_at=now)
+        priority = admission.admit(client=client, upload_bytes=upload_bytes)
+        job = Job(kind=kind, input=job_input, client=client, estimated_completion_at=now)
         if public_id:
             job.public_id = public_id
-        wait = seconds_ahead_in_queue() + planned_seconds(job=job)
+        wait = admission.seconds_ahead_in_queue() + job.planned_seconds()
         job.estimated_completion_at = now + timedelta(seconds=wait)
         job.save()
-        _enqueue_attempt(job=job)
+        _enqueue_attempt(job=job, priority=priority)
     return job
 
 
-def _enqueue_attempt(*, job: Job) -> None:
-    job.task_result_id = tasks.run_job.enqueue(job_id=job.public_id).id
+def _enqueue_attempt(*, job: Job, priority: int = 0) -> None:
+    task = tasks.run_job.using(priority=priority) if priority else tasks.run_job
+    job.task_result_id = task.enqueue(job_id=job.public_id).id
     job.save(update_fields=["task_result"])
-
-
-def seconds_ahead_in_queue() -> float:
-    """Rough time before a new job gets a worker: the remaining work of pending jobs."""
-    pending = Job.objects.filter(status__in=Job.PENDING)
-    return sum((remaining_work(job=job) for job in pending), 0.0)
-
-
-def planned_seconds(*, job: Job) -> float:
-    return float(job.input.get("steps", 1)) * settings.DEMO_PACE
-
-
-def remaining_work(*, job: Job) -> float:
-    """Seconds of work the job still needs: its planned time not yet covered by progress."""
-    return planned_seconds(job=job) * (100 - job.progress) / 100
-
-
-def remaining_seconds(*, job: Job, now: datetime | None = None) -> float:
-    now = now or timezone.now()
-    return max(0.0, (job.estimated_completion_at - now).total_seconds())
 
 
 def wait_for_job(*, job: Job, timeout: float, poll: float = 0.1) -> Job:
@@ -310,7 +306,7 @@ def _begin_attempt(*, job_id: str, task_result_id: str) -> Job:
         job.started_at = job.started_at or now
         job.lease_expires_at = steps.lease_deadline()
         job.message = f"Started (attempt {job.attempts} of {settings.DEMO_MAX_ATTEMPTS})."
-        job.estimated_completion_at = now + timedelta(seconds=remaining_work(job=job))
+        job.estimated_completion_at = now + timedelta(seconds=job.remaining_work())
         job.save()
     return job
 
@@ -381,10 +377,15 @@ def put_back_in_queue(*, job: Job, message: str) -> None:
 
 
 def _close_task(*, job: Job, error: BaseException, now: datetime) -> None:
-    """Record the job's task as FAILED with error, unless a worker already has it."""
+    """Record the job's task as FAILED with error.
+
+    A task a worker has claimed (RUNNING) is closed too: if that worker is alive it
+    finds the job canceled (AttemptSuperseded); if it died, nothing else would.
+    """
     if job.task_result_id is None:
         return
-    DBTaskResult.objects.filter(pk=job.task_result_id, status=TaskResultStatus.READY).update(
+    open_statuses = [TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    DBTaskResult.objects.filter(pk=job.task_result_id, status__in=open_statuses).update(
         status=TaskResultStatus.FAILED,
         finished_at=now,
         exception_class_path=f"{type(error).__module__}.{type(error).__qualname__}",

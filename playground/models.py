@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.models import DBTaskResult
 
@@ -47,6 +49,8 @@ class Job(models.Model):
 
     public_id = models.CharField(max_length=40, unique=True, default=new_job_id)
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Who asked (an address): the per-client limits count this (playground/admission.py).
+    client = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     message = models.CharField(max_length=200, default="Waiting for a worker.")
@@ -80,6 +84,7 @@ class Job(models.Model):
         indexes = [  # noqa: RUF012 (Django reads Meta, never mutates it)
             models.Index(fields=["status", "lease_expires_at"]),
             models.Index(fields=["expires_at"]),
+            models.Index(fields=["client", "status"]),
         ]
 
     def __str__(self) -> str:
@@ -88,6 +93,17 @@ class Job(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in self.PENDING
+
+    def planned_seconds(self) -> float:
+        return float(self.input.get("steps", 1)) * settings.DEMO_PACE
+
+    def remaining_seconds(self) -> float:
+        """Seconds until the estimated completion."""
+        return max(0.0, (self.estimated_completion_at - timezone.now()).total_seconds())
+
+    def remaining_work(self) -> float:
+        """Seconds of work the job still needs: its planned time not yet covered by progress."""
+        return self.planned_seconds() * (100 - self.progress) / 100
 
 
 class IdempotencyKey(models.Model):

@@ -86,7 +86,8 @@ def _queued_without_live_task(*, now: datetime) -> list[Job]:
     claimed_before = now - timedelta(seconds=settings.DEMO_LEASE_TIMEOUT)
     return [
         job
-        for job in queued.select_related("task_result")
+        # of=("self",): lock the jobs only (PostgreSQL refuses to lock the nullable join).
+        for job in queued.select_related("task_result").select_for_update(of=("self",))
         if _will_never_start(job.task_result, claimed_before=claimed_before)
     ]
 

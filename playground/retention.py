@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -22,9 +23,10 @@ def prune_jobs(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     retention = timedelta(seconds=settings.DEMO_JOB_RETENTION)
     expired = Job.objects.filter(pruned=False, expires_at__lte=now)
+    keys, tombstoned = _tombstone(expired, now=now)
     counts = {
-        "keys": idempotency.forget_keys(jobs=expired, now=now),
-        "expired": expired.update(pruned=True, input={}, state={}, result=None, error=None),
+        "keys": keys,
+        "expired": tombstoned,
         "deleted": Job.objects.filter(pruned=True, expires_at__lte=now - retention).delete()[0],
         "messages": MailboxMessage.objects.filter(delivered_at__lte=now - retention).delete()[0],
         "tasks": DBTaskResult.objects.finished()
@@ -34,6 +36,20 @@ def prune_jobs(*, now: datetime | None = None) -> dict[str, int]:
         "uploads": _delete_stray_uploads(now=now),
     }
     return counts
+
+
+def keep_newest(*, client: str, count: int) -> int:
+    """Prune a client's finished jobs beyond its newest `count` now: they answer 410 Gone."""
+    jobs = Job.objects.filter(client=client, pruned=False)
+    newest = list(jobs.order_by("-created_at").values_list("pk", flat=True)[:count])
+    older = jobs.exclude(status__in=Job.PENDING).exclude(pk__in=newest)
+    return _tombstone(older, now=timezone.now())[1]
+
+
+def _tombstone(jobs: QuerySet[Job], *, now: datetime) -> tuple[int, int]:
+    """Drop the data of these jobs, keeping the row that answers 410; (keys, jobs) counts."""
+    keys = idempotency.forget_keys(jobs=jobs, now=now)
+    return keys, jobs.update(pruned=True, input={}, state={}, result=None, error=None)
 
 
 def _delete_stray_uploads(*, now: datetime) -> int:

@@ -126,7 +126,8 @@ def _run_context(
     state = states[-1] if states else "unknown"
     # The API refused the poll itself (429, 503, ...): the job's state is unknown until
     # the next poll, which waits for that answer's Retry-After. 404 and 410: it is gone.
-    refused = exchanges[0] if job_id and exchanges[0].job_state == "error" else None
+    latest = exchanges[0]
+    refused = latest if job_id and latest.method == "GET" and latest.job_state == "error" else None
     gone = refused is not None and refused.status in (404, 410)
     if refused is not None:
         state = "gone" if gone else "unknown"
@@ -139,6 +140,7 @@ def _run_context(
         "exchanges": exchanges,
         "state": state,
         "refused": refused,
+        "refused_retry_after": refused.header("Retry-After") if refused else None,
         "progress": exchanges[0].progress,
         "message": exchanges[0].message,
         "terminal": state in TERMINAL or job_id is None or gone,
@@ -163,7 +165,10 @@ def _foreign_page(request: HttpRequest) -> str | None:
     request with neither (curl, a script) is no browser acting for a reader.
     """
     fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+    if fetch_site is not None:
+        # The browser's own word: no proxy between can make it disagree with itself.
+        if fetch_site in ("same-origin", "none"):
+            return None
         return request.headers.get("Origin") or f"another site ({fetch_site})"
     origin = request.headers.get("Origin")
     own = {f"{request.scheme}://{request.get_host()}", settings.SITE_URL}

@@ -1,4 +1,4 @@
-"""The test database: a file, one per test process.
+"""Fixtures every test shares: the test database file, and room in the abuse limits.
 
 Tests that start a real worker process (tests/playground/test_worker.py) need a
 test database both processes can open: a file, not an in-memory database. One
@@ -27,3 +27,17 @@ def django_db_modify_db_settings() -> None:
     name = Path(tempfile.gettempdir()) / f"http202-test-{os.getpid()}.sqlite3"
     database: dict[str, Any] = settings.DATABASES["default"]
     database.setdefault("TEST", {})["NAME"] = name
+
+
+@pytest.fixture(autouse=True)
+def roomy_limits(settings: Any, tmp_path: Path) -> None:
+    """Every test counts its own rate limits, in a file of its own, with room to spare.
+
+    Tests send many requests from one address in a few seconds; the tests of the
+    limits themselves (tests/playground/test_limits.py) set them low again.
+    """
+    settings.DEMO_LIMITS_PATH = tmp_path / "limits.sqlite3"
+    settings.DEMO_JOBS_PER_MINUTE = 100_000
+    settings.DEMO_POLLS_PER_MINUTE = 100_000
+    settings.DEMO_MAX_PENDING_PER_CLIENT = 10_000
+    settings.DEMO_MAX_PENDING_JOBS = 10_000

@@ -74,7 +74,6 @@ def media_type(request: HttpRequest) -> str:
 
 
 def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
-    submission = read_submission(request)
     kind = media_type(request)
     if kind != "application/json" and not kind.endswith("+json"):
         raise Rejected(
@@ -116,7 +115,8 @@ def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
         raise Rejected("invalid-request", "Some fields are missing or invalid.", errors)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return BulkEmailRequest(
-        submission=submission,
+        # The body is checked first: its problems are what a client most needs to hear.
+        submission=read_submission(request),
         subject=subject,
         body=body,
         recipients=checked,
@@ -242,7 +242,6 @@ def store_upload(request: HttpRequest) -> StoredUpload:
     The file is stored under the id its job will have, before the job exists; if
     the job is not created after all, jobs.accept_file_processing deletes it.
     """
-    submission = read_submission(request)
     stored_as = new_job_id()
     destination = jobs.upload_path(public_id=stored_as)
     limit = settings.DEMO_MAX_UPLOAD_BYTES
@@ -275,19 +274,22 @@ def store_upload(request: HttpRequest) -> StoredUpload:
         empty = {"pointer": "", "detail": "The body (the file) is empty."}
     fingerprint = hashlib.sha256(f"{filename}\n{content_type}\n".encode())
     size = 0
-    with destination.open("wb") as stored:
-        for chunk in chunks:
-            size += len(chunk)
-            if size > limit:
-                stored.close()
-                destination.unlink(missing_ok=True)
-                raise _too_large(size, at_least=True)
-            fingerprint.update(chunk)
-            stored.write(chunk)
-    if size == 0:
-        # Nothing to digest: a job would "succeed" at describing no file at all.
+    try:
+        with destination.open("wb") as stored:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(size, at_least=True)
+                fingerprint.update(chunk)
+                stored.write(chunk)
+        if size == 0:
+            # Nothing to digest: a job would "succeed" at describing no file at all.
+            raise Rejected("invalid-request", "There is no file to process.", [empty])
+        submission = read_submission(request)
+    except BaseException:
+        # Refused, or the client went away mid-upload: nothing of it stays.
         destination.unlink(missing_ok=True)
-        raise Rejected("invalid-request", "There is no file to process.", [empty])
+        raise
     return StoredUpload(
         submission=submission,
         stored_as=stored_as,

@@ -129,6 +129,35 @@ PROBLEM_TYPES = {
             "The first request with this key is still being processed; retry shortly.",
         ),
         ProblemType(
+            "rate-limited",
+            429,
+            "Too many requests",
+            "This client sent more requests than its limit allows; wait the Retry-After "
+            "seconds. A poll sooner than the Retry-After it was given counts several times.",
+        ),
+        ProblemType(
+            "too-many-pending-jobs",
+            429,
+            "Too many pending jobs",
+            "This client already has as many jobs pending as one client may; wait for one "
+            "to finish (Retry-After says roughly when).",
+        ),
+        ProblemType(
+            "queue-full",
+            503,
+            "The queue is full",
+            "More jobs are pending than the demo can finish in reasonable time, so it takes "
+            "no more for now instead of answering a 202 it could not honour; Retry-After "
+            "says when to try again.",
+        ),
+        ProblemType(
+            "upload-storage-full",
+            503,
+            "No room for the upload",
+            "The uploads waiting for their jobs fill the space the demo keeps for them; "
+            "Retry-After says when to try again.",
+        ),
+        ProblemType(
             "method-not-allowed", 405, "Method not allowed", "The Allow header lists the methods."
         ),
         # Not answered by requests: the reasons a job ends failed or canceled.

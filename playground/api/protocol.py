@@ -15,7 +15,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from playground import idempotency, jobs
+from playground import admission, idempotency, jobs
 from playground.api.problems import Rejected, problem, rejection
 from playground.api.representations import monitor_url, retry_after
 
@@ -29,6 +29,9 @@ ERROR_TYPES: dict[type[Exception], str] = {
     jobs.ResultNotAvailable: "result-not-available",
     idempotency.KeyReused: "idempotency-key-reused",
     idempotency.KeyInFlight: "idempotency-key-in-flight",
+    admission.QueueFull: "queue-full",
+    admission.ClientBusy: "too-many-pending-jobs",
+    admission.StorageFull: "upload-storage-full",
 }
 
 
@@ -53,7 +56,11 @@ def api_view(*methods: str) -> Callable[[View], View]:
                 return view(request, *args, **kwargs)
             except Rejected as rejected:
                 return rejection(request, rejected)
-            except (jobs.JobError, idempotency.IdempotencyError) as error:
+            except (
+                jobs.JobError,
+                idempotency.IdempotencyError,
+                admission.AdmissionRefused,
+            ) as error:
                 return rejection(request, rejected_for(request, error))
 
         return wrapper
@@ -62,10 +69,13 @@ def api_view(*methods: str) -> Callable[[View], View]:
 
 
 def rejected_for(
-    request: HttpRequest, error: jobs.JobError | idempotency.IdempotencyError
+    request: HttpRequest,
+    error: jobs.JobError | idempotency.IdempotencyError | admission.AdmissionRefused,
 ) -> Rejected:
     """The problem that answers an error of the job layer."""
     detail, headers = str(error), {}
+    if isinstance(error, admission.AdmissionRefused):
+        headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, idempotency.KeyInFlight):
         headers["Retry-After"] = "1"
     if isinstance(error, jobs.ResultNotAvailable) and error.job is not None:

@@ -16,7 +16,6 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 
 from config.site import absolute_url
 from config.site import iso_utc as iso
-from playground import jobs
 from playground.api.headers import Preferences
 from playground.api.problems import job_error
 from playground.models import Job
@@ -108,7 +107,7 @@ def monitored(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 def retry_after(*, job: Job) -> int:
     # Whole seconds, at least one: half the expected remaining time, so a client
     # polling on it sees progress along the way, and never more than a few seconds.
-    return max(1, min(MAX_RETRY_AFTER, math.ceil(jobs.remaining_seconds(job=job) / 2)))
+    return max(1, min(MAX_RETRY_AFTER, math.ceil(job.remaining_seconds() / 2)))
 
 
 # -- URLs and bodies -------------------------------------------------------------

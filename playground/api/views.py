@@ -16,9 +16,12 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from config.site import client_address
 from playground import jobs
+from playground.admission import queue_depth
 from playground.api import intake, representations
 from playground.api.headers import MAX_WAIT
+from playground.api.limits import limit_job_starts, limit_polls
 from playground.api.problems import PROBLEM_TYPES, problem
 from playground.api.protocol import api_view
 from playground.openapi import openapi_document
@@ -34,6 +37,17 @@ def api_docs(request: HttpRequest) -> HttpResponse:
         "max_upload_bytes": settings.DEMO_MAX_UPLOAD_BYTES,
         "retention_seconds": settings.DEMO_JOB_RETENTION,
         "max_wait": MAX_WAIT,
+        "limits": {
+            "jobs_per_minute": settings.DEMO_JOBS_PER_MINUTE,
+            "polls_per_minute": settings.DEMO_POLLS_PER_MINUTE,
+            "early_poll_cost": settings.DEMO_EARLY_POLL_COST,
+            "pending_per_client": settings.DEMO_MAX_PENDING_PER_CLIENT,
+            "pending_jobs": settings.DEMO_MAX_PENDING_JOBS,
+            "stored_upload_bytes": settings.DEMO_MAX_STORED_UPLOAD_BYTES,
+            "body_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+            "jobs_per_client": settings.DEMO_MAX_JOBS_PER_CLIENT,
+        },
+        "queue": queue_depth(),
     }
     return render(request, "playground/api.html", context)
 
@@ -54,9 +68,11 @@ def api_not_found(request: HttpRequest, rest: str) -> HttpResponse:
 
 
 @api_view("POST")
+@limit_job_starts
 def bulk_email(request: HttpRequest) -> HttpResponse:
     email = intake.read_bulk_email(request)
     job = jobs.accept_bulk_email(
+        client=client_address(request),
         subject=email.subject,
         body=email.body,
         recipients=email.recipients,
@@ -68,9 +84,11 @@ def bulk_email(request: HttpRequest) -> HttpResponse:
 
 
 @api_view("POST")
+@limit_job_starts
 def process_file(request: HttpRequest) -> HttpResponse:
     upload = intake.store_upload(request)
     job = jobs.accept_file_processing(
+        client=client_address(request),
         stored_as=upload.stored_as,
         filename=upload.filename,
         content_type=upload.content_type,
@@ -86,6 +104,7 @@ def process_file(request: HttpRequest) -> HttpResponse:
 
 
 @api_view("GET", "DELETE")
+@limit_polls
 def job_monitor(request: HttpRequest, job_id: str) -> HttpResponse:
     if request.method == "DELETE":
         return representations.canceling(request, jobs.cancel_job(public_id=job_id))
@@ -93,10 +112,12 @@ def job_monitor(request: HttpRequest, job_id: str) -> HttpResponse:
 
 
 @api_view("GET")
+@limit_polls
 def operation(request: HttpRequest, job_id: str) -> HttpResponse:
     return representations.operation(request, jobs.get_job(public_id=job_id))
 
 
 @api_view("GET")
+@limit_polls
 def job_result(request: HttpRequest, job_id: str) -> HttpResponse:
     return representations.result(request, jobs.get_succeeded_job(public_id=job_id))

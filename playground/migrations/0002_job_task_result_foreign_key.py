@@ -19,6 +19,12 @@ def link_task_results(apps, schema_editor):
             Job.objects.filter(pk=job.pk).update(task_result_id=task_id)
 
 
+def unlink_task_results(apps, schema_editor):
+    Job = apps.get_model("playground", "Job")
+    for job in Job.objects.exclude(task_result=None):
+        Job.objects.filter(pk=job.pk).update(old_task_result_id=str(job.task_result_id))
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("playground", "0001_initial"),
@@ -38,7 +44,7 @@ class Migration(migrations.Migration):
                 to="django_tasks_database.dbtaskresult",
             ),
         ),
-        migrations.RunPython(link_task_results, migrations.RunPython.noop),
+        migrations.RunPython(link_task_results, unlink_task_results),
         migrations.RemoveField("job", "old_task_result_id"),
         migrations.RemoveField("job", "worker_id"),
     ]

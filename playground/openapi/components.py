@@ -130,6 +130,12 @@ def response_ref(name: str) -> dict[str, str]:
 
 
 RESPONSES: dict[str, Any] = {
+    "RateLimited": problem_response(
+        "Too Many Requests: this client (its address) went over its rate limit. Polling "
+        "sooner than the Retry-After it was given counts several times against it.",
+        "rateLimited",
+        headers={"Retry-After": RETRY_AFTER},
+    ),
     "JobNotFound": problem_response("No job has this id.", "jobNotFound"),
     "JobExpired": problem_response(
         "Gone: the job finished longer ago than the retention period; its data is deleted.",

@@ -59,7 +59,8 @@ from a browser (CORS, no credentials); a preflight is answered for every path.
 Errors are `application/problem+json` (RFC 9457) and never cached
 (`Cache-Control: no-store`). Site-wide headers (`Content-Security-Policy`,
 `X-Frame-Options`, `X-Content-Type-Options`, `Referrer-Policy`,
-`Cross-Origin-Opener-Policy`, and `Vary`/`Content-Encoding` from compression)
+`Cross-Origin-Opener-Policy`, `Permissions-Policy`, over HTTPS
+`Strict-Transport-Security`, and `Vary`/`Content-Encoding` from compression)
 are on every response and not repeated below.
 """
 

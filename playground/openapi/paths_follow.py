@@ -44,6 +44,7 @@ FOLLOWING = {
     "404": response_ref("JobNotFound"),
     "405": response_ref("MethodNotAllowed"),
     "410": response_ref("JobExpired"),
+    "429": response_ref("RateLimited"),
 }
 
 
@@ -116,6 +117,7 @@ def job_monitor_path() -> dict[str, Any]:
                 "405": response_ref("MethodNotAllowed"),
                 "409": problem_response("The job already finished.", "jobAlreadyFinished"),
                 "410": response_ref("JobExpired"),
+                "429": response_ref("RateLimited"),
             },
         },
         "options": options_operation("jobOptions", "GET", "DELETE"),

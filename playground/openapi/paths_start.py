@@ -42,7 +42,9 @@ PREFER = {
 }
 
 
-def start_responses(accepted_example: str, problems: dict[str, Any]) -> dict[str, Any]:
+def start_responses(
+    accepted_example: str, problems: dict[str, Any], *, uploads: bool = False
+) -> dict[str, Any]:
     """What both POST endpoints answer: a job started, or a problem (the endpoint's own,
     by status, and the shared ones) before anything is stored."""
     responses: dict[str, Any] = {
@@ -73,6 +75,29 @@ def start_responses(accepted_example: str, problems: dict[str, Any]) -> dict[str
             examples=("seeResult", "seeFailure"),
         ),
         "405": response_ref("MethodNotAllowed"),
+        "429": problem_response(
+            f"Too Many Requests: this client started more than {settings.DEMO_JOBS_PER_MINUTE} "
+            f"jobs in a minute, or already has {settings.DEMO_MAX_PENDING_PER_CLIENT} jobs "
+            "pending. Nothing was stored.",
+            "rateLimited",
+            "tooManyPendingJobs",
+            headers={"Retry-After": RETRY_AFTER},
+        ),
+        "503": problem_response(
+            f"Service Unavailable: {settings.DEMO_MAX_PENDING_JOBS} jobs are pending, more than "
+            "the demo can finish in reasonable time, so it takes no more for now instead of "
+            "answering a 202 it could not honour"
+            + (
+                "; or the uploads waiting for their jobs fill their space"
+                f" ({settings.DEMO_MAX_STORED_UPLOAD_BYTES} bytes)"
+                if uploads
+                else ""
+            )
+            + ". Nothing was stored.",
+            "queueFull",
+            *(("uploadStorageFull",) if uploads else ()),
+            headers={"Retry-After": RETRY_AFTER},
+        ),
         "409": problem_response(
             "A request with the same Idempotency-Key is still being processed.",
             "idempotencyKeyInFlight",
@@ -170,6 +195,7 @@ def process_file_path() -> dict[str, Any]:
                 "idempotencyKeyReused",
             ),
         },
+        uploads=True,
     )
     return {
         "post": {

@@ -28,6 +28,24 @@ NOT_JSON = "The body is not valid JSON: Expecting property name enclosed in doub
 NOT_JSON += "line 1 column 2 (char 1)."
 
 PROBLEM_EXAMPLES: dict[str, Any] = {
+    "rateLimited": problem_example(
+        "rate-limited", "This client may send 20 new jobs a minute; try again in 3 s.", BULK
+    ),
+    "tooManyPendingJobs": problem_example(
+        "too-many-pending-jobs",
+        "You already have 3 jobs pending, the most one client may have; wait for one to finish.",
+        BULK,
+    ),
+    "queueFull": problem_example(
+        "queue-full",
+        "30 jobs are pending, the most this demo takes at once; try again later.",
+        BULK,
+    ),
+    "uploadStorageFull": problem_example(
+        "upload-storage-full",
+        "The uploads waiting for their jobs fill the space the demo keeps for them.",
+        FILES,
+    ),
     "malformedJson": problem_example("malformed-json", NOT_JSON, BULK),
     "malformedForm": problem_example(
         "malformed-form",

@@ -68,6 +68,8 @@
       var next = document.getElementById("next-poll");
       if (!paused && next) {
         markHeld(next, false);
+        // Resume polls at once: a retry still counting down would poll a second time.
+        if (current && current.what === "poll") stopTimer();
         if (window.htmx) window.htmx.trigger(next, "poll-now");
       }
     }
@@ -80,17 +82,29 @@
   // MAX_TRIES times; then offer "Try again". What the API itself answers (even a 429
   // or 503) is a successful console answer, shown raw like any other exchange.
   var MAX_TRIES = 6;
-  var failures = 0;
+  var failures = 0;        // failed sends of the current target in a row
+  var current = null;      // the target being retried, or waiting for "Try again"
   var retryTimer = null;
-  var pendingRetry = null;  // what "Try again" sends, once the tries are used up
 
-  // What to send again: the pending poll, or the form (Send, Send again, Cancel) that failed.
+  // What to send again: the pending poll, or the form (Send, Send again, Cancel) that
+  // failed. Polls and cancels are safe to repeat (GET, and a DELETE that at worst
+  // answers 409); a Send is only when it carries an Idempotency-Key, since the job may
+  // have been accepted before the connection dropped.
   function retryTarget(elt) {
     var next = document.getElementById("next-poll");
-    if (next && (elt === next || next.contains(elt))) return { elt: next, event: "poll-now" };
+    if (next && (elt === next || next.contains(elt))) {
+      return { elt: next, event: "poll-now", safe: true, what: "poll" };
+    }
     var form = elt && elt.closest && elt.closest("form");
-    if (form && document.body.contains(form)) return { elt: form, event: "submit" };
-    return null;
+    if (!form || !document.body.contains(form)) return null;
+    var key = form.querySelector("[name=idempotency_key]");
+    var canceling = form.getAttribute("action").indexOf("/cancel") !== -1;
+    return {
+      elt: form,
+      event: "submit",
+      safe: canceling || Boolean(key && key.value.trim()),
+      what: canceling ? "cancel" : "send",
+    };
   }
 
   function backoff(tries, retryAfter) {
@@ -138,11 +152,16 @@
     return line;
   }
 
-  function clearProblem() {
-    var box = document.getElementById("run-problem");
+  function stopTimer() {
     if (retryTimer) clearInterval(retryTimer);
     retryTimer = null;
+  }
+
+  function clearProblem() {
+    var box = document.getElementById("run-problem");
+    stopTimer();
     failures = 0;
+    current = null;
     if (box) { box.hidden = true; box.innerHTML = ""; }
     markStale(false);
   }
@@ -155,11 +174,18 @@
   }
 
   function scheduleRetry(target, reason, retryAfter) {
+    if (!current || current.elt !== target.elt) failures = 0;
+    current = target;
     failures += 1;
+    stopTimer();
     markStale(true);
-    if (failures > MAX_TRIES) {
-      showProblem(reason + ". Gave up after " + MAX_TRIES + " tries.", true);
-      pendingRetry = target;
+    if (!target.safe) {
+      showProblem(reason + ". The job may or may not have been accepted: press Try again to "
+        + "send it once more (an Idempotency-Key would make that safe to do on its own).", true);
+      return;
+    }
+    if (failures >= MAX_TRIES) {
+      showProblem(reason + ". Gave up after " + failures + " tries.", true);
       return;
     }
     var seconds = backoff(failures, retryAfter);
@@ -168,16 +194,16 @@
       if (line) line.textContent = reason + "; trying again in " + seconds + " s.";
       // The pending poll's own countdown ran out; it now waits for the retry.
       var next = document.querySelector("#next-poll [data-next-poll-text]");
-      if (next) next.textContent = "The last poll failed; next try in " + seconds + " s.";
+      if (next && target.what === "poll") {
+        next.textContent = "The last poll failed; next try in " + seconds + " s.";
+      }
     }
     say();
-    if (retryTimer) clearInterval(retryTimer);
     retryTimer = setInterval(function () {
-      if (paused && target.event === "poll-now") return;  // Resume polls at once anyway
+      if (paused && target.what === "poll") return;  // Resume polls at once anyway
       seconds -= 1;
       if (seconds > 0) { say(); return; }
-      clearInterval(retryTimer);
-      retryTimer = null;
+      stopTimer();
       if (line) line.textContent = reason + "; trying again now.";
       send(target);
     }, 1000);
@@ -193,18 +219,22 @@
   document.addEventListener("htmx:responseError", failed);
   document.addEventListener("htmx:timeout", failed);
 
-  // Any console request that succeeds means the server is back (the element that
-  // sent it may already be swapped out of the page, so go by the path).
+  // A console request that succeeds means the server answers again. If it was the
+  // retried one, the trouble is over; if it was another (an example chip, say), the
+  // retried request goes now rather than being forgotten.
   document.addEventListener("htmx:afterRequest", function (event) {
     var path = (event.detail.pathInfo && event.detail.pathInfo.requestPath) || "";
-    if (event.detail.successful && path.indexOf("/playground/") === 0) clearProblem();
+    if (!event.detail.successful || path.indexOf("/playground/") !== 0 || !current) return;
+    var target = current;
+    var retried = event.detail.elt === target.elt || target.elt.contains(event.detail.elt);
+    clearProblem();
+    if (!retried && target.safe && !(paused && target.what === "poll")) send(target);
   });
 
   document.addEventListener("click", function (event) {
     var again = event.target.closest && event.target.closest("[data-try-again]");
-    if (again && pendingRetry && window.htmx) {
-      var target = pendingRetry;
-      pendingRetry = null;
+    if (again && current && window.htmx) {
+      var target = current;
       failures = 0;
       showProblem("Trying again now.", false);
       send(target);

@@ -133,6 +133,7 @@ SITE_WIDE_HEADERS = {
     "x-content-type-options",
     "referrer-policy",
     "cross-origin-opener-policy",
+    "permissions-policy",
     "strict-transport-security",
 }
 

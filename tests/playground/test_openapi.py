@@ -7,6 +7,7 @@ the document, and the tour checks that nothing documented is left unprovoked.
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 from typing import Any
@@ -178,9 +179,9 @@ def test_every_operation_documents_its_statuses(document: dict[str, Any]) -> Non
     for path, method, operation in operations(document):
         assert operation["operationId"] and operation["responses"], (path, method)
         if "{jobId}" in path and method not in {"options", "head"}:
-            assert {"404", "410"} <= set(operation["responses"]), (path, method)
+            assert {"404", "410", "429"} <= set(operation["responses"]), (path, method)
     post = document["paths"][BULK]["post"]["responses"]
-    assert {"202", "303", "400", "405", "409", "413", "415", "422"} == set(post)
+    assert {"202", "303", "400", "405", "409", "413", "415", "422", "429", "503"} == set(post)
     files = document["paths"][FILES]["post"]["responses"]
     assert set(files) == set(post) | {"411"}
     accepted = post["202"]["headers"]
@@ -260,6 +261,37 @@ def finish_while_waiting(*, job: Job, timeout: float) -> Job:
     run_worker()
     job.refresh_from_db()
     return job
+
+
+def tour_limits(api: TouringClient, settings: Any, urls: list[str]) -> None:
+    """Every limit, tripped once: 429 with Retry-After, 503 when the demo is full."""
+    counts = itertools.count()
+    pending_file = api.request("POST", FILES, data=b"still pending", content_type="text/plain")
+    assert pending_file.status_code == 202
+
+    def tripped(limit: str, value: int, method: str, url: str, **request: Any) -> None:
+        # A fresh count for each: the first request passes, the second trips the limit.
+        fresh = f"limits-{next(counts)}.sqlite3"
+        settings.DEMO_LIMITS_PATH = settings.DEMO_LIMITS_PATH.with_name(fresh)
+        setattr(settings, limit, value)
+        statuses = [api.request(method, url, **request).status_code for _ in range(2)]
+        setattr(settings, limit, 100_000)
+        assert statuses[-1] == 429, (limit, url, statuses)
+
+    text = {"data": b"x", "content_type": "text/plain"}
+    tripped("DEMO_JOBS_PER_MINUTE", 1, "POST", FILES, **text)
+    tripped("DEMO_JOBS_PER_MINUTE", 1, "POST", BULK, data=json.dumps(make_email_payload()),
+            content_type=JSON)  # fmt: skip
+    for url in urls:
+        tripped("DEMO_POLLS_PER_MINUTE", 1, "GET", url)
+    tripped("DEMO_POLLS_PER_MINUTE", 1, "DELETE", pending_file["Location"])
+    settings.DEMO_MAX_PENDING_PER_CLIENT = 1
+    assert api.post_json(BULK, make_email_payload()).status_code == 429
+    settings.DEMO_MAX_PENDING_PER_CLIENT = 100_000
+    settings.DEMO_MAX_STORED_UPLOAD_BYTES = 1
+    assert api.request("POST", FILES, **text).status_code == 503
+    settings.DEMO_MAX_PENDING_JOBS = 1
+    assert api.post_json(BULK, make_email_payload()).status_code == 503
 
 
 def tour_methods(api: TouringClient, document: dict[str, Any], url: str) -> None:
@@ -398,6 +430,7 @@ def test_every_documented_response_is_real(
     tour_document(api)
     for url in [BULK, FILES, *urls, "/api/openapi.json"]:
         tour_methods(api, document, url)
+    tour_limits(api, settings, urls)
     assert documented_responses(document) - api.seen == set()
 
 
