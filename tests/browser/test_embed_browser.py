@@ -166,3 +166,48 @@ def test_a_console_that_cannot_reach_the_server_offers_try_again(
     page.get_by_role("button", name="Try again").click()
     expect(page.locator(STATE)).to_have_text("succeeded", timeout=20_000)
     expect(page.locator("#run-problem")).to_be_hidden()
+
+
+def test_a_failed_send_is_not_sent_again_on_its_own_without_an_idempotency_key(
+    page: Page, site_server: Any
+) -> None:
+    sends: list[str] = []
+
+    def cut_off(route: Route) -> None:
+        sends.append(route.request.url)
+        route.abort("connectionreset")
+
+    page.goto(f"{site_server.url}/playground/")
+    page.route("**/playground/send", cut_off)
+    page.get_by_role("button", name="Send").click()
+    problem = page.locator("#run-problem")
+    # It may have been accepted before the connection dropped: the reader decides.
+    expect(problem).to_contain_text("may or may not have been accepted")
+    expect(problem.get_by_role("button", name="Try again")).to_be_visible()
+    assert len(sends) == 1
+    page.unroute("**/playground/send")
+    problem.get_by_role("button", name="Try again").click()
+    expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
+    expect(problem).to_be_hidden()
+
+
+def test_a_failed_send_with_an_idempotency_key_is_retried_on_its_own(
+    page: Page, site_server: Any
+) -> None:
+    sends: list[str] = []
+
+    def once_cut_off(route: Route) -> None:
+        sends.append(route.request.url)
+        if len(sends) == 1:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.goto(f"{site_server.url}/playground/")
+    page.route("**/playground/send", once_cut_off)
+    page.get_by_label("Idempotency-Key").fill("browser-retry-1")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#run-problem")).to_contain_text("trying again in")
+    expect(page.locator("#timeline")).to_contain_text("Idempotency-Key: browser-retry-1")
+    expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
+    assert len(sends) == 2

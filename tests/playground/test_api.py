@@ -833,3 +833,34 @@ def test_api_page_documents_every_problem_type(api: ApiClient) -> None:
     for slug in PROBLEM_TYPES:
         assert f'id="problem-{slug}"' in html
     assert "bounce.example.test" in html and "slow.example.test" in html
+
+
+def test_the_body_is_judged_before_the_headers(api: ApiClient) -> None:
+    # A request wrong in both ways hears first about its body, as it always has.
+    long_key = {"Idempotency-Key": "k" * 300}
+    wrong_type = api.request("POST", BULK, data="hi", content_type="text/plain", headers=long_key)
+    assert wrong_type.status_code == 415
+    broken = api.request("POST", BULK, data="{", content_type="application/json", headers=long_key)
+    assert broken.status_code == 400
+    form = api.request("POST", FILES, data="a=b", content_type="application/x-www-form-urlencoded",
+                       headers=long_key)  # fmt: skip
+    assert form.status_code == 415
+    assert api.post_json(BULK, make_email_payload(), headers=long_key).status_code == 422
+
+
+def test_an_upload_cut_off_midway_leaves_nothing(settings) -> None:
+    class CutOff(FakePayload):
+        def read(self, size: int = -1) -> bytes:
+            raise OSError("the client went away")
+
+    # 100 bytes announced; the stream breaks after none of them.
+    request = RequestFactory().generic(
+        "POST", FILES, b"x", "text/plain", CONTENT_LENGTH="100", **{"wsgi.input": CutOff()}
+    )
+    from playground.api.views import process_file
+
+    with pytest.raises(OSError):
+        process_file(request)
+    uploads = settings.DEMO_UPLOAD_DIR
+    assert not uploads.exists() or not any(uploads.iterdir())
+    assert not Job.objects.exists()

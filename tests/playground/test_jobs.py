@@ -284,3 +284,15 @@ def test_prune_removes_old_mail_tasks_and_uploads(settings) -> None:
     # A pending job still needs its upload.
     assert jobs.upload_path(public_id=pending.public_id).exists()
     assert not Job.objects.filter(pk=job.pk, pruned=False).exists()
+
+
+def test_canceling_a_job_whose_claim_died_closes_its_task() -> None:
+    # A worker claimed the task and died before starting the job; then the DELETE came.
+    job = make_email_job("a@example.test")
+    task_of(job).claim("dead")
+    jobs.cancel_job(public_id=job.public_id)
+    job.refresh_from_db()
+    assert job.status == "canceled"
+    # Nothing else would ever close it: the task follows the job.
+    assert task_of(job).status == TaskResultStatus.FAILED
+    assert recovery.recover_stalled_jobs() == []
