@@ -854,9 +854,8 @@ def test_an_upload_cut_off_midway_leaves_nothing(settings) -> None:
             raise OSError("the client went away")
 
     # 100 bytes announced; the stream breaks after none of them.
-    request = RequestFactory().generic(
-        "POST", FILES, b"x", "text/plain", CONTENT_LENGTH="100", **{"wsgi.input": CutOff()}
-    )
+    environ: dict[str, Any] = {"CONTENT_LENGTH": "100", "wsgi.input": CutOff()}
+    request = RequestFactory().generic("POST", FILES, b"x", "text/plain", **environ)
     from playground.api.views import process_file
 
     with pytest.raises(OSError):
