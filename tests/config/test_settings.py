@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
+from django.conf import settings
 
 SAFE_PRODUCTION = {
     "SITE_ENV": "production",
@@ -59,6 +61,8 @@ def test_development_defaults_start_without_any_variable() -> None:
         ({"DEMO_PACE": "abc"}, "DEMO_PACE", "a number >= 0"),
         ({"DEMO_MAX_ATTEMPTS": "-1"}, "DEMO_MAX_ATTEMPTS", "a whole number >= 1"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ({"DJANGO_HSTS_SECONDS": "-1"}, "DJANGO_HSTS_SECONDS", "a whole number >= 0"),
+        ({"DJANGO_SSL_REDIRECT": "maybe"}, "DJANGO_SSL_REDIRECT", "true/false"),
     ],
 )
 def test_an_invalid_value_stops_the_process_naming_the_variable_and_the_accepted_values(
@@ -74,3 +78,72 @@ def test_an_invalid_value_stops_the_process_naming_the_variable_and_the_accepted
 
 def test_an_empty_optional_variable_means_not_set() -> None:
     assert load_settings(SITE_ENV="", DJANGO_DEBUG="", DEMO_PACE="", LOG_LEVEL="").returncode == 0
+
+
+def test_production_passes_the_deployment_checks() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_ENV"))}
+    env.update(
+        SAFE_PRODUCTION,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        # Django's deployment check wants 50+ characters with some variety.
+        DJANGO_SECRET_KEY="k3-Zq8v-JpW2xL0m9RtY7uBn4cVe6sDf1gHa5iOk2jPl3oQw8eRr",
+    )
+    checked = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "no issues" in checked.stdout
+
+
+HTTPS_SETTINGS = [
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "CSRF_COOKIE_SECURE",
+    "SESSION_COOKIE_SECURE",
+    "SILENCED_SYSTEM_CHECKS",
+]
+
+
+def https_settings(**overrides: str) -> list[object]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_ENV"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", **overrides)
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        f"print(json.dumps([getattr(settings, name) for name in {HTTPS_SETTINGS!r}]))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    return list(json.loads(loaded.stdout))
+
+
+def test_production_is_https_only_by_default() -> None:
+    assert https_settings(**SAFE_PRODUCTION) == [
+        True,
+        31536000,
+        True,
+        False,
+        True,
+        True,
+        ["security.W021"],
+    ]
+
+
+def test_the_https_settings_can_be_changed_and_default_off_in_development() -> None:
+    changed = https_settings(
+        **SAFE_PRODUCTION,
+        DJANGO_SSL_REDIRECT="false",
+        DJANGO_HSTS_SECONDS="3600",
+        DJANGO_HSTS_INCLUDE_SUBDOMAINS="false",
+        DJANGO_HSTS_PRELOAD="true",
+    )
+    assert changed == [False, 3600, False, True, True, True, []]
+    assert https_settings()[:4] == [False, 0, False, False]

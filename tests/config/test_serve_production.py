@@ -1,0 +1,237 @@
+"""`make serve`'s command for real: gunicorn and two db_workers under supervisord.
+
+The test starts deploy/serve the way the Makefile does, kills the worker running a
+job with SIGKILL, and checks that supervisord starts a replacement within 5 s, that
+the job is recovered and still delivers each message once, and that SIGTERM to
+supervisord stops every process it started.
+"""
+
+from __future__ import annotations
+
+import configparser
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from tests.playground.helpers import wait_for
+
+ROOT = Path(settings.BASE_DIR)
+SERVE = ROOT / "deploy" / "serve"
+CONFIG = ROOT / "deploy" / "supervisord.conf"
+VENV_BIN = Path(sys.executable).parent
+RESTART_WITHIN = 5.0
+RECIPIENTS = ["a@example.test", "b@slow.example.test", "c@example.test"]
+
+
+def stop_timeout() -> int:
+    """The longest stopwaitsecs in supervisord.conf, plus a margin for the SIGKILL after it."""
+    parser = configparser.RawConfigParser()
+    parser.read(CONFIG)
+    waits = [int(parser[name].get("stopwaitsecs", "10")) for name in parser.sections()]
+    return max(waits) + 5
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, Any, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        payload = json.dumps(body) if body is not None else None
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def processes_using(database: Path) -> list[int]:
+    """Pids of running processes whose environment names this database."""
+    found = []
+    marker = f"DATABASE_PATH={database}".encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    status = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                    if status != "Z":  # a zombie is gone, only not yet reaped
+                        found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def supervised(env: dict[str, str]) -> dict[str, tuple[str, int | None]]:
+    """`deploy/serve ctl status` (supervisorctl): each process's name, state and pid."""
+    listed = subprocess.run(
+        [str(SERVE), "ctl", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    processes = {}
+    for line in listed.stdout.splitlines():
+        name, state, *rest = line.split()
+        pid = int(rest[1].rstrip(",")) if rest[:1] == ["pid"] else None
+        processes[name.split(":")[-1]] = (state, pid)
+    return processes
+
+
+@contextmanager
+def database_at(path: Path) -> Iterator[sqlite3.Connection]:
+    with closing(sqlite3.connect(path, timeout=10)) as connection:
+        yield connection
+
+
+def worker_running(database: Path, job_id: str) -> int | None:
+    """The pid of the worker running job_id once it has delivered a message, else None."""
+    with database_at(database) as db:
+        row = db.execute(
+            "SELECT j.status, t.worker_ids FROM playground_job j "
+            "JOIN django_tasks_database_dbtaskresult t ON t.id = j.task_result_id "
+            "WHERE j.public_id = ?",
+            [job_id],
+        ).fetchone()
+        delivered = db.execute("SELECT count(*) FROM playground_mailboxmessage").fetchone()[0]
+        if row is None or row[0] != "running" or not delivered:
+            return None
+        worker_id = json.loads(row[1])[-1]
+        found = db.execute(
+            "SELECT pid FROM playground_workerheartbeat WHERE worker_id = ?", [worker_id]
+        ).fetchone()
+        return int(found[0]) if found else None
+
+
+def test_make_serve_restarts_a_killed_worker_recovers_its_job_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "site.sqlite3"
+    # Short: a unix socket's path must fit in 108 bytes.
+    run_dir = Path(tempfile.mkdtemp(prefix="serve-"))
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_ENV"))},
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_PATH": str(database),
+        "DEMO_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "DEMO_LIMITS_PATH": str(tmp_path / "limits.sqlite3"),
+        "DEMO_PACE": "0.3",
+        "DEMO_LEASE_TIMEOUT": "2",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "DEMO_WORKERS": "2",
+        "SERVE_RUN_DIR": str(run_dir),
+        "VENV_BIN": str(VENV_BIN),
+    }
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"],
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    log = (tmp_path / "serve.log").open("wb")
+    supervisord = subprocess.Popen(
+        [str(SERVE)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        wait_for(lambda: call(port, "GET", "/healthz")[0] == 200, timeout=60, what="/healthz")
+        workers = wait_for(
+            lambda: (
+                (listed := supervised(env))
+                and all(state == "RUNNING" for state, _ in listed.values())
+                and {name: pid for name, (_, pid) in listed.items() if name != "web"}
+            ),
+            timeout=30,
+            what="supervisord to list its processes RUNNING",
+        )
+        assert sorted(workers) == ["db_worker_00", "db_worker_01"]
+
+        status, headers, _ = call(
+            port,
+            "POST",
+            "/api/emails/bulk",
+            {"subject": "Hi", "body": "Hello {name}", "recipients": RECIPIENTS},
+        )
+        assert status == 202
+        monitor = headers["Location"].removeprefix(f"http://127.0.0.1:{port}")
+        job_id = monitor.rsplit("/", 1)[-1]
+
+        # Kill the worker running the job, once it has delivered the first message.
+        victim = wait_for(
+            lambda: worker_running(database, job_id), timeout=30, what="the job to run"
+        )
+        name = next(name for name, pid in workers.items() if pid == victim)
+        os.kill(victim, signal.SIGKILL)
+        killed_at = time.monotonic()
+        replacement = wait_for(
+            lambda: (pid := supervised(env).get(name, ("", None))[1]) not in (None, victim) and pid,
+            timeout=RESTART_WITHIN + 5,
+            what=f"supervisord to restart {name}",
+        )
+        restarted_in = time.monotonic() - killed_at
+        print(f"{name}: pid {victim} killed, pid {replacement} started in {restarted_in:.2f} s")
+        assert restarted_in < RESTART_WITHIN
+        wait_for(
+            lambda: supervised(env)[name] == ("RUNNING", replacement),
+            timeout=10,
+            what=f"{name} to be RUNNING again",
+        )
+
+        # The lease runs out, a worker retries the job, and it finishes.
+        done = wait_for(
+            lambda: (answer := call(port, "GET", monitor))[0] == 303 and answer,
+            timeout=60,
+            what="the job to finish",
+        )
+        result_status, _, body = call(port, "GET", done[1]["Location"].split(str(port), 1)[1])
+        assert result_status == 200
+        assert json.loads(body)["counts"] == {"recipients": 3, "delivered": 3, "bounced": 0}
+        with database_at(database) as db:
+            attempts = db.execute(
+                "SELECT attempts FROM playground_job WHERE public_id = ?", [job_id]
+            ).fetchone()[0]
+            delivered = db.execute(
+                "SELECT recipient FROM playground_mailboxmessage ORDER BY recipient"
+            ).fetchall()
+        assert attempts == 2  # the killed attempt and the recovered one
+        assert [recipient for (recipient,) in delivered] == RECIPIENTS  # once each
+
+        # SIGTERM stops every process: web, both workers, then supervisord itself.
+        children = [pid for pid in processes_using(database) if pid != supervisord.pid]
+        assert len(children) >= 5  # gunicorn, its 2 workers, 2 db_workers
+        supervisord.send_signal(signal.SIGTERM)
+        supervisord.wait(timeout=stop_timeout())
+        assert supervisord.returncode == 0
+        wait_for(lambda: not processes_using(database), timeout=5, what="every process to stop")
+    except BaseException:
+        log.flush()
+        print((tmp_path / "serve.log").read_text()[-6000:])  # shown with the failure
+        raise
+    finally:
+        for pid in processes_using(database):
+            os.kill(pid, signal.SIGKILL)
+        if supervisord.poll() is None:
+            supervisord.kill()
+            supervisord.wait(timeout=10)
+        log.close()
+        shutil.rmtree(run_dir, ignore_errors=True)
