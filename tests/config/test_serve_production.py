@@ -125,8 +125,6 @@ def test_make_serve_restarts_a_killed_worker_recovers_its_job_and_stops_on_sigte
     tmp_path: Path,
 ) -> None:
     database = tmp_path / "site.sqlite3"
-    # Short: a unix socket's path must fit in 108 bytes.
-    run_dir = Path(tempfile.mkdtemp(prefix="serve-"))
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_ENV"))},
@@ -140,7 +138,6 @@ def test_make_serve_restarts_a_killed_worker_recovers_its_job_and_stops_on_sigte
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         "DEMO_WORKERS": "2",
-        "SERVE_RUN_DIR": str(run_dir),
         "VENV_BIN": str(VENV_BIN),
     }
     subprocess.run(
@@ -149,6 +146,9 @@ def test_make_serve_restarts_a_killed_worker_recovers_its_job_and_stops_on_sigte
         check=True,
         timeout=120,
     )
+    # Short: a unix socket's path must fit in 108 bytes. Removed in the finally below.
+    run_dir = Path(tempfile.mkdtemp(prefix="serve-"))
+    env["SERVE_RUN_DIR"] = str(run_dir)
     log = (tmp_path / "serve.log").open("wb")
     supervisord = subprocess.Popen(
         [str(SERVE)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
