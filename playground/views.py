@@ -9,12 +9,20 @@ whole pages and a "Poll now" link takes the next step.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -26,10 +34,14 @@ from config.site import HtmxHttpRequest, absolute_url
 from playground import presets
 from playground.api.headers import MAX_IDEMPOTENCY_KEY
 from playground.api_client import MAX_CONSOLE_BODY, Exchange, RequestRefused, send
+from playground.models import JOB_ID_PREFIX
 
 TERMINAL = {"succeeded", "failed", "canceled"}
 # The console's fragments: inline partials of the template every console page includes.
 CONSOLE_TEMPLATE = "playground/_console.html"
+# The ids the API gives its jobs (at most 40 characters, its column's width): the
+# console polls and cancels no other, so what it sends is always a plain API path.
+JOB_ID = re.compile(rf"{JOB_ID_PREFIX}[A-Za-z0-9]{{1,36}}")
 
 
 def _embedded(request: HttpRequest) -> bool:
@@ -189,6 +201,9 @@ def from_this_site(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @csrf_exempt
     @wraps(view)
     def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        unreadable = _unreadable_form(request)
+        if unreadable is not None:
+            return _console_error(request, f"The console cannot read this form: {unreadable}.")
         page = _foreign_page(request)
         if page is not None:
             api = absolute_url(request, reverse("playground:api-docs"))
@@ -201,6 +216,34 @@ def from_this_site(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _unreadable_form(request: HttpRequest) -> str | None:
+    """Why the POST's form cannot be read (then it counts as empty), or None."""
+    try:
+        request.POST, request.FILES  # noqa: B018 (reading them is the check)
+    except RequestDataTooBig:
+        reason = (
+            f"it is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes a form may have"
+        )
+    except (BadRequest, MultiPartParserError, TooManyFieldsSent, TooManyFilesSent) as error:
+        reason = str(error)
+    else:
+        return None
+    # What renders the refusal reads the form again: it must not raise again.
+    request.POST = QueryDict()
+    return reason
+
+
+def _not_a_job(request: HtmxHttpRequest, job_id: str) -> HttpResponse | None:
+    """The console's own 404 for a job id the API never gives; None for a real-looking one."""
+    if JOB_ID.fullmatch(job_id):
+        return None
+    message = (
+        f"No job has this id: the API's job ids are {JOB_ID_PREFIX} and letters and digits, "
+        "as its 202 Accepted gave them."
+    )
+    return _console_error(request, message, status=404)
 
 
 @require_POST
@@ -247,6 +290,8 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
 @require_safe
 def console_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     """One poll of the job's status monitor (and, after a 303, what it points at)."""
+    if (refusal := _not_a_job(request, job_id)) is not None:
+        return refusal
     exchange = send(origin_request=request, method="GET", url=f"/api/jobs/{job_id}")
     context = _run_context(request, job_id, [exchange, *_follow(request, exchange)])
     return _render(request, "poll", context)
@@ -256,6 +301,8 @@ def console_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
 @from_this_site
 def console_cancel(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     """Ask the API to cancel the job: the DELETE exchange, then polling goes on."""
+    if (refusal := _not_a_job(request, job_id)) is not None:
+        return refusal
     exchange = send(origin_request=request, method="DELETE", url=f"/api/jobs/{job_id}")
     context = {**_run_context(request, job_id, [exchange]), "terminal": False}
     return _render(request, "poll", context)

@@ -1,7 +1,9 @@
-"""The request headers a POST that starts a job may carry: Prefer (RFC 7240), Idempotency-Key.
+"""The request headers a POST that starts a job may carry: Prefer (RFC 7240),
+Idempotency-Key, and the body's Content-Type, Content-Length and Content-Disposition.
 
-Both are read before the body and before anything is created, so a header the
-API cannot use never fails a request whose job is already committed.
+All are read before anything is created, so a header the API cannot use never
+fails a request whose job is already committed. A header that does not parse is
+refused, except Prefer: a server ignores the preferences it cannot use (RFC 7240).
 """
 
 from __future__ import annotations
@@ -21,6 +23,19 @@ MAX_IDEMPOTENCY_KEY = 255
 LIST_ELEMENT = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*")+')
 BEFORE_PARAMETERS = re.compile(r'(?:[^;"]|"(?:[^"\\]|\\.)*")*')
 DIGITS = re.compile(r"[0-9]+")
+# Optional whitespace (RFC 9110 section 5.6.3): what surrounds a field value or its parts.
+OWS = " \t"
+# A media type (RFC 9110 section 8.3.1): type/subtype, then ";"-separated name=value
+# parameters; ASCII only (obs-text, the obsolete bytes above 0x7F, is not read).
+TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+QUOTED = r'"(?:[\t !#-\[\]-~]|\\[\t -~])*"'
+MEDIA_TYPE = re.compile(rf"{TOKEN}/{TOKEN}(?:[ \t]*;[ \t]*(?:{TOKEN}=(?:{TOKEN}|{QUOTED}))?)*")
+# Idempotency-Key is a structured-field string (RFC 8941: printable ASCII in double
+# quotes, \" and \\ escaped); like Stripe, a bare key of visible ASCII without " or \ too.
+# The key is the string's value, at most MAX_IDEMPOTENCY_KEY characters either way.
+BARE_KEY = rf"[!#-\[\]-~]{{1,{MAX_IDEMPOTENCY_KEY}}}"
+QUOTED_KEY = rf'"(?:[ !#-\[\]-~]|\\["\\]){{1,{MAX_IDEMPOTENCY_KEY}}}"'
+IDEMPOTENCY_KEY_PATTERN = f"^(?:{BARE_KEY}|{QUOTED_KEY})$"
 
 
 @dataclass(frozen=True)
@@ -45,15 +60,16 @@ def read_submission(request: HttpRequest) -> Submission:
 def parse_prefer(header: str) -> dict[str, str]:
     """The preferences of a Prefer header (RFC 7240): lower-cased names and their values.
 
-    Several Prefer headers arrive joined by commas, like any list header. Whitespace
-    may surround "=", values may be quoted, parameters after ";" are ignored, and of
-    a preference given twice only the first counts.
+    Several Prefer headers arrive joined by commas, like any list header. Spaces and
+    tabs may surround "=", values may be quoted, parameters after ";" are ignored, and
+    of a preference given twice only the first counts. Anything else (a control
+    character, say) makes a preference one the API does not know: it is ignored.
     """
     preferences: dict[str, str] = {}
     for element in LIST_ELEMENT.findall(header):
         match = BEFORE_PARAMETERS.match(element)
         name, _, value = (match.group() if match else "").partition("=")
-        name, value = name.strip().lower(), value.strip()
+        name, value = name.strip(OWS).lower(), value.strip(OWS)
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = re.sub(r"\\(.)", r"\1", value[1:-1])
         if name and name not in preferences:
@@ -73,11 +89,97 @@ def read_prefer(request: HttpRequest) -> Preferences:
     return Preferences(respond_async="respond-async" in preferences, wait=seconds)
 
 
-def _idempotency_key(request: HttpRequest) -> str | None:
-    key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
-        detail = f"Idempotency-Key is at most {MAX_IDEMPOTENCY_KEY} characters."
+def read_media_type(request: HttpRequest, *, accept_post: str) -> str:
+    """The body's type/subtype from Content-Type, lower-cased ("" when there is none).
+
+    A Content-Type that is not a media type is refused (415), never guessed at.
+    """
+    value = request.META.get("CONTENT_TYPE", "").strip(OWS)
+    if value and not MEDIA_TYPE.fullmatch(value):
         raise Rejected(
-            "invalid-request", "Idempotency-Key too long.", [{"pointer": "", "detail": detail}]
+            "unsupported-media-type",
+            f"Content-Type {value!r} is not a media type: write type/subtype, then any "
+            '"; name=value" parameters (RFC 9110 section 8.3.1), in ASCII.',
+            headers={"Accept-Post": accept_post},
+        )
+    return value.partition(";")[0].strip(OWS).lower()
+
+
+def read_content_length(request: HttpRequest) -> int | None:
+    """Content-Length in bytes (None when absent); anything but digits is refused."""
+    value = request.headers.get("Content-Length", "").strip(OWS)
+    if not value:
+        return None
+    if not DIGITS.fullmatch(value):
+        raise Rejected(
+            "invalid-content-length", f"Content-Length {value!r} is not a number of bytes."
+        )
+    significant = value.lstrip("0") or "0"
+    # int() refuses more than 4300 digits; anything near that is too large anyway.
+    return int(significant) if len(significant) <= 18 else 10**18
+
+
+def cut_short(declared: int | None, *, received: int | None = None) -> Rejected:
+    """The body ended before the length its Content-Length announced (the client stopped
+    sending, or the connection broke): none of it is used."""
+    announced = f"the {declared} bytes its Content-Length announced"
+    if received is not None:
+        detail = f"The body ended after {received} of {announced}"
+    elif declared is not None:
+        detail = f"The body ended before {announced} (the connection broke)"
+    else:
+        detail = "The body could not be read to its end (the connection broke)"
+    return Rejected("invalid-content-length", f"{detail}; none of it is used.")
+
+
+def _idempotency_key(request: HttpRequest) -> str | None:
+    value = request.headers.get("Idempotency-Key", "").strip(OWS)
+    if not value:
+        return None
+    key = _sf_string(value) if value.startswith('"') else value
+    problem = _key_problem(value, key)
+    if problem is not None:
+        raise Rejected(
+            "invalid-request",
+            f"The Idempotency-Key header is not valid: {problem}",
+            [{"header": "Idempotency-Key", "detail": problem}],
         )
     return key
+
+
+def _sf_string(value: str) -> str | None:
+    """The value of a structured-field string (RFC 8941 section 4.2.5); None if it is not one."""
+    if len(value) < 2 or value[-1] != '"':
+        return None
+    chars, escaped = [], False
+    for char in value[1:-1]:
+        if escaped and char not in '"\\':
+            return None
+        if not escaped and char == '"':
+            return None
+        escaped = not escaped and char == "\\"
+        if not escaped:
+            chars.append(char)
+    return None if escaped else "".join(chars)
+
+
+def _key_problem(value: str, key: str | None) -> str | None:
+    """What makes an Idempotency-Key value unusable, or None; key is what it names."""
+    odd = next((char for char in value if not " " <= char <= "~"), None)
+    if odd is not None:
+        return f"{odd!r} is not printable ASCII (U+0020 to U+007E)."
+    if key is None:
+        return (
+            'Not a structured-field string: printable ASCII in double quotes, with \\" and '
+            "\\\\ escaped, and nothing after the closing quote (RFC 8941)."
+        )
+    if not value.startswith('"') and any(char in ' "\\' for char in value):
+        return (
+            'Without quotes a key is visible ASCII with no space, " or \\; send such a key '
+            "as a quoted structured-field string."
+        )
+    if not key:
+        return "The quoted string is empty; a key has at least one character."
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        return f"A key is at most {MAX_IDEMPOTENCY_KEY} characters; this one has {len(key)}."
+    return None

@@ -2,48 +2,55 @@
 
 Each reader returns what the job needs or raises Rejected with the problem to
 answer (playground.api.protocol.api_view turns it into application/problem+json).
-The headers a POST may carry (Prefer, Idempotency-Key: playground/api/headers.py)
-are read first. Errors Django raises while reading a body (too large for
-memory, a broken multipart form) are rejections too, never the framework's HTML 400.
+The headers a POST may carry (Prefer, Idempotency-Key, Content-Type, ...) are
+read in playground/api/headers.py. Errors Django raises while reading a body (too
+large for memory, a broken multipart form, a body cut short) are rejections too,
+never the framework's HTML 400 or a 500. What text may hold: playground/api/text.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import (
-    RequestDataTooBig,
-    TooManyFieldsSent,
-    TooManyFilesSent,
-    ValidationError,
-)
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import validate_email
-from django.http import HttpRequest
+from django.http import HttpRequest, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 
 from playground import jobs
-from playground.api.headers import Submission, read_submission
+from playground.api.headers import (
+    MEDIA_TYPE,
+    Submission,
+    cut_short,
+    read_content_length,
+    read_media_type,
+    read_submission,
+)
 from playground.api.problems import Rejected
+from playground.api.text import is_address, text_problem
 from playground.jobs import Recipient
 from playground.models import new_job_id
 
 MAX_SUBJECT = 200
 MAX_BODY = 10_000
 MAX_NAME = 100
+# As Django keeps a multipart upload's name: longer names lose the end of their stem.
+MAX_FILENAME = 255
 PLACEHOLDERS = {"name", "email"}
 # Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 CHUNK = 64 * 1024
-CONTENT_LENGTH = re.compile(r"[0-9]+")
+JSON_TYPES = "application/json"
+UPLOAD_TYPES = "multipart/form-data, */*"
 
 
 @dataclass(frozen=True)
@@ -69,22 +76,22 @@ class StoredUpload:
 # -- Bulk email ------------------------------------------------------------------
 
 
-def media_type(request: HttpRequest) -> str:
-    return request.content_type.split(";")[0].strip().lower() if request.content_type else ""
-
-
 def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
-    kind = media_type(request)
-    if kind != "application/json" and not kind.endswith("+json"):
+    kind = read_media_type(request, accept_post=JSON_TYPES)
+    # application/json, or a +json suffix after a subtype name (RFC 6838 section 4.2.8).
+    if kind != "application/json" and not re.fullmatch(r"[^/]+/[^/]+\+json", kind):
         raise Rejected(
             "unsupported-media-type",
             "Send the bulk email as application/json, not "
             f"{kind or 'a body without Content-Type'}.",
-            headers={"Accept-Post": "application/json"},
+            headers={"Accept-Post": JSON_TYPES},
         )
     try:
-        data = json.loads(_body(request))
-    except (ValueError, UnicodeDecodeError) as error:
+        # JSON is UTF-8 (RFC 8259 section 8.1); a byte order mark is ignored.
+        data = json.loads(_body(request).decode("utf-8-sig"), parse_constant=_not_json)
+    except UnicodeDecodeError as error:
+        raise Rejected("malformed-json", f"The body is not UTF-8, as JSON is: {error}.") from None
+    except ValueError as error:
         raise Rejected("malformed-json", f"The body is not valid JSON: {error}.") from None
     except RecursionError:
         raise Rejected(
@@ -105,7 +112,7 @@ def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
         )
     errors: list[dict[str, str]] = []
     for name in sorted(set(data) - {"subject", "body", "recipients"}):
-        errors.append({"pointer": f"/{name}", "detail": "Unknown field."})
+        errors.append({"pointer": _pointer(name), "detail": "Unknown field."})
     subject = _text(data, "subject", MAX_SUBJECT, errors, header=True)
     body = _text(data, "body", MAX_BODY, errors)
     if body is not None:
@@ -124,14 +131,32 @@ def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
     )
 
 
+def _not_json(constant: str) -> None:
+    # Python's json reads NaN and Infinity, which JSON (RFC 8259) does not have.
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def _body(request: HttpRequest) -> bytes:
+    declared = read_content_length(request)
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     try:
-        return request.body
+        if declared is not None and limit is not None and declared > limit:
+            raise RequestDataTooBig
+        body = request.body
     except RequestDataTooBig:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raise Rejected(
             "body-too-large", f"The body is larger than the {limit} bytes this API reads."
         ) from None
+    except UnreadablePostError:
+        raise cut_short(declared) from None
+    if declared is not None and len(body) < declared:
+        raise cut_short(declared, received=len(body))
+    return body
+
+
+def _pointer(*tokens: str | int) -> str:
+    """A JSON Pointer (RFC 6901): "~" and "/" in member names escaped as ~0 and ~1."""
+    return "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
 
 
 def _text(
@@ -143,31 +168,16 @@ def _text(
     header: bool = False,
 ) -> str | None:
     value = data.get(name)
-    problem = None
     if not isinstance(value, str) or not value.strip():
-        problem = "Required: a non-empty string."
+        problem: str | None = "Required: a non-empty string."
     elif len(value) > limit:
         problem = f"At most {limit} characters."
-    elif not _storable(value):
-        problem = "Not valid Unicode text (it contains an unpaired surrogate)."
-    elif header and value.splitlines() != [value]:
-        # It becomes a mail header, where a line break would start a new header:
-        # every mail backend refuses it (BadHeaderError), so refuse it now.
-        problem = "A single line: no line breaks."
+    else:
+        problem = text_problem(value, one_line=header)
     if problem is not None:
         errors.append({"pointer": f"/{name}", "detail": problem})
         return None
     return value
-
-
-def _storable(text: str) -> bool:
-    # JSON may escape a lone surrogate ("\ud800"): no message containing one can be
-    # encoded, so the job would only fail later, in the worker.
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _check_placeholders(body: str, errors: list[dict[str, str]]) -> None:
@@ -206,7 +216,7 @@ def _recipients(value: Any, errors: list[dict[str, str]]) -> list[Recipient]:
             pointer += "/email"
             for extra in sorted(set(item) - {"email", "name"}):
                 errors.append(
-                    {"pointer": f"/recipients/{index}/{extra}", "detail": "Unknown field."}
+                    {"pointer": _pointer("recipients", index, extra), "detail": "Unknown field."}
                 )
         else:
             errors.append({"pointer": pointer, "detail": "Expected an address or {email, name}."})
@@ -215,19 +225,16 @@ def _recipients(value: Any, errors: list[dict[str, str]]) -> list[Recipient]:
         if not isinstance(email, str):
             errors.append({"pointer": pointer, "detail": "Required: an email address (a string)."})
             continue
-        try:
-            validate_email(email)
-        except ValidationError:
+        if not is_address(email):
             errors.append({"pointer": pointer, "detail": f"Not an email address: {email!r}."})
             continue
         name = item.get("name", email.partition("@")[0])
-        if not isinstance(name, str) or len(name) > MAX_NAME or not _storable(name):
-            errors.append(
-                {
-                    "pointer": f"/recipients/{index}/name",
-                    "detail": f"A string of at most {MAX_NAME} characters.",
-                }
-            )
+        if not isinstance(name, str) or len(name) > MAX_NAME:
+            problem: str | None = f"A string of at most {MAX_NAME} characters."
+        else:
+            problem = text_problem(name, one_line=True)
+        if problem is not None:
+            errors.append({"pointer": f"/recipients/{index}/name", "detail": problem})
             continue
         recipients.append(Recipient(email=email, name=name))
     return recipients
@@ -245,13 +252,13 @@ def store_upload(request: HttpRequest) -> StoredUpload:
     stored_as = new_job_id()
     destination = jobs.upload_path(public_id=stored_as)
     limit = settings.DEMO_MAX_UPLOAD_BYTES
-    kind = media_type(request)
+    kind = read_media_type(request, accept_post=UPLOAD_TYPES)
     if not kind or kind == "application/x-www-form-urlencoded":
         raise Rejected(
             "unsupported-media-type",
             'Send the file as multipart/form-data (field "file") or as the raw body '
             "with its own Content-Type.",
-            headers={"Accept-Post": "multipart/form-data, */*"},
+            headers={"Accept-Post": UPLOAD_TYPES},
         )
     declared = _content_length(request)
     overhead = MULTIPART_OVERHEAD if kind == "multipart/form-data" else 0
@@ -260,17 +267,17 @@ def store_upload(request: HttpRequest) -> StoredUpload:
     destination.parent.mkdir(parents=True, exist_ok=True)
     empty: dict[str, str]
     if kind == "multipart/form-data":
-        upload = _form_file(request)
+        upload = _form_file(request, declared)
         if upload.size is not None and upload.size > limit:
             raise _too_large(upload.size)
-        filename = Path(upload.name or "upload").name
-        content_type = upload.content_type or "application/octet-stream"
+        filename = base_name(upload.name or "")
+        content_type = _part_type(upload)
         chunks = upload.chunks(CHUNK)
         empty = {"field": "file", "detail": "The file is empty."}
     else:
         filename = _disposition_filename(request.headers.get("Content-Disposition", ""))
         content_type = request.META.get("CONTENT_TYPE") or kind
-        chunks = iter(lambda: request.read(CHUNK), b"")
+        chunks = _raw_chunks(request, declared)
         empty = {"pointer": "", "detail": "The body (the file) is empty."}
     fingerprint = hashlib.sha256(f"{filename}\n{content_type}\n".encode())
     size = 0
@@ -303,24 +310,33 @@ def store_upload(request: HttpRequest) -> StoredUpload:
 def _content_length(request: HttpRequest) -> int:
     # Django reads a body without Content-Length (chunked transfer coding) as empty,
     # so such an upload would silently become an empty file.
-    value = request.headers.get("Content-Length", "").strip()
-    if not value:
+    declared = read_content_length(request)
+    if declared is None:
         raise Rejected(
             "length-required",
             "Send the file with a Content-Length header; a body without one is not read.",
         )
-    if not CONTENT_LENGTH.fullmatch(value):
-        raise Rejected(
-            "invalid-content-length", f"Content-Length {value!r} is not a number of bytes."
-        )
-    significant = value.lstrip("0") or "0"
-    # int() refuses more than 4300 digits; anything near that is too large anyway.
-    return int(significant) if len(significant) <= 18 else 10**18
+    return declared
 
 
-def _form_file(request: HttpRequest) -> UploadedFile:
+def _raw_chunks(request: HttpRequest, declared: int) -> Iterator[bytes]:
+    """The raw body, chunk by chunk; refused if it ends before its Content-Length."""
+    received = 0
+    try:
+        for chunk in iter(lambda: request.read(CHUNK), b""):
+            received += len(chunk)
+            yield chunk
+    except UnreadablePostError:
+        raise cut_short(declared) from None
+    if received < declared:
+        raise cut_short(declared, received=received)
+
+
+def _form_file(request: HttpRequest, declared: int) -> UploadedFile:
     try:
         upload = request.FILES.get("file")
+    except UnreadablePostError:
+        raise cut_short(declared) from None
     except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent) as error:
         raise Rejected("malformed-form", f"The form cannot be read: {error}") from None
     except RequestDataTooBig:
@@ -343,7 +359,32 @@ def _too_large(size: int, *, at_least: bool = False) -> Rejected:
     return Rejected("file-too-large", f"{more}{size} bytes; the demo accepts at most {limit}.")
 
 
+def _part_type(upload: UploadedFile) -> str:
+    # Django keeps the part's own Content-Type as it came (parameters aside).
+    content_type = upload.content_type or "application/octet-stream"
+    if not MEDIA_TYPE.fullmatch(content_type):
+        detail = f"Its Content-Type {content_type!r} is not a media type (type/subtype)."
+        raise Rejected(
+            "invalid-request",
+            "The file's Content-Type is not a media type.",
+            [{"field": "file", "detail": detail}],
+        )
+    return content_type
+
+
 def _disposition_filename(header: str) -> str:
     message = Message()
     message["Content-Disposition"] = header or "attachment"
-    return Path(message.get_filename() or "upload").name
+    return base_name(message.get_filename() or "")
+
+
+def base_name(name: str) -> str:
+    """The name a file is shown with, as Django keeps a multipart upload's: the last
+    segment of a path (after / or \\), printable characters only, at most MAX_FILENAME
+    long with its extension kept; "upload" when nothing is left."""
+    name = "".join(char for char in re.split(r"[/\\]", name)[-1] if char.isprintable())
+    if name in {"", ".", ".."}:
+        return "upload"
+    stem, extension = os.path.splitext(name)
+    extension = extension[:MAX_FILENAME]
+    return name if len(name) <= MAX_FILENAME else stem[: MAX_FILENAME - len(extension)] + extension

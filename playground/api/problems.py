@@ -58,7 +58,8 @@ PROBLEM_TYPES = {
             "invalid-content-length",
             400,
             "Invalid Content-Length",
-            "The Content-Length header is not a number of bytes.",
+            "The Content-Length header is not a number of bytes, or the body ended before "
+            "that many bytes arrived (so none of it is used).",
         ),
         ProblemType(
             "length-required",
@@ -77,13 +78,15 @@ PROBLEM_TYPES = {
             "unsupported-media-type",
             415,
             "Unsupported media type",
-            "The Content-Type is not one this endpoint reads; the Accept-Post header lists them.",
+            "The Content-Type is not one this endpoint reads, or not a media type at all; "
+            "the Accept-Post header lists them.",
         ),
         ProblemType(
             "invalid-request",
             422,
             "The request is not valid",
-            "Fields are missing or wrong; each entry of errors names one with a JSON pointer.",
+            "Fields are missing or wrong; each entry of errors names one: a body field with "
+            "a JSON pointer, a form field with field, a request header with header.",
         ),
         ProblemType(
             "too-many-recipients",

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from playground.api.headers import MAX_WAIT
+from playground.api.headers import IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY, MAX_WAIT
 from playground.openapi.components import (
     JSON,
     NO_STORE,
@@ -28,15 +28,23 @@ IDEMPOTENCY_KEY = {
     "required": False,
     "description": "Retry safely: the same key and body return the original job (or, once it "
     "finished, its 303); the same key with another body is 422; while the first request with "
-    "the key is still being processed, 409.",
-    "schema": {"type": "string", "maxLength": 255},
+    "the key is still being processed, 409. The key is a structured-field string (RFC 8941): "
+    'printable ASCII in double quotes, with \\" and \\\\ escaped, whose value is the key; '
+    'a bare key of visible ASCII without spaces, `"` or `\\` is read as itself (as Stripe '
+    f'sends it), so `"k-1"` and `k-1` are the same key. At most {MAX_IDEMPOTENCY_KEY} '
+    "characters. Anything else (control characters, non-ASCII, unbalanced quotes, other "
+    "escapes, an empty string) is refused with 422 naming the header.",
+    "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
 }
 PREFER = {
     "name": "Prefer",
     "in": "header",
     "required": False,
     "description": "`respond-async` (the default behaviour, acknowledged) and/or `wait=N` "
-    f"(N up to {MAX_WAIT}): answer the final outcome if the job finishes within N seconds.",
+    f"(N up to {MAX_WAIT}): answer the final outcome if the job finishes within N seconds. "
+    "As RFC 7240 says, a preference the API cannot read (another name, a wait that is not "
+    "whole seconds, a control character) is ignored, never refused: it is missing from "
+    "Preference-Applied.",
     "schema": {"type": "string"},
     "examples": {"wait": {"value": "respond-async, wait=5"}},
 }
@@ -110,8 +118,11 @@ def start_responses(
 
 def unsupported_media_type(accept_post: str) -> dict[str, Any]:
     return problem_response(
-        "Wrong (or no) Content-Type; Accept-Post lists what is read.",
+        "Wrong (or no) Content-Type, or one that is not a media type (type/subtype and "
+        '"; name=value" parameters in ASCII, RFC 9110 section 8.3.1); Accept-Post lists '
+        "what is read.",
         "unsupportedMediaType",
+        "notAMediaType",
         headers={
             "Accept-Post": header({"type": "string", "const": accept_post}, "Media types read.")
         },
@@ -122,7 +133,13 @@ def bulk_email_path() -> dict[str, Any]:
     responses = start_responses(
         "bulkEmailAccepted",
         {
-            "400": problem_response("The body is not valid JSON.", "malformedJson"),
+            "400": problem_response(
+                "The body is not valid JSON (in UTF-8, without NaN or Infinity), a "
+                "Content-Length that is not a number, or a body that ended before it.",
+                "malformedJson",
+                "invalidContentLength",
+                "bodyCutShort",
+            ),
             "413": problem_response(
                 f"More than {settings.DEMO_MAX_RECIPIENTS} recipients, or a body larger than "
                 f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
@@ -131,10 +148,13 @@ def bulk_email_path() -> dict[str, Any]:
             ),
             "415": unsupported_media_type(JSON),
             "422": problem_response(
-                "Invalid fields (each entry of errors points at one), a subject with a line break, "
-                "or an Idempotency-Key reused with a different body.",
+                "Invalid fields (each entry of errors points at one): a control character in "
+                "any text, a line break in a subject or name; an Idempotency-Key that is not "
+                "a key, or one reused with a different body.",
                 "invalidFields",
                 "subjectWithLineBreak",
+                "controlCharacter",
+                "invalidIdempotencyKey",
                 "idempotencyKeyReused",
             ),
         },
@@ -172,9 +192,11 @@ def process_file_path() -> dict[str, Any]:
         "fileAccepted",
         {
             "400": problem_response(
-                "A form that cannot be read, or a Content-Length that is not a number.",
+                "A form that cannot be read, a Content-Length that is not a number, or a body "
+                "that ended before it.",
                 "malformedForm",
                 "invalidContentLength",
+                "bodyCutShort",
             ),
             "411": problem_response(
                 "Length Required: the body must come with Content-Length (not chunked).",
@@ -188,10 +210,12 @@ def process_file_path() -> dict[str, Any]:
             ),
             "415": unsupported_media_type("multipart/form-data, */*"),
             "422": problem_response(
-                "No file in the form, an empty file, or an Idempotency-Key reused with a "
+                "No file in the form, an empty file, a file part whose Content-Type is not a "
+                "media type, an Idempotency-Key that is not a key, or one reused with a "
                 "different body.",
                 "noFile",
                 "emptyFile",
+                "invalidIdempotencyKey",
                 "idempotencyKeyReused",
             ),
         },
@@ -206,7 +230,10 @@ def process_file_path() -> dict[str, Any]:
                 "required": True,
                 "description": "The file as the form field `file`, or as the raw body with "
                 "its own Content-Type and a Content-Length (Content-Disposition may carry "
-                "its filename). An empty file is refused.",
+                "its filename). An empty file is refused, and so is a body that ends before "
+                "its Content-Length (400): a truncated file is never digested. The file is "
+                "stored under its job's id, never under the name it was sent with; that name "
+                "is only shown, as a base name (see FileReport.filename).",
                 "content": {
                     "multipart/form-data": {
                         "schema": {

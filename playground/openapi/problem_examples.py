@@ -57,6 +57,17 @@ PROBLEM_EXAMPLES: dict[str, Any] = {
         "Content-Length '12 bytes' is not a number of bytes.",
         FILES,
     ),
+    "bodyCutShort": problem_example(
+        "invalid-content-length",
+        "The body ended after 5 of the 100 bytes its Content-Length announced; none of it is used.",
+        FILES,
+    ),
+    "notAMediaType": problem_example(
+        "unsupported-media-type",
+        "Content-Type 'application/json; charset' is not a media type: write type/subtype, "
+        'then any "; name=value" parameters (RFC 9110 section 8.3.1), in ASCII.',
+        BULK,
+    ),
     "jobNotFound": problem_example(
         "job-not-found", "There is no job job_nope.", "/api/jobs/job_nope"
     ),
@@ -129,6 +140,24 @@ PROBLEM_EXAMPLES: dict[str, Any] = {
         "Some fields are missing or invalid.",
         BULK,
         errors=[{"pointer": "/subject", "detail": "A single line: no line breaks."}],
+    ),
+    "controlCharacter": problem_example(
+        "invalid-request",
+        "Some fields are missing or invalid.",
+        BULK,
+        errors=[{"pointer": "/subject", "detail": "No control characters: '\\x00' at 5."}],
+    ),
+    "invalidIdempotencyKey": problem_example(
+        "invalid-request",
+        "The Idempotency-Key header is not valid: '\\x01' is not printable ASCII "
+        "(U+0020 to U+007E).",
+        BULK,
+        errors=[
+            {
+                "header": "Idempotency-Key",
+                "detail": "'\\x01' is not printable ASCII (U+0020 to U+007E).",
+            }
+        ],
     ),
     "idempotencyKeyReused": problem_example(
         "idempotency-key-reused",

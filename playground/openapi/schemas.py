@@ -5,8 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from playground.api.intake import MAX_BODY, MAX_FILENAME, MAX_NAME, MAX_SUBJECT
+from playground.api.text import BODY_CHARACTERS, ONE_LINE_CHARACTERS
 from playground.openapi.components import URL, ref
 
+# A subject and a recipient's name become mail headers.
+ONE_LINE = (
+    "One line of text: no line breaks (U+2028 and U+2029 included), no control "
+    "characters (U+0000 to U+001F, U+007F to U+009F), no unpaired surrogates (422)."
+)
 JOB_ID = {
     "type": "string",
     "pattern": "^job_[A-Za-z0-9]+$",
@@ -42,13 +49,15 @@ SCHEMAS: dict[str, Any] = {
             "instance": URL,
             "errors": {
                 "type": "array",
-                "description": "Per-field errors (422).",
+                "description": "Per-field errors (422): each names a body field, a form field "
+                "or a request header.",
                 "items": {
                     "type": "object",
                     "required": ["detail"],
                     "properties": {
                         "pointer": {"type": "string", "description": "JSON Pointer into the body."},
                         "field": {"type": "string", "description": "Form field name."},
+                        "header": {"type": "string", "description": "Request header name."},
                         "detail": {"type": "string"},
                     },
                 },
@@ -85,8 +94,17 @@ SCHEMAS: dict[str, Any] = {
                 "required": ["email"],
                 "additionalProperties": False,
                 "properties": {
-                    "email": {"type": "string", "format": "email"},
-                    "name": {"type": "string", "maxLength": 100},
+                    "email": {
+                        "type": "string",
+                        "format": "email",
+                        "description": "No control characters, even in a quoted local part.",
+                    },
+                    "name": {
+                        "type": "string",
+                        "maxLength": MAX_NAME,
+                        "pattern": ONE_LINE_CHARACTERS,
+                        "description": ONE_LINE,
+                    },
                 },
             },
         ]
@@ -99,16 +117,18 @@ SCHEMAS: dict[str, Any] = {
             "subject": {
                 "type": "string",
                 "minLength": 1,
-                "maxLength": 200,
-                # Every line break str.splitlines() knows: the subject becomes a mail header.
-                "pattern": "^[^\\n\\r\\x0b\\x0c\\x1c-\\x1e\\x85\\u2028\\u2029]*$",
-                "description": "A single line: a line break is refused (422).",
+                "maxLength": MAX_SUBJECT,
+                "pattern": ONE_LINE_CHARACTERS,
+                "description": ONE_LINE,
             },
             "body": {
                 "type": "string",
                 "minLength": 1,
-                "maxLength": 10000,
-                "description": "Template: {name} and {email} are replaced per recipient.",
+                "maxLength": MAX_BODY,
+                "pattern": BODY_CHARACTERS,
+                "description": "Template: {name} and {email} are replaced per recipient. No "
+                "control characters but tab, line feed and CR LF (a lone CR is refused), "
+                "no unpaired surrogates (422).",
             },
             "recipients": {"type": "array", "minItems": 1, "items": ref("Recipient")},
         },
@@ -232,7 +252,14 @@ SCHEMAS: dict[str, Any] = {
         "required": ["kind", "filename", "declaredType", "detectedType", "size", "sha256"],
         "properties": {
             "kind": {"const": "file-processing"},
-            "filename": {"type": "string"},
+            "filename": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_FILENAME,
+                "description": "The name the file was sent with, as a base name: what follows "
+                "the last / or \\, printable characters only, at most "
+                f"{MAX_FILENAME} characters (the extension kept); `upload` if none is left.",
+            },
             "declaredType": {"type": "string"},
             "detectedType": {"type": "string"},
             "size": {"type": "integer", "minimum": 0},
