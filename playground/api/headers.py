@@ -35,7 +35,9 @@ MEDIA_TYPE = re.compile(rf"{TOKEN}/{TOKEN}(?:[ \t]*;[ \t]*(?:{TOKEN}=(?:{TOKEN}|
 # The key is the string's value, at most MAX_IDEMPOTENCY_KEY characters either way.
 BARE_KEY = rf"[!#-\[\]-~]{{1,{MAX_IDEMPOTENCY_KEY}}}"
 QUOTED_KEY = rf'"(?:[ !#-\[\]-~]|\\["\\]){{1,{MAX_IDEMPOTENCY_KEY}}}"'
-IDEMPOTENCY_KEY_PATTERN = f"^(?:{BARE_KEY}|{QUOTED_KEY})$"
+# The header's value, as the OpenAPI document states it: a key with optional whitespace
+# around it, or only whitespace (nothing at all included), which is no key.
+IDEMPOTENCY_KEY_PATTERN = rf"^[ \t]*(?:(?:{BARE_KEY}|{QUOTED_KEY})[ \t]*)?$"
 
 
 @dataclass(frozen=True)

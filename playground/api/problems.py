@@ -163,6 +163,13 @@ PROBLEM_TYPES = {
         ProblemType(
             "method-not-allowed", 405, "Method not allowed", "The Allow header lists the methods."
         ),
+        ProblemType(
+            "precondition-failed",
+            412,
+            "Precondition failed",
+            "If-Match names none of the representation's current ETags: it changed since "
+            "you read it. GET it again (without If-Match) for the current one.",
+        ),
         # Not answered by requests: the reasons a job ends failed or canceled.
         *(
             ProblemType(code.value, 200, str(code.label), JOB_ERROR_DESCRIPTIONS[code])

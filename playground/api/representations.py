@@ -17,7 +17,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from config.site import absolute_url
 from config.site import iso_utc as iso
 from playground.api.headers import Preferences
-from playground.api.problems import job_error
+from playground.api.problems import job_error, problem
 from playground.models import Job
 
 # Retry-After is at most this many seconds, however long the job still needs.
@@ -96,12 +96,29 @@ def json_response(body: dict[str, Any], *, status: int = 200, **headers: str) ->
 def monitored(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     # A status must never be served stale, but an unchanged one can be a cheap 304.
     patch_cache_control(response, no_cache=True)
+    return tagged(request, response)
+
+
+def tagged(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The response with an ETag of its body, or the answer to a conditional request for it:
+    304 Not Modified (If-None-Match), or 412 Precondition Failed (If-Match) as a problem.
+    """
     response["ETag"] = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
     conditional = get_conditional_response(request, etag=response["ETag"], response=response)
-    if conditional is not None and conditional.status_code == 304 and "Retry-After" in response:
+    if conditional is None or conditional is response:
+        return response
+    if conditional.status_code == 412:
+        # Django answers an empty 412; every refusal of this API is a problem.
+        return problem(
+            request,
+            "precondition-failed",
+            f"If-Match names none of the current ETags of {request.path} "
+            f"(it is {response['ETag']} now).",
+        )
+    if "Retry-After" in response:
         # Django's 304 keeps only the caching headers; a poller still needs its pace.
         conditional["Retry-After"] = response["Retry-After"]
-    return conditional or response
+    return conditional
 
 
 def retry_after(*, job: Job) -> int:

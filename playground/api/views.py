@@ -56,7 +56,11 @@ def api_docs(request: HttpRequest) -> HttpResponse:
 def openapi(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(openapi_document(request), json_dumps_params={"indent": 2})
     patch_cache_control(response, public=True, max_age=300)
-    return response
+    if request.method == "HEAD":
+        # Untagged, as ConditionalGetMiddleware would leave it (it tags GET only).
+        return response
+    # Tagged here, not by ConditionalGetMiddleware, so a failed If-Match is a problem too.
+    return representations.tagged(request, response)
 
 
 @csrf_exempt

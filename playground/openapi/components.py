@@ -70,12 +70,15 @@ def response(
     schema: dict[str, Any] | None = None,
     media_type: str = JSON,
     examples: tuple[str, ...] = (),
+    links: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A response with the CORS headers every /api/ response carries; examples by name."""
     answer: dict[str, Any] = {
         "description": description,
         "headers": {**(headers or {}), **CORS_HEADERS},
     }
+    if links:
+        answer["links"] = links
     if schema is not None:
         content: dict[str, Any] = {"schema": schema}
         if examples:
@@ -99,10 +102,31 @@ def problem_response(
 
 
 def without_body(answer: dict[str, Any]) -> dict[str, Any]:
-    """What HEAD gets: the same status and headers as GET, no body."""
+    """What HEAD gets: the same status and headers as GET, no body (so no links from it)."""
     if "$ref" in answer:
         answer = RESPONSES[answer["$ref"].rsplit("/", 1)[1]]
-    return {key: value for key, value in answer.items() if key != "content"}
+    return {key: value for key, value in answer.items() if key not in {"content", "links"}}
+
+
+# Where a job's URLs lead, as OpenAPI links: the operation and why, by link name.
+JOB_LINKS = {
+    "GetJobStatus": ("getJobStatus", "The status monitor: poll it until it answers 303."),
+    "CancelJob": ("cancelJob", "Cancel the job while it is pending."),
+    "GetJobResult": ("getJobResult", "The result, once the job succeeded (409 until then)."),
+    "GetOperation": ("getOperation", "The same job as an Azure-style long-running operation."),
+}
+
+
+def job_links(*names: str, id_field: str = "jobId") -> dict[str, Any]:
+    """Links to the named operations on the job whose id the body's id_field holds."""
+    return {
+        name: {
+            "operationId": JOB_LINKS[name][0],
+            "parameters": {"jobId": f"$response.body#/{id_field}"},
+            "description": JOB_LINKS[name][1],
+        }
+        for name in names
+    }
 
 
 def not_modified(cache: dict[str, Any], *, pending: bool = False) -> dict[str, Any]:
@@ -119,9 +143,10 @@ def not_modified(cache: dict[str, Any], *, pending: bool = False) -> dict[str, A
 
 
 def precondition_failed() -> dict[str, Any]:
-    return response(
-        "Precondition Failed: If-Match names none of the current ETags. Django's conditional "
-        "handling answers it with an empty body (not a problem)."
+    return problem_response(
+        "Precondition Failed: If-Match names none of the current ETags (the representation "
+        "changed since you read it).",
+        "preconditionFailed",
     )
 
 
@@ -136,7 +161,12 @@ RESPONSES: dict[str, Any] = {
         "rateLimited",
         headers={"Retry-After": RETRY_AFTER},
     ),
-    "JobNotFound": problem_response("No job has this id.", "jobNotFound"),
+    "JobNotFound": problem_response(
+        "No job has this id (problem type job-not-found); or the id is not of the form this "
+        "API makes, `job_` then letters and digits, so no endpoint has this URL (not-found).",
+        "jobNotFound",
+        "notFound",
+    ),
     "JobExpired": problem_response(
         "Gone: the job finished longer ago than the retention period; its data is deleted.",
         "jobExpired",
@@ -162,15 +192,27 @@ def allow_list(*methods: str) -> str:
     return ", ".join([*methods, *(["HEAD"] if "GET" in methods else []), "OPTIONS"])
 
 
-def options_operation(operation_id: str, *methods: str) -> dict[str, Any]:
+def options_operation(operation_id: str, *methods: str, job_id: bool = False) -> dict[str, Any]:
+    """OPTIONS of one path; job_id when the path has a {jobId}, which may name no endpoint."""
     allow = allow_list(*methods)
     preflight_only = "Only on a CORS preflight (a request with Access-Control-Request-Method)."
+    not_found = {
+        "404": problem_response(
+            "Not Found: the jobId is not of the form this API makes (`job_` then letters and "
+            "digits), so no endpoint has this URL and every method, a preflight included, "
+            "answers this problem (not-found). OPTIONS does not look the job up: an id of that "
+            "form answers 204 whether or not its job exists.",
+            "notFound",
+        )
+    }
     return {
         "operationId": operation_id,
         "summary": f"The methods this URL answers ({allow}); CORS preflight.",
         "description": "A plain OPTIONS answers 204 with `Allow`. A CORS preflight (with "
-        "`Access-Control-Request-Method`) is answered before the view runs, for any path "
-        "under /api/: 204 with the Access-Control-Allow-* headers instead.",
+        "`Access-Control-Request-Method`) is answered before the view runs, for every path "
+        "of this document: 204 with the Access-Control-Allow-* headers instead. Any other "
+        "path under /api/ is no endpoint: OPTIONS there, a preflight included, gets the "
+        "problem+json 404 every method gets.",
         "parameters": [
             {
                 "name": "Access-Control-Request-Method",
@@ -215,7 +257,8 @@ def options_operation(operation_id: str, *methods: str) -> dict[str, Any]:
                         "required": False,
                     },
                 },
-            }
+            },
+            **(not_found if job_id else {}),
         },
     }
 

@@ -30,7 +30,7 @@ from playground.openapi.paths_follow import (
 )
 from playground.openapi.paths_start import bulk_email_path, process_file_path
 from playground.openapi.problem_examples import PROBLEM_EXAMPLES
-from playground.openapi.schemas import SCHEMAS
+from playground.openapi.schemas import schemas
 
 DESCRIPTION = f"""\
 A real asynchronous API behind **202 Accepted**. Start a job, follow `Location`
@@ -51,11 +51,15 @@ succeeded) or poll `Operation-Location` (the Azure-style operation), honour
 
 **Polling cheaply**: the status monitor, the operation and the result answer
 `Cache-Control: no-cache` with an `ETag`; send it back in `If-None-Match` and an
-unchanged representation is a bodiless **304 Not Modified**.
+unchanged representation is a bodiless **304 Not Modified**. With `If-Match`, a
+representation that changed is **412 Precondition Failed** (a problem).
 
 **Every URL** answers `OPTIONS` (204 with `Allow`), `HEAD` wherever it answers
 `GET`, and any other method with **405** and `Allow`. Any origin may call the API
-from a browser (CORS, no credentials); a preflight is answered for every path.
+from a browser (CORS, no credentials); a preflight is answered for every path of
+this document. Any other path under /api/ (a `jobId` not of the form `job_...`
+included) is no endpoint: every method there, `OPTIONS` and preflights included,
+answers a problem+json **404**.
 Errors are `application/problem+json` (RFC 9457) and never cached
 (`Cache-Control: no-store`). Site-wide headers (`Content-Security-Policy`,
 `X-Frame-Options`, `X-Content-Type-Options`, `Referrer-Policy`,
@@ -89,8 +93,8 @@ def openapi_path() -> dict[str, Any]:
         },
         "head": head_operation(
             "headOpenApi",
-            # The ETag (and so 304 and 412) comes from Django's ConditionalGetMiddleware,
-            # which skips HEAD.
+            # The view tags GET only, as Django's ConditionalGetMiddleware does: no ETag,
+            # and so no 304 or 412, for HEAD.
             {"200": response(ok, headers={"Cache-Control": cache})},
         ),
         "options": options_operation("openApiOptions", "GET"),
@@ -121,7 +125,7 @@ def openapi_document(request: HttpRequest) -> dict[str, Any]:
             "/api/openapi.json": openapi_path(),
         },
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas(),
             "responses": RESPONSES,
             "examples": {**EXAMPLES, **PROBLEM_EXAMPLES},
         },

@@ -14,6 +14,7 @@ from playground.openapi.components import (
     URL,
     head_operation,
     header,
+    job_links,
     not_modified,
     options_operation,
     precondition_failed,
@@ -48,12 +49,16 @@ FOLLOWING = {
 }
 
 
-def monitored(description: str, schema: str, *examples: str, pending: bool) -> dict[str, Any]:
+def monitored(
+    description: str, schema: str, *examples: str, pending: bool, links: dict[str, Any]
+) -> dict[str, Any]:
     """A 200 that must never be served stale, but may be revalidated cheaply."""
     headers = {"Cache-Control": NO_CACHE, "ETag": ETAG}
     if pending:
         headers["Retry-After"] = PENDING_RETRY_AFTER
-    return response(description, headers=headers, schema=ref(schema), examples=examples)
+    return response(
+        description, headers=headers, schema=ref(schema), examples=examples, links=links
+    )
 
 
 def monitor_get() -> dict[str, Any]:
@@ -67,6 +72,7 @@ def monitor_get() -> dict[str, Any]:
             "failed",
             "canceled",
             pending=True,
+            links=job_links("CancelJob", "GetJobResult", "GetOperation"),
         ),
         "303": response(
             "See Other: the job succeeded; Location is the result.",
@@ -77,6 +83,7 @@ def monitor_get() -> dict[str, Any]:
             },
             schema=ref("SeeOther"),
             examples=("seeResult",),
+            links=job_links("GetJobResult"),
         ),
         "304": not_modified(NO_CACHE, pending=True),
         "412": precondition_failed(),
@@ -102,6 +109,10 @@ def job_monitor_path() -> dict[str, Any]:
         "delete": {
             "operationId": "cancelJob",
             "summary": "Cancel a pending job.",
+            "description": "DELETE asks for a cancellation; it deletes nothing. The job stays "
+            "readable: its status monitor (200, status `canceled` once it stopped) and its "
+            "operation answer until the job expires, as any finished job's do, and a DELETE "
+            "of a finished job is 409.",
             "responses": {
                 "202": response(
                     "Cancellation accepted: a queued job is canceled at once, a running "
@@ -112,6 +123,7 @@ def job_monitor_path() -> dict[str, Any]:
                     },
                     schema=ref("JobStatus"),
                     examples=("canceled", "cancelRequested"),
+                    links=job_links("GetJobStatus", "GetOperation"),
                 ),
                 "404": response_ref("JobNotFound"),
                 "405": response_ref("MethodNotAllowed"),
@@ -120,7 +132,7 @@ def job_monitor_path() -> dict[str, Any]:
                 "429": response_ref("RateLimited"),
             },
         },
-        "options": options_operation("jobOptions", "GET", "DELETE"),
+        "options": options_operation("jobOptions", "GET", "DELETE", job_id=True),
     }
 
 
@@ -132,6 +144,7 @@ def result_path() -> dict[str, Any]:
             "deliveryReport",
             "fileDigest",
             pending=False,
+            links=job_links("GetJobStatus"),
         ),
         "304": not_modified(NO_CACHE),
         "412": precondition_failed(),
@@ -151,7 +164,7 @@ def result_path() -> dict[str, Any]:
             "responses": dict(sorted(get.items())),
         },
         "head": {**head_operation("headJobResult", get), "parameters": CONDITIONAL},
-        "options": options_operation("jobResultOptions", "GET"),
+        "options": options_operation("jobResultOptions", "GET", job_id=True),
     }
 
 
@@ -167,6 +180,7 @@ def operation_path() -> dict[str, Any]:
             "operationFailed",
             "operationCanceled",
             pending=True,
+            links=job_links("GetJobStatus", "CancelJob", id_field="id"),
         ),
         "304": not_modified(NO_CACHE, pending=True),
         "412": precondition_failed(),
@@ -181,5 +195,5 @@ def operation_path() -> dict[str, Any]:
             "responses": dict(sorted(get.items())),
         },
         "head": {**head_operation("headOperation", get), "parameters": CONDITIONAL},
-        "options": options_operation("operationOptions", "GET"),
+        "options": options_operation("operationOptions", "GET", job_id=True),
     }

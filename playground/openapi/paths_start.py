@@ -15,6 +15,7 @@ from playground.openapi.components import (
     RETRY_AFTER,
     URL,
     header,
+    job_links,
     options_operation,
     problem_response,
     ref,
@@ -33,7 +34,8 @@ IDEMPOTENCY_KEY = {
     'a bare key of visible ASCII without spaces, `"` or `\\` is read as itself (as Stripe '
     f'sends it), so `"k-1"` and `k-1` are the same key. At most {MAX_IDEMPOTENCY_KEY} '
     "characters. Anything else (control characters, non-ASCII, unbalanced quotes, other "
-    "escapes, an empty string) is refused with 422 naming the header.",
+    "escapes, an empty string) is refused with 422 naming the header. A header that is "
+    "empty, or only spaces, is no key: the request is sent without one.",
     "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
 }
 PREFER = {
@@ -69,6 +71,7 @@ def start_responses(
             },
             schema=ref("Accepted"),
             examples=(accepted_example,),
+            links=job_links("GetJobStatus", "CancelJob", "GetJobResult", "GetOperation"),
         ),
         "303": response(
             'See Other: with `Prefer: wait=N`, the job finished within N seconds ("do not '
@@ -81,6 +84,7 @@ def start_responses(
             },
             schema=ref("SeeOther"),
             examples=("seeResult", "seeFailure"),
+            links=job_links("GetJobStatus", "GetJobResult"),
         ),
         "405": response_ref("MethodNotAllowed"),
         "429": problem_response(
@@ -221,6 +225,13 @@ def process_file_path() -> dict[str, Any]:
         },
         uploads=True,
     )
+    upload = {
+        "type": "string",
+        "contentMediaType": "application/octet-stream",
+        # In bytes: an empty file is refused (422), a larger one too (413).
+        "minLength": 1,
+        "maxLength": settings.DEMO_MAX_UPLOAD_BYTES,
+    }
     return {
         "post": {
             "operationId": "processFile",
@@ -233,25 +244,23 @@ def process_file_path() -> dict[str, Any]:
                 "its filename). An empty file is refused, and so is a body that ends before "
                 "its Content-Length (400): a truncated file is never digested. The file is "
                 "stored under its job's id, never under the name it was sent with; that name "
-                "is only shown, as a base name (see FileReport.filename).",
+                "is only shown, as a base name (see FileReport.filename). The raw body may "
+                "have any Content-Type but the two form types: application/octet-stream and "
+                'text/plain below stand for all of them, as OpenAPI cannot say "any but" '
+                "(a `*/*` would promise application/x-www-form-urlencoded too, which is "
+                "refused with 415).",
                 "content": {
                     "multipart/form-data": {
                         "schema": {
                             "type": "object",
                             "required": ["file"],
-                            "properties": {
-                                "file": {
-                                    "type": "string",
-                                    "contentMediaType": "application/octet-stream",
-                                }
-                            },
+                            "properties": {"file": upload},
                         }
                     },
-                    "*/*": {
-                        "schema": {
-                            "type": "string",
-                            "contentMediaType": "application/octet-stream",
-                        },
+                    # Standing for every other media type (OpenAPI has no "any but").
+                    "application/octet-stream": {"schema": upload},
+                    "text/plain": {
+                        "schema": upload,
                         "examples": {"textFile": {"$ref": "#/components/examples/textFile"}},
                     },
                 },

@@ -71,6 +71,15 @@ PROBLEM_EXAMPLES: dict[str, Any] = {
     "jobNotFound": problem_example(
         "job-not-found", "There is no job job_nope.", "/api/jobs/job_nope"
     ),
+    "notFound": problem_example(
+        "not-found", "There is no API endpoint at /api/jobs/nope.", "/api/jobs/nope"
+    ),
+    "preconditionFailed": problem_example(
+        "precondition-failed",
+        f"If-Match names none of the current ETags of /api/jobs/{JOB} "
+        '(it is "5d41402abc4b2a76b9719d911017c592" now).',
+        f"/api/jobs/{JOB}",
+    ),
     "methodNotAllowed": problem_example(
         "method-not-allowed",
         "GET is not allowed here; use POST, OPTIONS.",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from playground.api.intake import MAX_BODY, MAX_FILENAME, MAX_NAME, MAX_SUBJECT
 from playground.api.text import BODY_CHARACTERS, ONE_LINE_CHARACTERS
 from playground.openapi.components import URL, ref
@@ -27,6 +29,33 @@ STATUS = {
 }
 KIND = {"type": "string", "enum": ["bulk-email", "file-processing"]}
 PERCENT = {"type": "integer", "minimum": 0, "maximum": 100}
+# Nothing but what str.isspace() calls whitespace: the API strips a subject or body
+# before it looks, so one of only whitespace is refused as empty (422).
+BLANK = {
+    "pattern": "^[\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000]*$",
+    "description": "Only whitespace.",
+}
+
+
+def broken_placeholder() -> dict[str, str]:
+    """A body string.Formatter cannot read, or reads a field other than {name} and {email}
+    in: well-formed text up to a brace that starts none of {{, }}, {name} or {email}
+    (a format spec may be empty, {name:}). Without lookahead, so every engine reads it."""
+
+    def rest_of(word: str) -> str:
+        # The placeholder's first letter, then the first character where it goes wrong.
+        tail = "(?:$|[^}:]|:(?:$|[^}]))"
+        for letter in reversed(word[1:]):
+            tail = f"(?:$|[^{letter}]|{letter}{tail})"
+        return word[0] + tail
+
+    text = "(?:[^{}]|\\{\\{|\\}\\}|\\{(?:name|email):?\\})*"
+    wrong = f"\\}}(?:$|[^}}])|\\{{(?:$|[^{{ne]|{rest_of('name')}|{rest_of('email')})"
+    return {
+        "pattern": f"^{text}(?:{wrong})",
+        "description": "A brace that is not part of {{, }}, {name} or {email}.",
+    }
 
 
 def when_status(statuses: list[str], *, required: list[str]) -> dict[str, Any]:
@@ -119,16 +148,19 @@ SCHEMAS: dict[str, Any] = {
                 "minLength": 1,
                 "maxLength": MAX_SUBJECT,
                 "pattern": ONE_LINE_CHARACTERS,
-                "description": ONE_LINE,
+                "not": BLANK,
+                "description": f"{ONE_LINE} Not only whitespace (422).",
             },
             "body": {
                 "type": "string",
                 "minLength": 1,
                 "maxLength": MAX_BODY,
                 "pattern": BODY_CHARACTERS,
-                "description": "Template: {name} and {email} are replaced per recipient. No "
-                "control characters but tab, line feed and CR LF (a lone CR is refused), "
-                "no unpaired surrogates (422).",
+                "not": {"anyOf": [BLANK, broken_placeholder()]},
+                "description": "Template, not only whitespace: {name} and {email} are replaced "
+                "per recipient; write {{ and }} for literal braces. Any other placeholder "
+                "(or a lone brace) is refused (422). No control characters but tab, line feed "
+                "and CR LF (a lone CR is refused), no unpaired surrogates (422).",
             },
             "recipients": {"type": "array", "minItems": 1, "items": ref("Recipient")},
         },
@@ -281,3 +313,11 @@ SCHEMAS: dict[str, Any] = {
         "oneOf": [ref("DeliveryReport"), ref("FileReport")],
     },
 }
+
+
+def schemas() -> dict[str, Any]:
+    """SCHEMAS with the limits that are settings filled in: at most DEMO_MAX_RECIPIENTS."""
+    bulk = SCHEMAS["BulkEmailRequest"]
+    recipients = {**bulk["properties"]["recipients"], "maxItems": settings.DEMO_MAX_RECIPIENTS}
+    properties = {**bulk["properties"], "recipients": recipients}
+    return {**SCHEMAS, "BulkEmailRequest": {**bulk, "properties": properties}}

@@ -425,6 +425,30 @@ def test_cors_preflight_and_exposed_headers() -> None:
     assert "Access-Control-Allow-Origin" not in Client().get("/robots.txt")
 
 
+@pytest.mark.parametrize("url", ["/api/nothing/here", "/api/jobs/not-a-job-id/result"])
+def test_no_endpoint_answers_options_or_a_preflight(url: str) -> None:
+    # Like every other method there: a problem, never a 204 that promises an endpoint.
+    assert_problem(Client().options(url), 404, "not-found")
+    origin = {"Origin": "https://elsewhere.example.test", "Access-Control-Request-Method": "GET"}
+    preflight = Client().options(url, headers=origin)
+    assert_problem(preflight, 404, "not-found")
+    assert preflight["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Methods" not in preflight
+    # OPTIONS does not look the job up: any id of the API's form is an endpoint.
+    assert Client().options("/api/jobs/job_nope/result").status_code == 204
+
+
+def test_a_failed_if_match_is_a_problem(api: ApiClient) -> None:
+    monitor = f"/api/jobs/{make_email_job('a@example.test').public_id}"
+    for url in [monitor, monitor.replace("/jobs/", "/operations/"), "/api/openapi.json"]:
+        current = api.get(url)["ETag"]
+        assert api.get(url, headers={"If-Match": current}).status_code == 200
+        stale = api.get(url, headers={"If-Match": '"stale"'})
+        assert_problem(stale, 412, "precondition-failed")
+        assert stale["Cache-Control"] == "no-store"
+        assert "ETag" not in stale
+
+
 # -- Idempotency-Key ---------------------------------------------------------------
 
 

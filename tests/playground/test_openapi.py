@@ -11,7 +11,6 @@ import itertools
 import json
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -29,6 +28,7 @@ from tests.playground.helpers import (
     OPENAPI_PATHS,
     ApiClient,
     make_email_payload,
+    openapi_path,
     openapi_validator,
     run_worker,
 )
@@ -142,10 +142,10 @@ def test_problem_examples_are_the_problems_the_api_answers(document: dict[str, A
             assert slug in PROBLEM_TYPES, f"{where}: no problem type {slug}"
             assert str(value["status"]) == status, where
             shown.add(slug)
-    # Every problem a request can meet has an example; "not-found" is the answer for
-    # URLs outside the document.
+    # Every problem a request can meet has an example, "not-found" too: the answer for
+    # URLs outside the document, a {jobId} not of the form job_... included.
     answerable = {slug for slug, kind in PROBLEM_TYPES.items() if kind.status >= 400}
-    assert answerable - shown == {"not-found"}
+    assert answerable - shown == set()
 
 
 def test_job_error_codes_are_the_problem_types_a_job_can_end_with(
@@ -229,7 +229,7 @@ class TouringClient(ApiClient):
         return response
 
     def _record(self, method: str, url: str, status: int) -> None:
-        path = OPENAPI_PATHS[str(resolve(urlsplit(url).path).url_name)]
+        path = openapi_path(url)
         # A 405 is documented once per URL, for every method it does not answer.
         self.seen.add((path, "*" if status == 405 else method, str(status)))
 
@@ -295,10 +295,14 @@ def tour_limits(api: TouringClient, settings: Any, urls: list[str]) -> None:
 
 
 def tour_methods(api: TouringClient, document: dict[str, Any], url: str) -> None:
-    path = OPENAPI_PATHS[str(resolve(urlsplit(url).path).url_name)]
+    path = openapi_path(url)
     allow = api.request("OPTIONS", url)
     assert allow.status_code == 204
     assert set(allow["Allow"].split(", ")) == allowed_methods(document, path)
+    if "{jobId}" in path:
+        # An id not of the form job_... is no endpoint: OPTIONS is 404 there too.
+        nowhere = path.replace("{jobId}", "not-a-job-id")
+        assert api.request("OPTIONS", nowhere).status_code == 404
     wrong = api.request("PUT", url)
     assert wrong.status_code == 405 and wrong["Allow"] == allow["Allow"]
     if "GET" not in allow["Allow"]:
