@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from playground import views
 from playground.api import views as api
+from playground.views import console, limits
 
 app_name = "playground"
 
@@ -24,11 +24,13 @@ class JobIdConverter:
 register_converter(JobIdConverter, "job_id")
 
 urlpatterns = [
-    path("playground/", views.playground, name="playground"),
-    path("playground/embed/", views.embed, name="embed"),
-    path("playground/send", views.console_send, name="send"),
-    path("playground/jobs/<str:job_id>/poll", views.console_poll, name="poll"),
-    path("playground/jobs/<str:job_id>/cancel", views.console_cancel, name="cancel"),
+    path("playground/", console.playground, name="playground"),
+    path("playground/embed/", console.embed, name="embed"),
+    path("playground/send", console.console_send, name="send"),
+    path("playground/jobs/<str:job_id>/poll", console.console_poll, name="poll"),
+    path("playground/jobs/<str:job_id>/cancel", console.console_cancel, name="cancel"),
+    path("playground/limits/", limits.limits_page, name="limits"),
+    path("playground/limits/trip", limits.trip_limit, name="trip-limit"),
     path("api/", api.api_docs, name="api-docs"),
     path("api/openapi.json", api.openapi, name="api-openapi"),
     path("api/emails/bulk", api.bulk_email, name="api-bulk-email"),

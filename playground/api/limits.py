@@ -1,9 +1,9 @@
 """Per-client rate limits of the demo API, answered 429 Too Many Requests with Retry-After.
 
-- Starting jobs: DEMO_JOBS_PER_MINUTE per client.
-- Following jobs (a monitor, an operation, a result; a cancel): DEMO_POLLS_PER_MINUTE
-  per client, where a poll sooner than the Retry-After the client was last given
-  for that URL costs DEMO_EARLY_POLL_COST polls: polling faster than asked counts
+- Starting and canceling jobs: DEMO_JOBS_PER_MINUTE per client.
+- Following jobs (a monitor, an operation, a result): DEMO_POLLS_PER_MINUTE per
+  client, where a poll sooner than the Retry-After the client was last given for
+  that URL costs DEMO_EARLY_POLL_COST polls: polling faster than asked counts
   against you.
 A client is its address (config.site.client_address; the console's requests carry
 the reader's). The counts live in playground.ratestore, shared by every process.
@@ -52,6 +52,9 @@ def limit_polls(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         client = client_address(request)
+        if request.method == "DELETE":
+            # A cancel changes a job, as a start does: it is no poll.
+            return limit_job_starts(view)(request, *args, **kwargs)
         note = f"next:{client}:{request.path}"
         due = _recall(note)
         early = due is not None and time.time() < due - EARLY_TOLERANCE

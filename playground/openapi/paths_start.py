@@ -88,9 +88,9 @@ def start_responses(
         ),
         "405": response_ref("MethodNotAllowed"),
         "429": problem_response(
-            f"Too Many Requests: this client started more than {settings.DEMO_JOBS_PER_MINUTE} "
-            f"jobs in a minute, or already has {settings.DEMO_MAX_PENDING_PER_CLIENT} jobs "
-            "pending. Nothing was stored.",
+            "Too Many Requests: this client started (or canceled) more than "
+            f"{settings.DEMO_JOBS_PER_MINUTE} jobs in a minute, or already has "
+            f"{settings.DEMO_MAX_PENDING_PER_CLIENT} jobs pending. Nothing was stored.",
             "rateLimited",
             "tooManyPendingJobs",
             headers={"Retry-After": RETRY_AFTER},

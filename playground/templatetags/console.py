@@ -6,7 +6,7 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
-from playground.views import CONSOLE_TEMPLATE, console_context
+from playground.views.console import CONSOLE_TEMPLATE, console_context
 
 register = template.Library()
 

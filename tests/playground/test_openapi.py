@@ -284,7 +284,7 @@ def tour_limits(api: TouringClient, settings: Any, urls: list[str]) -> None:
             content_type=JSON)  # fmt: skip
     for url in urls:
         tripped("DEMO_POLLS_PER_MINUTE", 1, "GET", url)
-    tripped("DEMO_POLLS_PER_MINUTE", 1, "DELETE", pending_file["Location"])
+    tripped("DEMO_JOBS_PER_MINUTE", 1, "DELETE", pending_file["Location"])
     settings.DEMO_MAX_PENDING_PER_CLIENT = 1
     assert api.post_json(BULK, make_email_payload()).status_code == 429
     settings.DEMO_MAX_PENDING_PER_CLIENT = 100_000

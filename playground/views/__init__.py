@@ -1,0 +1,1 @@
+"""The playground's pages: the console (console.py) and the limits, shown live (limits.py)."""
