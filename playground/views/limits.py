@@ -22,6 +22,10 @@ from playground.admission import queue_depth
 from playground.api_client import Exchange, send
 from playground.views.console import from_this_site
 
+# A demonstration sends at most this many requests, whatever the limits are set to.
+MAX_STARTS = 10
+MAX_POLLS = 200
+
 DEMOS = {
     "pending": "Start more jobs than one client may have pending",
     "early": "Poll a job faster than its Retry-After asks",
@@ -70,7 +74,7 @@ def trip_limit(request: HttpRequest) -> HttpResponse:
     skipped = 0
     started: list[str] = []
     if what == "pending":
-        for _ in range(settings.DEMO_MAX_PENDING_PER_CLIENT + 1):
+        for _ in range(min(MAX_STARTS, settings.DEMO_MAX_PENDING_PER_CLIENT + 1)):
             shown.append(_start_job(request))
             if (job_id := _job_of(shown[-1])) is None:
                 break
@@ -80,9 +84,8 @@ def trip_limit(request: HttpRequest) -> HttpResponse:
         if (job_id := _job_of(shown[-1])) is not None:
             started.append(job_id)
             # Enough early polls to spend the whole allowance, and one more.
-            for attempt in range(
-                settings.DEMO_POLLS_PER_MINUTE // settings.DEMO_EARLY_POLL_COST + 2
-            ):
+            allowance = settings.DEMO_POLLS_PER_MINUTE // settings.DEMO_EARLY_POLL_COST + 2
+            for attempt in range(min(MAX_POLLS, allowance)):
                 poll = send(origin_request=request, method="GET", url=f"/api/jobs/{job_id}")
                 if attempt == 0 or poll.status >= 400:
                     shown.append(poll)

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 
-from tests.playground.helpers import wait_for
+from tests.playground.helpers import processes_using, wait_for
 
 ROOT = Path(settings.BASE_DIR)
 SERVE = ROOT / "deploy" / "serve"
@@ -61,22 +61,6 @@ def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, Any,
         return response.status, response.headers, response.read()
     finally:
         connection.close()
-
-
-def processes_using(database: Path) -> list[int]:
-    """Pids of running processes whose environment names this database."""
-    found = []
-    marker = f"DATABASE_PATH={database}".encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "environ").read_bytes().split(b"\0"):
-                    status = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                    if status != "Z":  # a zombie is gone, only not yet reaped
-                        found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def supervised(env: dict[str, str]) -> dict[str, tuple[str, int | None]]:

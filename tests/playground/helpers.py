@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import resolve
@@ -213,3 +216,33 @@ class ApiClient:
     def post_json(self, url: str, payload: Any, **kwargs: Any) -> Any:
         data = payload if isinstance(payload, str | bytes) else json.dumps(payload)
         return self.request("POST", url, data=data, content_type="application/json", **kwargs)
+
+
+def worker_command(worker_id: str) -> list[str]:
+    """`manage.py db_worker` as the real-process tests start it: no reloader, fast polling."""
+    return [
+        sys.executable,
+        str(Path(settings.BASE_DIR) / "manage.py"),
+        "db_worker",
+        "--skip-checks",
+        "--no-reload",
+        "--no-startup-delay",
+        "--interval=0.05",
+        f"--worker-id={worker_id}",
+    ]
+
+
+def processes_using(database: Path) -> list[int]:
+    """Pids of the live processes whose environment names this database."""
+    found = []
+    marker = f"DATABASE_PATH={database}".encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    status = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                    if status != "Z":  # a zombie is gone, only not yet reaped
+                        found.append(int(entry.name))
+            except OSError:
+                continue
+    return found

@@ -37,7 +37,7 @@ from django_tasks_db.models import DBTaskResult
 
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
 from playground.work import bulk_email
-from tests.playground.helpers import make_email_job, task_of, wait_for
+from tests.playground.helpers import make_email_job, task_of, wait_for, worker_command
 
 # Worker (and web server) processes of their own read what the test wrote: it must
 # really commit.
@@ -203,16 +203,7 @@ class Fleet:
         return process
 
     def worker(self, worker_id: str, *, pace: float = PACE) -> subprocess.Popen[bytes]:
-        command = [
-            *MANAGE,
-            "db_worker",
-            "--skip-checks",
-            "--no-reload",
-            "--no-startup-delay",
-            "--interval=0.05",
-            f"--worker-id={worker_id}",
-        ]
-        return self.start(worker_id, command, pace=pace)
+        return self.start(worker_id, worker_command(worker_id), pace=pace)
 
     def web(self, port: int, *, pace: float = PACE) -> subprocess.Popen[bytes]:
         command = [str(GUNICORN), "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2"]

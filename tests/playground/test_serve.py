@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from tests.playground.helpers import wait_for
+from tests.playground.helpers import processes_using, wait_for
 
 MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
 
@@ -34,20 +34,6 @@ def call(port: int, method: str, path: str, body: Any = None) -> http.client.HTT
     response = connection.getresponse()
     response.read()  # the body is read so the connection can close cleanly
     return response
-
-
-def processes_using(database: Path) -> list[int]:
-    """Pids of running processes whose environment names this database."""
-    found = []
-    marker = f"DATABASE_PATH={database}".encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "environ").read_bytes().split(b"\0"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def test_serve_runs_the_site_with_its_worker_and_ctrl_c_stops_both(tmp_path: Path) -> None:

@@ -5,17 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
-from tests.playground.helpers import make_email_job, run_worker, task_of, wait_for
+from tests.playground.helpers import make_email_job, run_worker, task_of, wait_for, worker_command
 
 # Worker processes of their own read what the test wrote: it must really commit.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,16 +34,7 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[by
 
     def start(worker_id: str) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"{worker_id}.log").open("wb")
-        command = [
-            sys.executable,
-            str(Path(settings.BASE_DIR) / "manage.py"),
-            "db_worker",
-            "--skip-checks",
-            "--no-reload",
-            "--no-startup-delay",
-            "--interval=0.05",
-            f"--worker-id={worker_id}",
-        ]
+        command = worker_command(worker_id)
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         started.append(process)
         return process
