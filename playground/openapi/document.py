@@ -104,8 +104,18 @@ def openapi_path() -> dict[str, Any]:
 def openapi_document(request: HttpRequest) -> dict[str, Any]:
     limits = (
         f"\n**Limits**: at most {settings.DEMO_MAX_RECIPIENTS} recipients, files up to "
-        f"{settings.DEMO_MAX_UPLOAD_BYTES} bytes; finished jobs are kept "
-        f"{settings.DEMO_JOB_RETENTION} seconds, then answer 410 Gone.\n"
+        f"{settings.DEMO_MAX_UPLOAD_BYTES} bytes, bodies up to "
+        f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes read into memory; finished jobs are "
+        f"kept {settings.DEMO_JOB_RETENTION} seconds, then answer 410 Gone.\n\n"
+        "**Per client** (its address), each answered **429** with `Retry-After` and a "
+        f"problem: {settings.DEMO_JOBS_PER_MINUTE} jobs started or canceled a minute; "
+        f"{settings.DEMO_POLLS_PER_MINUTE} polls a minute, a poll sooner than the "
+        f"`Retry-After` it was given counting {settings.DEMO_EARLY_POLL_COST}; "
+        f"{settings.DEMO_MAX_PENDING_PER_CLIENT} pending jobs; "
+        f"{settings.DEMO_MAX_JOBS_PER_CLIENT} jobs kept (older finished ones answer 410). "
+        "**For everyone**, answered **503** with `Retry-After`: "
+        f"{settings.DEMO_MAX_PENDING_JOBS} pending jobs in all, and "
+        f"{settings.DEMO_MAX_STORED_UPLOAD_BYTES} bytes of uploads waiting for their jobs.\n"
     )
     return {
         "openapi": "3.1.0",
