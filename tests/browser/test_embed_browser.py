@@ -72,9 +72,14 @@ def test_the_embed_runs_the_whole_flow_on_another_site(
     embed = framed(reader)
     # A preset, then Send: 202, polls, 303, the result, inside someone else's page.
     embed.get_by_role("link", name="Partial bounces").click()
+    # The swapped-in console, preset chosen, before its form is used.
+    expect(
+        embed.locator("#console [aria-current='true']", has_text="Partial bounces")
+    ).to_be_visible()
     expect(embed.get_by_label("Body")).to_contain_text("nobody@bounce.example.test")
     embed.get_by_role("button", name="Send").click()
-    expect(embed.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
+    # The first page of a fresh browser on a loaded machine: give it time.
+    expect(embed.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted", timeout=20_000)
     expect(embed.locator("#timeline")).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
     expect(embed.locator("#timeline")).to_contain_text('"bounced": 1')
     expect(embed.locator(STATE)).to_have_text("succeeded")
