@@ -155,17 +155,9 @@ def result_path() -> dict[str, Any]:
         ),
         **FOLLOWING,
     }
-    return {
-        "parameters": [JOB_PATH_PARAMETER],
-        "get": {
-            "operationId": "getJobResult",
-            "summary": "The delivery report or file digest of a succeeded job.",
-            "parameters": CONDITIONAL,
-            "responses": dict(sorted(get.items())),
-        },
-        "head": {**head_operation("headJobResult", get), "parameters": CONDITIONAL},
-        "options": options_operation("jobResultOptions", "GET", job_id=True),
-    }
+    return read_only_path(
+        get, "getJobResult", "The delivery report or file digest of a succeeded job."
+    )
 
 
 def operation_path() -> dict[str, Any]:
@@ -186,14 +178,20 @@ def operation_path() -> dict[str, Any]:
         "412": precondition_failed(),
         **FOLLOWING,
     }
+    return read_only_path(get, "getOperation", "The job as an Azure-style long-running operation.")
+
+
+def read_only_path(get: dict[str, Any], operation_id: str, summary: str) -> dict[str, Any]:
+    """A job URL that answers GET (conditionally), HEAD and OPTIONS: named after the GET."""
+    name = operation_id.removeprefix("get")
     return {
         "parameters": [JOB_PATH_PARAMETER],
         "get": {
-            "operationId": "getOperation",
-            "summary": "The job as an Azure-style long-running operation.",
+            "operationId": operation_id,
+            "summary": summary,
             "parameters": CONDITIONAL,
             "responses": dict(sorted(get.items())),
         },
-        "head": {**head_operation("headOperation", get), "parameters": CONDITIONAL},
-        "options": options_operation("operationOptions", "GET", job_id=True),
+        "head": {**head_operation(f"head{name}", get), "parameters": CONDITIONAL},
+        "options": options_operation(f"{name[0].lower()}{name[1:]}Options", "GET", job_id=True),
     }
