@@ -60,11 +60,17 @@ redis:
 		echo "redis-server not found: install it (the Redis store test fails with CI=true)"; \
 	fi
 
-test: $(VENV)/.installed static chromium java redis
+# The JavaScript client libraries the compatibility tests run (tests/clients), from their lock.
+NODE_CLIENTS := tests/clients/node_modules/.installed
+$(NODE_CLIENTS): tests/clients/package-lock.json
+	cd tests/clients && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: $(VENV)/.installed static chromium java redis $(NODE_CLIENTS)
 	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The edit-test loop: everything but the browser tests.
-test-fast: $(VENV)/.installed static java redis
+test-fast: $(VENV)/.installed static java redis $(NODE_CLIENTS)
 	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
 # Side-by-side timings of the reference pages (not a test: ratios to read, not to assert).
