@@ -79,6 +79,10 @@ class Job(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     # Pruned jobs keep this row (without their data) so they still answer 410.
     pruned = models.BooleanField(default=False)
+    # An outcome preset asked for with ?outcome= (playground.conventions.OUTCOMES), and
+    # how many monitor polls were answered: it changes only how the API answers.
+    outcome = models.CharField(max_length=30, blank=True, default="")
+    monitor_answers = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [  # noqa: RUF012 (Django reads Meta, never mutates it)
