@@ -22,8 +22,8 @@ import markdown
 import yaml
 from django.conf import settings
 
+from reference.language_constants import parse_constants
 from reference.schema import (
-    CONSTANT_LANGUAGES,
     EXAMPLE_KEYS,
     HEADER_KEYS,
     METHODS,
@@ -36,7 +36,6 @@ from reference.schema import (
     SPEC_KEYS,
     SPEC_URL_RE,
     Catalog,
-    Constant,
     ContentError,
     Example,
     Message,
@@ -257,19 +256,7 @@ def parse_file(path: Path) -> StatusPage:
             raise ContentError(path, f"related[{index}]", "a page cannot be related to itself")
         related.append(item)
 
-    constants = []
-    for language, value in data["constants"].items():
-        if language not in CONSTANT_LANGUAGES:
-            raise ContentError(
-                path,
-                f"constants.{language}",
-                f"unknown language; expected one of {', '.join(CONSTANT_LANGUAGES)}",
-            )
-        if not isinstance(value, str) or not value.strip():
-            raise ContentError(path, f"constants.{language}", "expected a string")
-    for language, label in CONSTANT_LANGUAGES.items():
-        if language in data["constants"]:
-            constants.append(Constant(language, label, data["constants"][language]))
+    constant_groups = parse_constants(path=path, raw=data["constants"])
 
     references = []
     for index, raw in enumerate(data.get("references", [])):
@@ -307,7 +294,8 @@ def parse_file(path: Path) -> StatusPage:
         summary=data["summary"].strip(),
         spec=tuple(spec),
         related=tuple(related),
-        constants=tuple(constants),
+        constants=tuple(group.constants[0] for group in constant_groups),
+        constant_groups=constant_groups,
         examples=examples,
         references=tuple(references),
         sections=sections,

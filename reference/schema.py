@@ -27,19 +27,134 @@ STATUS_CLASSES: dict[str, str] = {
     "5xx": "Server Error",
 }
 
-# Language and framework constants a page may list, in display order.
-CONSTANT_LANGUAGES: dict[str, str] = {
-    "python": "Python",
-    "drf": "Django REST framework",
-    "go": "Go",
-    "rust": "Rust (http crate)",
-    "rails": "Ruby on Rails",
-    "dotnet": ".NET",
-    "spring": "Spring",
-    "java": "Java",
-    "symfony": "PHP (Symfony)",
-    "node": "Node.js",
+# How the constants of a language are checked. "test": tests/reference/
+# test_constants.py imports the library itself (every version it can find) and
+# fails on a listed constant it lacks or on one it has that a page omits.
+# "hand": nothing here can run the library, so a person compared the listed
+# constants with ``source`` on ``checked_on``; the page says so.
+CHECKED_BY_TEST = "test"
+CHECKED_BY_HAND = "hand"
+
+
+@dataclass(frozen=True)
+class ConstantLanguage:
+    """A language or framework whose status-code constants a page may list."""
+
+    label: str
+    # The name a version belongs to, as the page shows it: "since Python 3.13",
+    # "deprecated in Spring 7.0", "removed in Rack 3.1".
+    library: str
+    checked_by: str
+    # What the constants were compared with (the library, its source or docs).
+    source: str
+    # The day a person last compared them (hand-checked languages only), ISO 8601.
+    checked_on: str = ""
+
+    @property
+    def check_text(self) -> str:
+        if self.checked_by == CHECKED_BY_TEST:
+            return f"{self.label}: checked by this site's test suite against {self.source}."
+        return f"{self.label}: checked by hand against {self.source}, {self.checked_on}."
+
+
+# Language and framework constants a page may list, in display order. This
+# table is the one place that says how each language's constants are checked.
+CONSTANT_LANGUAGES: dict[str, ConstantLanguage] = {
+    "python": ConstantLanguage(
+        "Python", "Python", CHECKED_BY_TEST, "the standard library's http.HTTPStatus"
+    ),
+    "drf": ConstantLanguage(
+        "Django REST framework",
+        "Django REST framework",
+        CHECKED_BY_TEST,
+        "rest_framework.status, imported",
+    ),
+    "starlette": ConstantLanguage(
+        "FastAPI / Starlette",
+        "Starlette",
+        CHECKED_BY_TEST,
+        "starlette.status (which fastapi.status is), imported",
+    ),
+    "go": ConstantLanguage(
+        "Go", "Go", CHECKED_BY_HAND, "the net/http source (status.go)", "2026-12-01"
+    ),
+    "rust": ConstantLanguage(
+        "Rust (http crate)",
+        "http",
+        CHECKED_BY_HAND,
+        "the http crate's StatusCode source and changelog",
+        "2026-12-01",
+    ),
+    "rails": ConstantLanguage(
+        "Ruby on Rails",
+        "Rack",
+        CHECKED_BY_HAND,
+        "Rack's Rack::Utils status tables (lib/rack/utils.rb), which Rails uses",
+        "2026-12-01",
+    ),
+    "dotnet": ConstantLanguage(
+        ".NET",
+        ".NET",
+        CHECKED_BY_HAND,
+        "the System.Net.HttpStatusCode reference",
+        "2026-12-01",
+    ),
+    "spring": ConstantLanguage(
+        "Spring",
+        "Spring",
+        CHECKED_BY_HAND,
+        "Spring Framework's HttpStatus source and javadoc",
+        "2026-12-01",
+    ),
+    "java": ConstantLanguage(
+        "Java",
+        "Java",
+        CHECKED_BY_HAND,
+        "the java.net.HttpURLConnection javadoc (and, where a JDK is installed, "
+        "by the test suite with javap)",
+        "2026-12-01",
+    ),
+    "symfony": ConstantLanguage(
+        "PHP (Symfony)",
+        "Symfony",
+        CHECKED_BY_HAND,
+        "Symfony's HttpFoundation Response class",
+        "2026-12-01",
+    ),
+    "node": ConstantLanguage(
+        "Node.js", "Node.js", CHECKED_BY_TEST, "http.STATUS_CODES, read with node"
+    ),
+    "ktor": ConstantLanguage(
+        "Kotlin (Ktor)",
+        "Ktor",
+        CHECKED_BY_HAND,
+        "ktor-http's HttpStatusCode source",
+        "2026-12-01",
+    ),
+    "plug": ConstantLanguage(
+        "Elixir (Plug)",
+        "Plug",
+        CHECKED_BY_HAND,
+        "Plug.Conn.Status's status table",
+        "2026-12-01",
+    ),
 }
+
+# A constant is a string (its name) or a mapping with these keys. Versions are
+# strings ("3.13", quoted in YAML so 3.10 stays 3.10); ``checked`` records a
+# hand check of this one constant, as "what it was checked against, YYYY-MM-DD",
+# for facts the test suite cannot confirm on this machine.
+CONSTANT_KEYS = {
+    "name": str,
+    "since": str,
+    "deprecated": str,
+    "removed": str,
+    "checked": str,
+    "note": str,
+}
+CONSTANT_VERSION_KEYS = ("since", "deprecated", "removed")
+VERSION_RE = re.compile(r"^\d+(?:\.\d+)*$")
+CHECKED_RE = re.compile(r"^(?P<source>\S.*), (?P<date>\d{4}-\d{2}-\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -173,9 +288,45 @@ class Example:
 
 @dataclass(frozen=True)
 class Constant:
+    """One constant of one language, with the library versions it is tied to."""
+
     language: str
     label: str
     value: str
+    since: str = ""
+    deprecated: str = ""
+    removed: str = ""
+    checked: str = ""
+    note: str = ""
+
+    @property
+    def library(self) -> str:
+        return CONSTANT_LANGUAGES[self.language].library
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """What the page says about versions: "since Python 3.13", "deprecated in ..."."""
+        parts = []
+        if self.since:
+            parts.append(f"since {self.library} {self.since}")
+        if self.deprecated:
+            parts.append(f"deprecated in {self.library} {self.deprecated}")
+        if self.removed:
+            parts.append(f"removed in {self.library} {self.removed}")
+        return tuple(parts)
+
+    @property
+    def is_current(self) -> bool:
+        return not (self.deprecated or self.removed)
+
+
+@dataclass(frozen=True)
+class ConstantGroup:
+    """The constants one page lists for one language, in the file's order."""
+
+    language: str
+    spec: ConstantLanguage
+    constants: tuple[Constant, ...]
 
 
 @dataclass(frozen=True)
@@ -189,12 +340,15 @@ class StatusPage:
     summary: str
     spec: tuple[SpecReference, ...]
     related: tuple[int, ...]
+    # The first constant listed for each language: the one to use.
     constants: tuple[Constant, ...]
     examples: tuple[Example, ...]
     references: tuple[Reference, ...]
     sections: tuple[Section, ...]
     playground: bool
     path: Path = field(compare=False)
+    # Every constant listed, by language (``constants`` holds the first of each).
+    constant_groups: tuple[ConstantGroup, ...] = ()
 
     @property
     def class_name(self) -> str:
