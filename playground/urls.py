@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
+from playground.api import conventions
 from playground.api import views as api
 from playground.views import console, limits
 
@@ -38,6 +39,41 @@ urlpatterns = [
     path("api/jobs/<job_id:job_id>", api.job_monitor, name="api-job"),
     path("api/jobs/<job_id:job_id>/result", api.job_result, name="api-result"),
     path("api/operations/<job_id:job_id>", api.operation, name="api-operation"),
+    # The same jobs under the other conventions (playground/conventions.py lists them).
+    path("api/conventions", conventions.registry, name="api-conventions"),
+    *[
+        path(f"api/{prefix}/{target}", view, {"kind": kind}, name=f"api-{prefix}-{name}")
+        for prefix, view in [
+            ("azure", conventions.azure_submit),
+            ("request-reply", conventions.request_reply_submit),
+            ("aip151", conventions.aip151_submit),
+            ("job-resource", conventions.job_resource_submit),
+        ]
+        for target, kind, name in [
+            ("emails/bulk", "bulk-email", "bulk-email"),
+            ("files/process", "file-processing", "process-file"),
+        ]
+    ],
+    path(
+        "api/request-reply/status/<job_id:job_id>",
+        conventions.request_reply_status,
+        name="api-request-reply-status",
+    ),
+    path(
+        "api/aip151/operations/<job_id:job_id>",
+        conventions.aip151_operation,
+        name="api-aip151-operation",
+    ),
+    path(
+        "api/aip151/operations/<job_id:job_id>:cancel",
+        conventions.aip151_cancel,
+        name="api-aip151-cancel",
+    ),
+    path(
+        "api/job-resource/jobs/<job_id:job_id>",
+        conventions.job_resource,
+        name="api-job-resource-job",
+    ),
     # Anything else under /api/ answers a problem+json 404, not the site's HTML page.
     path("api/<path:rest>", api.api_not_found, name="api-not-found"),
 ]

@@ -1,5 +1,6 @@
 """The request headers a POST that starts a job may carry: Prefer (RFC 7240),
-Idempotency-Key, and the body's Content-Type, Content-Length and Content-Disposition.
+Idempotency-Key, and the body's Content-Type, Content-Length and Content-Disposition;
+and its one query parameter, the outcome preset.
 
 All are read before anything is created, so a header the API cannot use never
 fails a request whose job is already committed. A header that does not parse is
@@ -8,12 +9,14 @@ refused, except Prefer: a server ignores the preferences it cannot use (RFC 7240
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
 from django.http import HttpRequest
 
 from playground.api.problems import Rejected
+from playground.conventions import OUTCOME_PARAMETER, OUTCOMES
 
 # Prefer: wait=N is honoured up to this many seconds; a request should not hang longer.
 MAX_WAIT = 10
@@ -49,14 +52,44 @@ class Preferences:
 
 @dataclass(frozen=True)
 class Submission:
-    """What any POST that starts a job says besides its body."""
+    """What any POST that starts a job says besides its body (and its ?outcome= preset)."""
 
     preferences: Preferences
     idempotency_key: str | None
+    # An outcome preset (playground.conventions.OUTCOMES), or "".
+    outcome: str = ""
+
+    def fingerprint(self, body: str) -> str:
+        """What an Idempotency-Key is compared with: the body's digest, and the outcome
+        preset when there is one (the same body with another preset is another request)."""
+        if not self.outcome:
+            return body
+        return hashlib.sha256(f"{body}\noutcome={self.outcome}".encode()).hexdigest()
 
 
 def read_submission(request: HttpRequest) -> Submission:
-    return Submission(preferences=read_prefer(request), idempotency_key=_idempotency_key(request))
+    return Submission(
+        preferences=read_prefer(request),
+        idempotency_key=_idempotency_key(request),
+        outcome=read_outcome(request),
+    )
+
+
+def read_outcome(request: HttpRequest) -> str:
+    """The ?outcome= preset a submit URL was given ("" for none); an unknown one is refused."""
+    values = [value for value in request.GET.getlist(OUTCOME_PARAMETER) if value]
+    known = ", ".join(OUTCOMES)
+    if len(values) > 1:
+        problem = f"Give one outcome, not {len(values)}; the outcomes are {known}."
+    elif values and values[0] not in OUTCOMES:
+        problem = f"{values[0][:40]!r} is no outcome; the outcomes are {known}."
+    else:
+        return values[0] if values else ""
+    raise Rejected(
+        "invalid-request",
+        f"The {OUTCOME_PARAMETER} query parameter is not valid: {problem}",
+        [{"parameter": OUTCOME_PARAMETER, "detail": problem}],
+    )
 
 
 def parse_prefer(header: str) -> dict[str, str]:

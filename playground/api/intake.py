@@ -121,13 +121,14 @@ def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
     if errors or subject is None or body is None:
         raise Rejected("invalid-request", "Some fields are missing or invalid.", errors)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    # The body is checked first: its problems are what a client most needs to hear.
+    submission = read_submission(request)
     return BulkEmailRequest(
-        # The body is checked first: its problems are what a client most needs to hear.
-        submission=read_submission(request),
+        submission=submission,
         subject=subject,
         body=body,
         recipients=checked,
-        fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
+        fingerprint=submission.fingerprint(hashlib.sha256(canonical.encode()).hexdigest()),
     )
 
 
@@ -303,7 +304,7 @@ def store_upload(request: HttpRequest) -> StoredUpload:
         filename=filename,
         content_type=content_type,
         size=size,
-        fingerprint=fingerprint.hexdigest(),
+        fingerprint=submission.fingerprint(fingerprint.hexdigest()),
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import parse_http_date_safe
 
 from config.site import client_address
 from playground.api.problems import Rejected
@@ -61,13 +62,21 @@ def limit_polls(view: View) -> View:
         cost = settings.DEMO_EARLY_POLL_COST if early else 1
         _spend(f"polls:{client}", cost=cost, limit=settings.DEMO_POLLS_PER_MINUTE, what="polls")
         response = view(request, *args, **kwargs)
-        retry_after = response.get("Retry-After", "")
-        if response.status_code < 400 and retry_after.isdigit():
+        due = _due(response.get("Retry-After", ""))
+        if response.status_code < 400 and due is not None:
             # When this client may poll this URL again without it counting against it.
-            _remember(note, time.time() + int(retry_after), ttl=int(retry_after) + PERIOD)
+            _remember(note, due, ttl=max(0.0, due - time.time()) + PERIOD)
         return response
 
     return wrapper
+
+
+def _due(retry_after: str) -> float | None:
+    """When a Retry-After (delay-seconds or an HTTP-date) says to come back; None if neither."""
+    if retry_after.isdigit():
+        return time.time() + int(retry_after)
+    moment = parse_http_date_safe(retry_after)
+    return None if moment is None else float(moment)
 
 
 def _spend(key: str, *, cost: int, limit: int, what: str) -> None:

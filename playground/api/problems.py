@@ -86,7 +86,8 @@ PROBLEM_TYPES = {
             422,
             "The request is not valid",
             "Fields are missing or wrong; each entry of errors names one: a body field with "
-            "a JSON pointer, a form field with field, a request header with header.",
+            "a JSON pointer, a form field with field, a request header with header, a query "
+            "parameter with parameter.",
         ),
         ProblemType(
             "too-many-recipients",
@@ -159,6 +160,20 @@ PROBLEM_TYPES = {
             "No room for the upload",
             "The uploads waiting for their jobs fill the space the demo keeps for them; "
             "Retry-After says when to try again.",
+        ),
+        ProblemType(
+            "monitor-unavailable",
+            503,
+            "The monitor is unavailable",
+            "The job was submitted with ?outcome=monitor-503: its monitors answer its first "
+            "polls with this, then recover. Poll again after Retry-After; the job goes on.",
+        ),
+        ProblemType(
+            "monitor-throttled",
+            429,
+            "The monitor is throttled",
+            "The job was submitted with ?outcome=monitor-429: its monitors answer its first "
+            "polls with this, then recover. Poll again after Retry-After; the job goes on.",
         ),
         ProblemType(
             "method-not-allowed", 405, "Method not allowed", "The Allow header lists the methods."

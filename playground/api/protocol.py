@@ -15,9 +15,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from playground import admission, idempotency, jobs
+from playground import admission, idempotency, jobs, outcomes
 from playground.api.problems import Rejected, problem, rejection
-from playground.api.representations import monitor_url, retry_after
+from playground.api.representations import monitor_url, retry_after_header
 
 View = Callable[..., HttpResponse]
 
@@ -32,7 +32,11 @@ ERROR_TYPES: dict[type[Exception], str] = {
     admission.QueueFull: "queue-full",
     admission.ClientBusy: "too-many-pending-jobs",
     admission.StorageFull: "upload-storage-full",
+    outcomes.MonitorUnavailable: "monitor-unavailable",
+    outcomes.MonitorThrottled: "monitor-throttled",
 }
+# A busy monitor (an outcome preset) asks for the next poll this many seconds later.
+BUSY_RETRY_AFTER = 1
 
 
 def api_view(*methods: str) -> Callable[[View], View]:
@@ -78,9 +82,11 @@ def rejected_for(
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, idempotency.KeyInFlight):
         headers["Retry-After"] = "1"
+    if isinstance(error, outcomes.MonitorBusy):
+        headers["Retry-After"] = str(BUSY_RETRY_AFTER)
     if isinstance(error, jobs.ResultNotAvailable) and error.job is not None:
         # Point at where the job's state can be read, and say when to look again.
         detail = f"{detail}; see its status monitor {monitor_url(request, error.job)}."
         if error.job.is_pending:
-            headers["Retry-After"] = str(retry_after(job=error.job))
+            headers["Retry-After"] = retry_after_header(job=error.job)
     return Rejected(ERROR_TYPES[type(error)], detail, headers=headers)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
 
 from config.site import absolute_url
 from config.site import iso_utc as iso
@@ -62,7 +64,7 @@ def monitor(request: HttpRequest, job: Job) -> HttpResponse:
         return monitored(request, see_other)
     response = json_response(monitor_body(request, job))
     if job.is_pending:
-        response["Retry-After"] = str(retry_after(job=job))
+        response["Retry-After"] = retry_after_header(job=job)
     return monitored(request, response)
 
 
@@ -78,7 +80,7 @@ def canceling(request: HttpRequest, job: Job) -> HttpResponse:
 def operation(request: HttpRequest, job: Job) -> HttpResponse:
     response = json_response(operation_body(request, job))
     if job.is_pending:
-        response["Retry-After"] = str(retry_after(job=job))
+        response["Retry-After"] = retry_after_header(job=job)
     return monitored(request, response)
 
 
@@ -127,6 +129,17 @@ def retry_after(*, job: Job) -> int:
     return max(1, min(MAX_RETRY_AFTER, math.ceil(job.remaining_seconds() / 2)))
 
 
+def retry_after_header(*, job: Job) -> str:
+    """Retry-After for the job: delay-seconds, or an HTTP-date that many seconds from now
+    for a job submitted with ?outcome=retry-after-date (RFC 9110 section 10.2.3 allows both).
+    """
+    seconds = retry_after(job=job)
+    if job.outcome == "retry-after-date":
+        # Rounded up to the next whole second: a client waiting until then waits long enough.
+        return http_date(math.ceil(time.time()) + seconds)
+    return str(seconds)
+
+
 # -- URLs and bodies -------------------------------------------------------------
 
 
@@ -160,7 +173,7 @@ def accepted_headers(request: HttpRequest, job: Job) -> dict[str, str]:
         "Location": monitor_url(request, job),
         "Content-Location": monitor_url(request, job),
         "Operation-Location": operation_url(request, job),
-        "Retry-After": str(retry_after(job=job)),
+        "Retry-After": retry_after_header(job=job),
     }
 
 

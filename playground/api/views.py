@@ -16,15 +16,17 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from config.site import client_address
 from playground import jobs
 from playground.admission import queue_depth
-from playground.api import intake, representations
+from playground.api import representations
 from playground.api.headers import MAX_WAIT
 from playground.api.limits import limit_job_starts, limit_polls
 from playground.api.problems import PROBLEM_TYPES, problem
 from playground.api.protocol import api_view
+from playground.api.submit import start_job
+from playground.models import Job
 from playground.openapi import openapi_document
+from playground.outcomes import watched_job, watched_result
 
 # -- Pages and documents ---------------------------------------------------------
 
@@ -74,34 +76,15 @@ def api_not_found(request: HttpRequest, rest: str) -> HttpResponse:
 @api_view("POST")
 @limit_job_starts
 def bulk_email(request: HttpRequest) -> HttpResponse:
-    email = intake.read_bulk_email(request)
-    job = jobs.accept_bulk_email(
-        client=client_address(request),
-        subject=email.subject,
-        body=email.body,
-        recipients=email.recipients,
-        fingerprint=email.fingerprint,
-        idempotency_key=email.submission.idempotency_key,
-        wait=email.submission.preferences.wait,
-    )
-    return representations.accepted(request, job, email.submission.preferences)
+    job, submission = start_job(request, kind=Job.Kind.BULK_EMAIL, honour_wait=True)
+    return representations.accepted(request, job, submission.preferences)
 
 
 @api_view("POST")
 @limit_job_starts
 def process_file(request: HttpRequest) -> HttpResponse:
-    upload = intake.store_upload(request)
-    job = jobs.accept_file_processing(
-        client=client_address(request),
-        stored_as=upload.stored_as,
-        filename=upload.filename,
-        content_type=upload.content_type,
-        size=upload.size,
-        fingerprint=upload.fingerprint,
-        idempotency_key=upload.submission.idempotency_key,
-        wait=upload.submission.preferences.wait,
-    )
-    return representations.accepted(request, job, upload.submission.preferences)
+    job, submission = start_job(request, kind=Job.Kind.FILE_PROCESSING, honour_wait=True)
+    return representations.accepted(request, job, submission.preferences)
 
 
 # -- Following jobs --------------------------------------------------------------
@@ -112,16 +95,16 @@ def process_file(request: HttpRequest) -> HttpResponse:
 def job_monitor(request: HttpRequest, job_id: str) -> HttpResponse:
     if request.method == "DELETE":
         return representations.canceling(request, jobs.cancel_job(public_id=job_id))
-    return representations.monitor(request, jobs.get_job(public_id=job_id))
+    return representations.monitor(request, watched_job(public_id=job_id, monitor=True))
 
 
 @api_view("GET")
 @limit_polls
 def operation(request: HttpRequest, job_id: str) -> HttpResponse:
-    return representations.operation(request, jobs.get_job(public_id=job_id))
+    return representations.operation(request, watched_job(public_id=job_id, monitor=True))
 
 
 @api_view("GET")
 @limit_polls
 def job_result(request: HttpRequest, job_id: str) -> HttpResponse:
-    return representations.result(request, jobs.get_succeeded_job(public_id=job_id))
+    return representations.result(request, watched_result(public_id=job_id))

@@ -1,0 +1,49 @@
+"""Starting a job, whichever convention's submit URL was called: intake, one call into
+the job layer, and the outcome preset recorded. Each convention then answers its own way
+(playground/api/representations.py for RFC 9110, convention_answers.py for the others).
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from config.site import client_address
+from playground import jobs, outcomes
+from playground.api import intake
+from playground.api.headers import Submission
+from playground.models import Job
+
+
+def start_job(request: HttpRequest, *, kind: str, honour_wait: bool) -> tuple[Job, Submission]:
+    """Read the request for a job of this kind (a Job.Kind) and accept it.
+
+    honour_wait: whether Prefer: wait is honoured (only the RFC 9110 convention has
+    an answer for a job done in time, its 303); elsewhere the preference is ignored,
+    as RFC 7240 lets a server do.
+    """
+    if kind == Job.Kind.BULK_EMAIL:
+        email = intake.read_bulk_email(request)
+        submission = email.submission
+        job = jobs.accept_bulk_email(
+            client=client_address(request),
+            subject=email.subject,
+            body=email.body,
+            recipients=email.recipients,
+            fingerprint=email.fingerprint,
+            idempotency_key=submission.idempotency_key,
+            wait=submission.preferences.wait if honour_wait else None,
+        )
+    else:
+        upload = intake.store_upload(request)
+        submission = upload.submission
+        job = jobs.accept_file_processing(
+            client=client_address(request),
+            stored_as=upload.stored_as,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            size=upload.size,
+            fingerprint=upload.fingerprint,
+            idempotency_key=submission.idempotency_key,
+            wait=submission.preferences.wait if honour_wait else None,
+        )
+    return outcomes.record_outcome(job=job, outcome=submission.outcome), submission
