@@ -348,7 +348,15 @@ def load_catalog(directory: Path, known_paths: Iterable[str] = ()) -> Catalog:
 
 
 # Site paths prose may link to besides status pages.
-SITE_PATHS = ("/", "/playground/", "/playground/limits/", "/api/", "/api/openapi.json", "/healthz")
+SITE_PATHS = (
+    "/",
+    "/which-code/",
+    "/playground/",
+    "/playground/limits/",
+    "/api/",
+    "/api/openapi.json",
+    "/healthz",
+)
 
 
 @functools.cache

@@ -8,6 +8,7 @@ from django.core import checks
 
 from reference.catalog import get_catalog
 from reference.schema import ContentError
+from reference.which_code import get_guide
 
 
 @checks.register("content")
@@ -28,6 +29,33 @@ def check_content(
                 hint=f"Fix {error.path}.",
                 obj=str(error.path),
                 id="reference.E001",
+            )
+        ]
+    return []
+
+
+@checks.register("content")
+def check_which_code(
+    *,
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[checks.CheckMessage]:
+    """Validate the questions of /which-code/ against the pages their answers name."""
+    try:
+        get_catalog()
+    except ContentError:
+        return []  # check_content reports it; the guide cannot be judged without pages
+    get_guide.cache_clear()
+    try:
+        get_guide()
+    except ContentError as error:
+        return [
+            checks.Error(
+                str(error),
+                hint=f"Fix {error.path}.",
+                obj=str(error.path),
+                id="reference.E002",
             )
         ]
     return []

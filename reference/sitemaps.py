@@ -38,7 +38,12 @@ class StatusPageSitemap(SiteSitemap):
 
 class FixedPagesSitemap(SiteSitemap):
     def items(self) -> list[str]:
-        return ["reference:index", "playground:playground", "playground:api-docs"]
+        return [
+            "reference:index",
+            "reference:which-code",
+            "playground:playground",
+            "playground:api-docs",
+        ]
 
     def location(self, item: str) -> str:
         return reverse(item)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 from config.site import HtmxHttpRequest, site_origin
 from reference.catalog import get_catalog
 from reference.schema import Catalog, StatusPage
+from reference.which_code import UnknownAnswers, Walk, get_guide
 
 PAGE_MAX_AGE = 300
 
@@ -163,3 +164,50 @@ def _neighbours(catalog: Catalog, page: StatusPage) -> tuple[StatusPage | None, 
 def robots_txt(request: HttpRequest) -> HttpResponse:
     body = render_to_string("reference/robots.txt", {"site_origin": site_origin(request)})
     return _cacheable(HttpResponse(body, content_type="text/plain; charset=utf-8"))
+
+
+def _which_code_url(slugs: tuple[str, ...]) -> str:
+    if not slugs:
+        return reverse("reference:which-code")
+    return reverse("reference:which-code-answers", args=["/".join(slugs)])
+
+
+def _which_code_title(walk: Walk) -> str:
+    if walk.result:
+        return f"Answer {walk.result.code} {walk.result.title} — Which code should I return?"
+    assert walk.question is not None
+    if not walk.steps:
+        return "Which code should I return? A guide for HTTP APIs"
+    return f"{walk.question.text} — Which code should I return?"
+
+
+@require_safe
+def which_code(request: HtmxHttpRequest, answers: str = "") -> HttpResponse:
+    """One step of "Which code should I return?": a question, or the answer it led to."""
+    guide = get_guide()
+    try:
+        walk = guide.walk(tuple(answers.split("/")) if answers else ())
+    except UnknownAnswers as error:
+        raise Http404("No such answer") from error
+    # A history restore after a cache miss wants the whole page, HX-Request or not.
+    swapped = bool(request.htmx) and not request.htmx.history_restore_request
+    context = {
+        "guide": guide,
+        "walk": walk,
+        "swapped": swapped,
+        "start_url": _which_code_url(()),
+        "trail": [(step, _which_code_url(step.asked_after)) for step in walk.steps],
+        "options": [
+            (answer, _which_code_url((*walk.slugs, answer.slug)))
+            for answer in (walk.question.answers if walk.question else ())
+        ],
+        "section_url": (
+            f"{reverse('reference:status', args=[walk.result.code])}#{walk.result.section_id}"
+            if walk.result
+            else ""
+        ),
+        "page_title": _which_code_title(walk),
+    }
+    template = "reference/which_code.html#step" if swapped else "reference/which_code.html"
+    response = render(request, template, context)
+    return _cacheable(response, "HX-Request", "HX-History-Restore-Request")

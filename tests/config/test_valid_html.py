@@ -31,6 +31,9 @@ PAGES = {
     "playground-file-processing": "/playground/?example=file-processing",
     "api": "/api/",
     "limits": "/playground/limits/",
+    "which-code": "/which-code/",
+    "which-code-question": "/which-code/ready/work/",
+    "which-code-answer": "/which-code/ready/work/clear/not-done/may-fail/poll/",
 }
 
 
