@@ -22,6 +22,7 @@ import markdown
 import yaml
 from django.conf import settings
 
+from reference.figures import render_prose
 from reference.language_constants import parse_constants
 from reference.schema import (
     EXAMPLE_KEYS,
@@ -281,7 +282,11 @@ def parse_file(path: Path) -> StatusPage:
             heading=spec.heading,
             source=spec.source,
             markdown=prose.get(spec.heading, ""),
-            html=render_markdown(prose[spec.heading]) if spec.heading in prose else "",
+            html=render_prose(
+                path=path, heading=spec.heading, text=prose[spec.heading], to_html=render_markdown
+            )
+            if spec.heading in prose
+            else "",
         )
         for spec in specs
         if spec.source != "playground" or playground
