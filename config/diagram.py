@@ -177,6 +177,26 @@ def frame(
     return Frame(lanes=tuple(lanes), xs=tuple(_round(x) for x in xs), width=width, kind=kind)
 
 
+def gaps_for(lanes: Sequence[str], steps: Sequence[Step]) -> list[float]:
+    """Weights for frame() that give each gap the room its widest label asks for.
+
+    An arrow's label asks for its longest line's width, shared by the gaps it spans;
+    every gap asks at least for its two head boxes, side by side.
+    """
+    needs = [
+        (_head_width(left) + _head_width(right)) / 2 + 4 * MARGIN
+        for left, right in zip(lanes, lanes[1:], strict=False)
+    ]
+    for step in steps:
+        if step.is_note or step.source not in lanes or step.target not in lanes:
+            continue
+        first, last = sorted((lanes.index(step.source), lanes.index(step.target)))
+        width = max(_text_width(line) for line in step.lines) + 2 * ARROWHEAD + 2 * MARGIN
+        for gap in range(first, last):
+            needs[gap] = max(needs[gap], width / (last - first))
+    return needs
+
+
 def _head_width(name: str) -> float:
     return max(48.0, _text_width(name) + 2 * NOTE_PADDING)
 

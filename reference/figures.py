@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.template.loader import render_to_string
 
-from config.diagram import DiagramError, Step, draw_head, draw_segment, frame
+from config.diagram import DiagramError, Step, draw_head, draw_segment, frame, gaps_for
 from reference.schema import ContentError
 
 FIGURE_RE = re.compile(
@@ -26,7 +26,7 @@ FIGURE_RE = re.compile(
     re.MULTILINE | re.DOTALL,
 )
 # How wide each kind is drawn (px; it shrinks to fit a narrower column).
-FIGURE_WIDTHS = {"sequence": 460, "states": 540}
+FIGURE_WIDTHS = {"sequence": 460, "states": 600}
 ARROWS = {"->": "request", "-->": "response", "~>": "internal"}
 ARROW_RE = re.compile(
     r"^(?P<source>[^:]+?)\s*(?P<arrow>-->|->|~>)\s*(?P<target>[^:]+?)\s*:(?P<label>.*)$"
@@ -112,7 +112,13 @@ def parse_figure(path: Path, where: str, kind: str, body: str) -> Figure:
 
 
 def render_figure(figure: Figure) -> str:
-    drawing = frame(lanes=figure.lanes, width=FIGURE_WIDTHS[figure.kind], kind=figure.kind)
+    steps = [step for group in figure.groups for step in group]
+    drawing = frame(
+        lanes=figure.lanes,
+        width=FIGURE_WIDTHS[figure.kind],
+        gaps=gaps_for(figure.lanes, steps),
+        kind=figure.kind,
+    )
     context = {
         "head": draw_head(drawing),
         "segments": [draw_segment(drawing, group) for group in figure.groups],
