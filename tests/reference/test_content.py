@@ -145,6 +145,61 @@ def test_unknown_constant_language_is_rejected(tmp_path: Path) -> None:
     )
 
 
+def test_constants_carry_versions_and_a_list_per_language(tmp_path: Path) -> None:
+    constants = {
+        "python": "http.HTTPStatus.EXAMPLE",
+        "spring": [
+            {"name": "HttpStatus.NEW", "since": "7.0"},
+            {"name": "HttpStatus.OLD", "deprecated": "7.0", "note": "still there"},
+        ],
+        "rails": {"name": ":gone_soon", "removed": "3.1", "checked": "Rack source, 2026-12-01"},
+    }
+    page = parse_file(make_content_file(tmp_path, constants=constants))
+    # Languages come in CONSTANT_LANGUAGES order; each list in the file's order.
+    assert [c.value for c in page.constants] == [
+        "http.HTTPStatus.EXAMPLE",
+        ":gone_soon",
+        "HttpStatus.NEW",
+    ]
+    spring = next(group for group in page.constant_groups if group.language == "spring")
+    assert [c.versions for c in spring.constants] == [
+        ("since Spring 7.0",),
+        ("deprecated in Spring 7.0",),
+    ]
+    assert spring.constants[1].note == "still there" and not spring.constants[1].is_current
+    rails = next(group for group in page.constant_groups if group.language == "rails")
+    assert rails.constants[0].versions == ("removed in Rack 3.1",)
+    assert rails.spec.check_text.startswith("Ruby on Rails: checked by hand against ")
+
+
+def test_unknown_constant_key_names_file_and_key(tmp_path: Path) -> None:
+    path = make_content_file(tmp_path, constants={"python": {"name": "X", "colour": "red"}})
+    assert error_of(path) == (
+        "299.md: constants.python.colour: unknown key; "
+        "expected one of name, since, deprecated, removed, checked, note"
+    )
+    path = make_content_file(tmp_path, constants={"spring": ["A", {"since": "7.0"}]})
+    assert error_of(path) == "299.md: constants.spring[1].name: missing required key"
+
+
+def test_constant_versions_are_quoted_strings(tmp_path: Path) -> None:
+    header = make_header(299)
+    text = yaml.safe_dump(header, sort_keys=False).replace(
+        "  python: http.HTTPStatus.EXAMPLE\n",
+        "  python: {name: http.HTTPStatus.EXAMPLE, since: 3.10}\n",
+    )
+    path = make_content_file(tmp_path, header_text=text)
+    assert error_of(path) == (
+        "299.md: constants.python.since: "
+        "expected a version string such as '3.13' (quote it in YAML)"
+    )
+    path = make_content_file(tmp_path, constants={"python": {"name": "X", "checked": "by eye"}})
+    assert error_of(path) == (
+        "299.md: constants.python.checked: "
+        "expected what it was checked against, then ', YYYY-MM-DD'"
+    )
+
+
 def test_spec_url_needs_a_section_anchor(tmp_path: Path) -> None:
     spec = [
         {

@@ -36,7 +36,7 @@ IANA_REGISTRY = {
     500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
     503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
     506: "Variant Also Negotiates", 507: "Insufficient Storage", 508: "Loop Detected",
-    510: "Not Extended", 511: "Network Authentication Required",
+    510: "Not Extended (OBSOLETED)", 511: "Network Authentication Required",
 }  # fmt: skip
 
 
