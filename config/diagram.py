@@ -14,6 +14,7 @@ exchange as it happens, and each carries a sentence for screen readers.
 
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
 from collections.abc import Sequence
@@ -185,7 +186,7 @@ def gaps_for(lanes: Sequence[str], steps: Sequence[Step]) -> list[float]:
     """
     needs = [
         (_head_width(left) + _head_width(right)) / 2 + 4 * MARGIN
-        for left, right in zip(lanes, lanes[1:], strict=False)
+        for left, right in itertools.pairwise(lanes)
     ]
     for step in steps:
         if step.is_note or step.source not in lanes or step.target not in lanes:
