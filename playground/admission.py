@@ -77,12 +77,6 @@ def admit(*, client: str, upload_bytes: int = 0) -> int:
     return max(LOWEST_PRIORITY, -mine)
 
 
-def seconds_ahead_in_queue() -> float:
-    """Rough time before a new job gets a worker: the remaining work of pending jobs."""
-    pending = Job.objects.filter(status__in=Job.PENDING)
-    return sum((job.remaining_work() for job in pending), 0.0)
-
-
 def queue_depth() -> dict[str, int]:
     """What /healthz reports about the queue."""
     pending = Job.objects.filter(status__in=Job.PENDING).count()

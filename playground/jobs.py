@@ -1,18 +1,17 @@
-"""Jobs of the demo API: accept, find, cancel and run them.
+"""Jobs of the demo API: accept, find and cancel them, and queue their tasks.
 
-Plain functions, knowing nothing of HTTP: the API (playground/api/views.py) and
-the task the worker runs (playground/tasks.py) call them, and they raise the
-errors below, which the API maps to problem types. The Job row holds a job's
-state; the task of each attempt follows it (see playground/models.py). The steps
-of each job kind live in playground/work/, pruning in playground/retention.py,
-and what stands in for the task library's missing lease in playground/recovery.py.
+Plain functions, knowing nothing of HTTP: the API (playground/api/views.py) calls
+them, and they raise the errors below, which the API maps to problem types. The
+Job row holds a job's state; the task of its current slice follows it (see
+playground/models.py). Running a slice is playground/running.py, the steps of each
+job kind live in playground/work/, pruning in playground/retention.py, and what
+stands in for the task library's missing lease in playground/recovery.py.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,10 +29,6 @@ from playground.work import bulk_email, file_digest, steps
 
 logger = logging.getLogger(__name__)
 
-WORK: dict[str, Callable[..., dict[str, Any]]] = {
-    Job.Kind.BULK_EMAIL: bulk_email.run,
-    Job.Kind.FILE_PROCESSING: file_digest.run,
-}
 CANCELED_ERROR = {
     "code": Job.ErrorCode.CANCELED.value,
     "detail": "A client asked for cancellation (DELETE on the status monitor).",
@@ -62,10 +57,6 @@ class JobFinished(JobError):
 
 class ResultNotAvailable(JobError):
     """The job has not succeeded (yet)."""
-
-
-class AttemptSuperseded(Exception):
-    """This task's job was canceled, finished, or handed to another attempt meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -170,16 +161,21 @@ def _create_job(
         job = Job(kind=kind, input=job_input, client=client, estimated_completion_at=now)
         if public_id:
             job.public_id = public_id
-        wait = admission.seconds_ahead_in_queue() + job.planned_seconds()
-        job.estimated_completion_at = now + timedelta(seconds=wait)
+        # Jobs do not wait for each other: a worker interleaves them (playground/running.py).
+        job.estimated_completion_at = now + timedelta(seconds=job.planned_seconds())
         job.save()
-        _enqueue_attempt(job=job, priority=priority)
+        enqueue_slice(job=job, priority=priority)
     return job
 
 
-def _enqueue_attempt(*, job: Job, priority: int = 0) -> None:
-    task = tasks.run_job.using(priority=priority) if priority else tasks.run_job
-    job.task_result_id = task.enqueue(job_id=job.public_id).id
+def enqueue_slice(*, job: Job, priority: int = 0, run_after: datetime | None = None) -> None:
+    """Queue the task that runs the job's next slice (playground/running.py), and point to it.
+
+    The caller's transaction commits both or neither: a job always has its task.
+    """
+    task = tasks.run_job.using(priority=priority, run_after=run_after)
+    result = task.enqueue(job_id=job.public_id)
+    job.task_result_id = result.id
     job.save(update_fields=["task_result"])
 
 
@@ -248,69 +244,6 @@ def cancel_job(*, public_id: str) -> Job:
     return current
 
 
-# -- Running (one attempt, called by the task in playground/tasks.py) ------------
-
-
-def run_attempt(*, job_id: str, task_result_id: str) -> str:
-    """Run (or resume) the job as this task's attempt; return its status when it succeeded.
-
-    Every other end raises, so the task is recorded FAILED: the job failed or was
-    canceled, the worker is stopping (the job went back to the queue), or the
-    attempt was superseded.
-    """
-    job = _begin_attempt(job_id=job_id, task_result_id=task_result_id)
-    try:
-        result = WORK[job.kind](job=job)
-    except steps.LeaseLost:
-        logger.warning("Job %s was taken over by another attempt; stopping.", job_id)
-        raise
-    except steps.WorkerStopping:
-        _requeue(job=job, message="The worker restarted; the job resumes where it stopped.")
-        raise
-    except steps.JobCanceled:
-        _finish(job=job, status=Job.Status.CANCELED, error=CANCELED_ERROR)
-        raise
-    except steps.JobFailed as failure:
-        _finish(job=job, status=Job.Status.FAILED, error=failure.error, result=failure.result)
-        raise
-    except Exception:
-        logger.exception("Job %s failed unexpectedly", job_id)
-        error = {
-            "code": Job.ErrorCode.INTERNAL_ERROR.value,
-            "detail": "The worker hit an unexpected error; the job was not completed.",
-        }
-        _finish(job=job, status=Job.Status.FAILED, error=error)
-        raise
-    steps.reached.send(sender=Job, job=job, point="finish")
-    if _finish(job=job, status=Job.Status.SUCCEEDED, result=result) != Job.Status.SUCCEEDED:
-        # Canceled after its last step: the DELETE was answered 202 before this.
-        raise steps.JobCanceled(f"Job {job_id} was canceled after its last step.")
-    return Job.Status.SUCCEEDED
-
-
-def _begin_attempt(*, job_id: str, task_result_id: str) -> Job:
-    with transaction.atomic():
-        job = Job.objects.select_for_update().filter(public_id=job_id).first()
-        steps.reached.send(sender=Job, job=job, point="attempt")
-        # Canceled while queued, already owned by another attempt, or this task was
-        # presumed lost (playground.recovery) and the job queued again.
-        if (
-            job is None
-            or job.status != Job.Status.QUEUED
-            or str(job.task_result_id) != str(task_result_id)
-        ):
-            raise AttemptSuperseded(f"Task {task_result_id} no longer runs job {job_id}.")
-        now = timezone.now()
-        job.attempts += 1
-        job.status = Job.Status.RUNNING
-        job.started_at = job.started_at or now
-        job.lease_expires_at = steps.lease_deadline()
-        job.message = f"Started (attempt {job.attempts} of {settings.DEMO_MAX_ATTEMPTS})."
-        job.estimated_completion_at = now + timedelta(seconds=job.remaining_work())
-        job.save()
-    return job
-
-
 def mark_finished(
     *,
     job: Job,
@@ -337,43 +270,13 @@ def mark_finished(
     }[Job.Status(status)]
 
 
-def _finish(
-    *,
-    job: Job,
-    status: str,
-    result: dict[str, Any] | None = None,
-    error: dict[str, Any] | None = None,
-) -> str:
-    """End the attempt's job in status (canceled if a DELETE came first); return its status."""
-    with transaction.atomic():
-        current = Job.objects.select_for_update().get(pk=job.pk)
-        # Only the attempt that holds the job may finish it.
-        if not steps.owns_job(job=job, current=current):
-            raise steps.LeaseLost(job.public_id)
-        if current.cancel_requested_at is not None:
-            # The DELETE came after the last step but before this: it was answered
-            # 202, so the job ends canceled and whatever it produced is discarded.
-            status, result, error = Job.Status.CANCELED, None, CANCELED_ERROR
-        mark_finished(job=current, status=status, result=result, error=error, now=timezone.now())
-        current.save()
-    discard_upload(job=current)
-    return current.status
-
-
-def _requeue(*, job: Job, message: str) -> None:
-    with transaction.atomic():
-        current = Job.objects.select_for_update().get(pk=job.pk)
-        if steps.owns_job(job=job, current=current):
-            put_back_in_queue(job=current, message=message)
-
-
 def put_back_in_queue(*, job: Job, message: str) -> None:
     """Queue a new attempt at job; the caller holds its row in a transaction."""
     job.status = Job.Status.QUEUED
     job.lease_expires_at = None
     job.message = message
     job.save()
-    _enqueue_attempt(job=job)
+    enqueue_slice(job=job)
 
 
 def _close_task(*, job: Job, error: BaseException, now: datetime) -> None:

@@ -32,8 +32,9 @@ class WorkerLost(Exception):
 def recover_stalled_jobs(*, now: datetime | None = None) -> list[Job]:
     """Retry (or, after DEMO_MAX_ATTEMPTS, fail) the jobs dead workers left behind.
 
-    Running jobs whose lease ran out, and queued jobs whose task is no longer
-    going to start them (see _queued_without_live_task).
+    Running jobs whose lease ran out (a worker stopped in the middle of a slice),
+    and jobs waiting for a task that is no longer going to start them (see
+    _waiting_without_live_task).
     """
     now = now or timezone.now()
     recovered = []
@@ -41,7 +42,7 @@ def recover_stalled_jobs(*, now: datetime | None = None) -> list[Job]:
         stalled = Job.objects.select_for_update().filter(
             status=Job.Status.RUNNING, lease_expires_at__lt=now
         )
-        for job in [*stalled, *_queued_without_live_task(now=now)]:
+        for job in [*stalled, *_waiting_without_live_task(now=now)]:
             _abandon_task(job=job, now=now)
             if job.status == Job.Status.QUEUED:
                 # The attempt its lost task would have made counts: retries stay bounded
@@ -74,15 +75,18 @@ def recover_stalled_jobs(*, now: datetime | None = None) -> list[Job]:
     return recovered
 
 
-def _queued_without_live_task(*, now: datetime) -> list[Job]:
-    """Queued jobs whose task will never start them.
+def _waiting_without_live_task(*, now: datetime) -> list[Job]:
+    """Jobs waiting for their next slice (queued, or running between slices, so without
+    a lease) whose task will never start it.
 
-    A worker commits its claim on a task (RUNNING) before the job is marked running.
-    Killed in between, or failing to start the job (a database error), it leaves the
-    job queued behind a task that is RUNNING forever, or FAILED. A claim older than
-    a lease timeout that has not started its job is dead.
+    A worker commits its claim on a task (RUNNING) before it takes the job. Killed in
+    between, or failing to take the job (a database error), it leaves the job behind
+    a task that is RUNNING forever, or FAILED. A claim older than a lease timeout
+    that has not taken its job is dead.
     """
-    queued = Job.objects.select_for_update().filter(status=Job.Status.QUEUED)
+    queued = Job.objects.select_for_update().filter(
+        status__in=Job.PENDING, lease_expires_at__isnull=True
+    )
     claimed_before = now - timedelta(seconds=settings.DEMO_LEASE_TIMEOUT)
     return [
         job

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from django_tasks import TaskContext, task
 
-from playground import jobs
+from playground import running
 
 
 @task(takes_context=True)
 def run_job(context: TaskContext, job_id: str) -> str:
-    """Run (or resume) one attempt of a job.
+    """Run one slice of a job: the steps that are due, then hand on (playground/running.py).
 
     The job's own state is recorded on the Job; this task ends SUCCESSFUL when the
-    attempt made the job succeed and FAILED (with the reason) however else it ended.
+    job succeeded or its next slice is queued, FAILED (with the reason) otherwise.
     """
-    return jobs.run_attempt(job_id=job_id, task_result_id=context.task_result.id)
+    return running.run_slice(
+        job_id=job_id,
+        task_result_id=context.task_result.id,
+        # The next slice keeps the place in line admission gave the job.
+        priority=context.task_result.task.priority,
+    )

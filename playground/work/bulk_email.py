@@ -86,7 +86,7 @@ def run(*, job: Job) -> dict[str, Any]:
                 )
                 step(job=job, name=f"wait:{index}:{wait}", done=done, message=message)
         done += 1
-        body = step(
+        step(
             job=job,
             name=f"render:{index}",
             done=done,
@@ -94,14 +94,18 @@ def run(*, job: Job) -> dict[str, Any]:
             work=partial(render_message, recipient=recipient),
         )
         done += 1
-        outcomes[str(index)] = step(
+        delivered = step(
             job=job,
             name=f"send:{index}",
             done=done,
             message=f"Sent message {position}.",
-            work=partial(record_delivery, index=index, recipient=recipient, body=body or ""),
+            work=partial(record_delivery, index=index, recipient=recipient),
         )
+        if delivered is not None:
+            outcomes[str(index)] = delivered
     step(job=job, name="report", done=done + 1, message="Compiling the delivery report.")
+    # A slice that starts at the report finds every outcome in the state.
+    outcomes = {**job.state.get("outcomes", {}), **outcomes}
     return delivery_report(job=job, outcomes=[outcomes[str(i)] for i in range(len(recipients))])
 
 
@@ -109,11 +113,11 @@ def render_message(job: Job, *, recipient: dict[str, str]) -> str:
     return render_body(template=job.input["body"], recipient=recipient)
 
 
-def record_delivery(
-    job: Job, *, index: int, recipient: dict[str, str], body: str
-) -> dict[str, Any]:
+def record_delivery(job: Job, *, index: int, recipient: dict[str, str]) -> dict[str, Any]:
     # In the step's transaction: the delivery and its outcome in the job's state
-    # commit together, so a retry knows exactly who was already handled.
+    # commit together, so a retry knows exactly who was already handled. Rendered
+    # again here: the render step may have run in an earlier slice.
+    body = render_message(job, recipient=recipient)
     outcome = deliver(job=job, index=index, recipient=recipient, body=body)
     job.state.setdefault("outcomes", {})[str(index)] = outcome
     return outcome

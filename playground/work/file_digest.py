@@ -1,7 +1,8 @@
 """File processing: read the upload one chunk per step; SHA-256, counts, detected type.
 
-The work has no side effects, so a retry simply reads the file again from the
-start. The uploaded bytes are deleted when the job finishes, whatever the outcome.
+The work has no side effects, so each slice of the job (playground/running.py)
+simply reads the file again from the start, up to the step that is due. The
+uploaded bytes are deleted when the job finishes, whatever the outcome.
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
 """The step protocol every job follows.
 
-A job is a sequence of short, named steps. Each step waits the demo pace, then
-runs in its own transaction on a freshly read job row and commits what it did
-together with a renewed lease, so it is never half done: a worker killed between
-steps loses nothing, and a retry resumes from what the committed steps recorded.
+A job is a sequence of short, named steps, and the demo pace is a schedule: step k
+is due k paces after the job was accepted. Waiting for a step does not occupy a
+worker. A worker runs one slice of a job at a time (playground/running.py): it
+replays the job's steps, passing over those already committed, runs every step that
+is due, each in its own transaction on a freshly read job row, and at the first one
+not yet due hands the job back to the queue with the step's due time (the Tasks
+API's run_after). So one worker interleaves many waiting jobs, a worker killed
+between steps loses nothing, and a job that waited in a busy queue catches up.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -18,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from playground.models import Job
 
@@ -28,10 +32,19 @@ stop_requested = threading.Event()
 
 # Sent with job= and point= at each named point of a run: "attempt" as an attempt
 # begins, then each step's name ("prepare", "render:0", "send:0", "report", "read:3")
-# once its pace is waited, just before it runs, and "finish" after the last one.
+# once it is due, just before it runs, and "finish" after the last one.
 # Nothing in the site listens; tests
 # inject faults (a crash, a DELETE, a SIGTERM) at these points.
 reached = Signal()
+
+
+class Later(Exception):
+    """The job's next step is not due yet (or the worker is stopping): run it at `at`."""
+
+    def __init__(self, at: datetime, *, reason: str) -> None:
+        super().__init__(reason)
+        self.at = at
+        self.reason = reason
 
 
 class JobCanceled(Exception):
@@ -40,10 +53,6 @@ class JobCanceled(Exception):
 
 class LeaseLost(Exception):
     """Another attempt owns the job now (this worker was presumed dead)."""
-
-
-class WorkerStopping(Exception):
-    """The worker is shutting down; the job goes back to the queue."""
 
 
 class JobFailed(Exception):
@@ -69,6 +78,17 @@ def owns_job(*, job: Job, current: Job) -> bool:
     return current.status == Job.Status.RUNNING and current.attempts == job.attempts
 
 
+def steps_done(job: Job) -> int:
+    """How many of the job's planned steps are committed (by this attempt or earlier ones)."""
+    return int(job.state.get("stepsDone", 0))
+
+
+def next_step_due(job: Job) -> datetime:
+    """When the job's next step is due: a pace after the last one was, or after acceptance."""
+    due = parse_datetime(job.state["nextStepAt"]) if "nextStepAt" in job.state else None
+    return due or job.created_at + timedelta(seconds=settings.DEMO_PACE)
+
+
 def step(
     *,
     job: Job,
@@ -77,15 +97,19 @@ def step(
     message: str,
     work: Callable[[Job], T] | None = None,
 ) -> T | None:
-    """Wait the demo pace, then do one step of job and commit it; return what work returned.
+    """Do one step of job once it is due and commit it; return what work returned.
 
-    `done` is how many of the job's planned steps are done after this one; work gets
-    the freshly read row and may record what it did in its state.
+    `done` is how many of the job's planned steps are done after this one (it
+    numbers the steps); a step an earlier slice committed returns None at once.
+    work gets the freshly read row and may record what it did in its state.
     """
+    if done <= steps_done(job):
+        return None
+    due = next_step_due(job)
     if stop_requested.is_set():
-        raise WorkerStopping()
-    # The demo pace: real work here takes milliseconds, a person needs seconds.
-    time.sleep(settings.DEMO_PACE)
+        raise Later(max(due, timezone.now()), reason="the worker is stopping")
+    if due > timezone.now():
+        raise Later(due, reason=f"step {name} is due later")
     reached.send(sender=Job, job=job, point=name)
     with transaction.atomic():
         current = Job.objects.get(pk=job.pk)
@@ -98,6 +122,10 @@ def step(
         # 100 is reserved for a finished job.
         current.progress = min(99, 100 * done // total)
         current.message = message
+        current.state["stepsDone"] = done
+        # On schedule: a step that ran late leaves the next one due sooner.
+        current.state["nextStepAt"] = (due + timedelta(seconds=settings.DEMO_PACE)).isoformat()
         current.lease_expires_at = lease_deadline()
         current.save()
+    job.state, job.progress, job.message = current.state, current.progress, current.message
     return outcome

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import resolve
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from jsonschema import Draft202012Validator, FormatChecker
 
@@ -66,8 +68,18 @@ def make_worker(*, worker_id: str = "test", batch: bool = True, interval: float 
 
 
 def run_worker() -> None:
-    """Run every ready task (and the tasks they queue) in this process, then return."""
-    make_worker().run()
+    """Run every queued task (and the tasks they queue) in this process, then return.
+
+    A job's next slice may be queued for later (its next step is not due yet): wait
+    for it, as a worker would.
+    """
+    while True:
+        make_worker().run()
+        upcoming = DBTaskResult.objects.filter(status=TaskResultStatus.READY).order_by("run_after")
+        first = upcoming.first()
+        if first is None:
+            return
+        time.sleep(max(0.0, (first.run_after - timezone.now()).total_seconds()))
 
 
 def wait_for(check: Callable[[], Any], *, timeout: float, what: str) -> Any:
@@ -218,11 +230,22 @@ class ApiClient:
         return self.request("POST", url, data=data, content_type="application/json", **kwargs)
 
 
-def worker_command(worker_id: str) -> list[str]:
-    """`manage.py db_worker` as the real-process tests start it: no reloader, fast polling."""
+def worker_command(
+    worker_id: str, *, slow_at: str | None = None, slow_for: float = 60.0
+) -> list[str]:
+    """`manage.py db_worker` as the real-process tests start it: no reloader, fast polling.
+
+    With slow_at, the job step of that name takes slow_for seconds
+    (tests/playground/slow_worker.py): the worker holds the job there, to be killed
+    or stopped.
+    """
+    start = (
+        [sys.executable, "-m", "tests.playground.slow_worker", slow_at, str(slow_for)]
+        if slow_at
+        else [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+    )
     return [
-        sys.executable,
-        str(Path(settings.BASE_DIR) / "manage.py"),
+        *start,
         "db_worker",
         "--skip-checks",
         "--no-reload",

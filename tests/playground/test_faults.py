@@ -75,30 +75,29 @@ def tasks_by_job() -> dict[str, list[DBTaskResult]]:
 def assert_every_accepted_job_accounted_for(accepted_ids: Iterable[str]) -> None:
     """Every job that got a 202 is terminal, or still legitimately pending: nothing lost.
 
-    Legitimately pending: queued behind a task a worker will still start (ready, or
-    claimed less than a lease ago), or running, with its task, under a lease that
-    has not run out. Whatever its state, a job never has more than one successful
-    attempt, and only a succeeded job has one. Read in one transaction: one snapshot.
+    Legitimately pending: waiting for a task a worker will still start (ready, or
+    claimed less than a lease ago), or held by a worker, its task running, under a
+    lease that has not run out. Whatever its state, at most one slice of a job ever
+    made it succeed, and only a succeeded job has one. Read in one transaction: one
+    snapshot.
     """
     accepted_ids = list(accepted_ids)
     with transaction.atomic():
         now = timezone.now()
         jobs = Job.objects.filter(public_id__in=accepted_ids).select_related("task_result")
         found = {job.public_id: job for job in jobs}
-        attempts = tasks_by_job()
+        slices = tasks_by_job()
     lost = [job_id for job_id in accepted_ids if job_id not in found]
     assert not lost, f"accepted with a 202, then lost: {lost}"
     for job_id in accepted_ids:
         job, task = found[job_id], found[job_id].task_result
         assert task is not None, f"{job} has no task"
-        successful = [
-            t for t in attempts.get(job_id, []) if t.status == TaskResultStatus.SUCCESSFUL
-        ]
+        succeeded = [t for t in slices.get(job_id, []) if t.return_value == Job.Status.SUCCEEDED]
         if job.status == Job.Status.SUCCEEDED:
-            assert len(successful) <= 1, f"{job} succeeded {len(successful)} times"
+            assert len(succeeded) <= 1, f"{job} succeeded {len(succeeded)} times"
         else:
-            assert not successful, f"{job} has a successful attempt: {successful}"
-        if job.status == Job.Status.QUEUED:
+            assert not succeeded, f"{job} has a slice that made it succeed: {succeeded}"
+        if job.is_pending and job.lease_expires_at is None:
             claimed_since = now - timedelta(seconds=LEASE_TIMEOUT)
             will_start = task.status == TaskResultStatus.READY or (
                 task.status == TaskResultStatus.RUNNING
@@ -106,10 +105,10 @@ def assert_every_accepted_job_accounted_for(accepted_ids: Iterable[str]) -> None
                 and task.started_at > claimed_since
             )
             assert will_start, f"{job} waits for task {task.pk} ({task.status}): never to start"
-        elif job.status == Job.Status.RUNNING:
-            live = job.lease_expires_at is not None and job.lease_expires_at > now
-            assert live, f"{job} runs on a lease that ran out at {job.lease_expires_at}"
-            assert task.status == TaskResultStatus.RUNNING, f"{job} runs, its task {task.status}"
+        elif job.is_pending:
+            assert job.status == Job.Status.RUNNING, f"{job} is queued under a lease"
+            assert job.lease_expires_at is not None and job.lease_expires_at > now, job
+            assert task.status == TaskResultStatus.RUNNING, f"{job} is held, its task {task.status}"
         else:
             assert job.finished_at is not None and job.lease_expires_at is None, job
             if job.status == Job.Status.SUCCEEDED:
@@ -202,8 +201,8 @@ class Fleet:
         self.started.append((name, process))
         return process
 
-    def worker(self, worker_id: str, *, pace: float = PACE) -> subprocess.Popen[bytes]:
-        return self.start(worker_id, worker_command(worker_id), pace=pace)
+    def worker(self, worker_id: str, *, pace: float = PACE, **slow: Any) -> subprocess.Popen[bytes]:
+        return self.start(worker_id, worker_command(worker_id, **slow), pace=pace)
 
     def web(self, port: int, *, pace: float = PACE) -> subprocess.Popen[bytes]:
         command = [str(GUNICORN), "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2"]
@@ -241,13 +240,15 @@ def wait_for_heartbeats(*worker_ids: str) -> None:
 
 def test_a_worker_killed_mid_job_loses_none_of_the_queued_jobs(fleet: Fleet) -> None:
     accepted = [make_email_job(*recipients_of(n)).public_id for n in range(4)]
-    doomed = fleet.worker("doomed")
+    # It interleaves all four; the first to send its second message holds it there.
+    doomed = fleet.worker("doomed", slow_at="send:1")
 
-    def running_after_a_delivery() -> Job | None:
+    def held_after_a_delivery() -> Job | None:
         running = Job.objects.filter(public_id__in=accepted, status=Job.Status.RUNNING)
-        return next((job for job in running if job.state.get("outcomes")), None)
+        held = running.filter(task_result__status=TaskResultStatus.RUNNING)
+        return next((job for job in held if job.state.get("outcomes")), None)
 
-    victim = wait_for(running_after_a_delivery, timeout=30, what="a job mid-way")
+    victim = wait_for(held_after_a_delivery, timeout=30, what="a job mid-way")
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=5)
     victim.refresh_from_db()
@@ -277,45 +278,43 @@ def test_a_worker_killed_mid_job_loses_none_of_the_queued_jobs(fleet: Fleet) -> 
 # -- 2. SIGTERM mid-step -------------------------------------------------------------
 
 
-def test_sigterm_mid_step_commits_the_step_and_requeues_the_job(fleet: Fleet) -> None:
-    # Slower steps: the signal must land inside one, during its pace.
-    pace = 0.3
+def test_sigterm_mid_step_commits_the_step_and_hands_the_job_on(fleet: Fleet) -> None:
     job = make_email_job(*RECIPIENTS)
     accepted = [job.public_id]
-    first_task = task_of(job).pk
-    leaving = fleet.worker("leaving", pace=pace)
+    # Sending the first message takes a second: the signal lands inside that step.
+    leaving = fleet.worker("leaving", slow_at="send:0", slow_for=1.0)
 
-    def rendered_first_message() -> bool:
+    def sending_first_message() -> bool:
         job.refresh_from_db()
-        return job.message == "Rendered message 1 of 3."
+        held = job.task_result is not None and job.task_result.status == TaskResultStatus.RUNNING
+        return job.message == "Rendered message 1 of 3." and held
 
-    wait_for(rendered_first_message, timeout=30, what="the first message rendered")
-    # Now the worker waits out the pace of sending it: mid-step.
-    time.sleep(pace / 3)
-    job.refresh_from_db()
+    wait_for(sending_first_message, timeout=30, what="the first message under way")
+    held_task = task_of(job).pk
     committed_before = job.progress
     leaving.send_signal(signal.SIGTERM)
     assert leaving.wait(timeout=10) == 0
 
     job.refresh_from_db()
-    # The step in progress finished, its outcome committed; the job went back to the queue.
+    # The step in progress finished, its outcome committed; the job waits in the
+    # queue for the next worker, in the same attempt.
     assert job.progress > committed_before
     assert job.state["outcomes"]["0"]["status"] == "delivered"
     assert MailboxMessage.objects.filter(recipient="a@example.test").count() == 1
-    assert job.status == Job.Status.QUEUED and "resumes" in job.message
+    assert job.status == Job.Status.RUNNING and job.attempts == 1
     assert job.lease_expires_at is None
-    stopped = DBTaskResult.objects.get(pk=first_task)
-    assert stopped.status == TaskResultStatus.FAILED
-    assert stopped.exception_class_path == "playground.work.steps.WorkerStopping"
+    stopped = DBTaskResult.objects.get(pk=held_task)
+    assert stopped.status == TaskResultStatus.SUCCESSFUL
+    assert "the worker is stopping" in str(stopped.return_value)
     assert task_of(job).status == TaskResultStatus.READY
-    # No worker runs now, and the job is still accounted for: queued, its task ready.
+    # No worker runs now, and the job is still accounted for: waiting, its task ready.
     assert_every_accepted_job_accounted_for(accepted)
     assert_no_message_delivered_twice(accepted)
 
-    fleet.worker("successor", pace=pace)
+    fleet.worker("successor")
     [job] = wait_until_settled(accepted, timeout=30)
     assert job.status == Job.Status.SUCCEEDED, job.error
-    assert job.attempts == 2
+    assert job.attempts == 1
     assert job.result["counts"] == DELIVERED_ALL
     assert MailboxMessage.objects.count() == 3
     assert_no_message_delivered_twice(accepted)
@@ -481,16 +480,18 @@ def test_workers_at_once_run_each_job_exactly_once(fleet: Fleet, workers: int) -
 
     finished = wait_until_settled(accepted, timeout=60)
 
-    attempts = tasks_by_job()
+    slices = tasks_by_job()
     for job in finished:
         assert job.status == Job.Status.SUCCEEDED, job.error
         assert job.attempts == 1, f"{job} ran {job.attempts} times"
         assert job.result["counts"] == DELIVERED_ALL
-        [task] = attempts[job.public_id]
-        assert task.pk == job.task_result_id
-        assert task.status == TaskResultStatus.SUCCESSFUL
-        # Claimed once, by one worker.
-        assert len(task.worker_ids) == 1 and task.worker_ids[0] in worker_ids, task.worker_ids
+        tasks = slices[job.public_id]
+        assert all(task.status == TaskResultStatus.SUCCESSFUL for task in tasks)
+        # The job's slices, each claimed once, by one worker; the last one made it succeed.
+        for task in tasks:
+            assert len(task.worker_ids) == 1 and task.worker_ids[0] in worker_ids, task.worker_ids
+        [last] = [task for task in tasks if task.return_value == Job.Status.SUCCEEDED]
+        assert last.pk == job.task_result_id
     assert MailboxMessage.objects.count() == 8 * 3
     assert_no_message_delivered_twice(accepted)
     assert_every_accepted_job_accounted_for(accepted)

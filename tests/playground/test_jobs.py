@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from playground import jobs, recovery, retention
+from playground import jobs, recovery, retention, running
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
 from playground.work import file_digest, steps
 from tests.playground.helpers import Killed, fault_at, make_email_job, raise_, run_worker, task_of
@@ -27,7 +27,7 @@ def kill_worker_at(job: Job, point: str, *, worker_id: str = "dead") -> None:
     job.refresh_from_db()
     task_of(job).claim(worker_id)
     with fault_at(point, raise_(Killed())), pytest.raises(Killed):
-        jobs.run_attempt(job_id=job.public_id, task_result_id=str(job.task_result_id))
+        running.run_slice(job_id=job.public_id, task_result_id=str(job.task_result_id))
     job.refresh_from_db()
 
 
@@ -79,7 +79,7 @@ def test_a_live_lease_is_not_recovered() -> None:
     assert job.status == "running"
 
 
-def test_sigterm_lets_the_step_finish_and_requeues_the_job() -> None:
+def test_sigterm_lets_the_step_finish_and_hands_the_job_on() -> None:
     job = make_email_job("a@example.test", "b@example.test", "c@example.test")
     first_task = task_of(job).pk
 
@@ -87,11 +87,13 @@ def test_sigterm_lets_the_step_finish_and_requeues_the_job() -> None:
         steps.stop_requested.set()  # what the worker's SIGTERM handler does
 
     # The signal comes while the second message is being sent.
-    with fault_at("send:1", sigterm), pytest.raises(steps.WorkerStopping):
-        jobs.run_attempt(job_id=job.public_id, task_result_id=str(job.task_result_id))
+    with fault_at("send:1", sigterm):
+        handed_on = running.run_slice(job_id=job.public_id, task_result_id=str(first_task))
+    assert "the worker is stopping" in handed_on
     job.refresh_from_db()
-    # The step under way when the signal came finished and committed; no other started.
-    assert job.status == "queued"
+    # The step under way when the signal came finished and committed; no other
+    # started, and the job waits in the queue for any worker, in the same attempt.
+    assert job.status == "running" and job.attempts == 1 and job.lease_expires_at is None
     assert set(job.state["outcomes"]) == {"0", "1"}
     assert job.task_result_id != first_task
     assert task_of(job).status == TaskResultStatus.READY
@@ -99,7 +101,7 @@ def test_sigterm_lets_the_step_finish_and_requeues_the_job() -> None:
     steps.stop_requested.clear()
     run_worker()
     job.refresh_from_db()
-    assert job.status == "succeeded" and job.attempts == 2
+    assert job.status == "succeeded" and job.attempts == 1
     assert MailboxMessage.objects.count() == 3
 
 
@@ -112,7 +114,7 @@ def test_a_stale_attempt_cannot_go_on_or_finish_a_job_it_lost(point: str) -> Non
         Job.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1)
 
     with fault_at(point, taken_over), pytest.raises(steps.LeaseLost):
-        jobs.run_attempt(job_id=job.public_id, task_result_id=str(job.task_result_id))
+        running.run_slice(job_id=job.public_id, task_result_id=str(job.task_result_id))
     job.refresh_from_db()
     assert job.status == "running" and job.result is None
 
@@ -201,8 +203,8 @@ def test_a_job_whose_worker_died_before_starting_it_is_retried(settings) -> None
     assert job.status == "queued" and job.task_result_id != lost_task
     assert DBTaskResult.objects.get(id=lost_task).status == TaskResultStatus.FAILED
     # Had the claim been alive after all, it may no longer start the job.
-    with pytest.raises(jobs.AttemptSuperseded):
-        jobs.run_attempt(job_id=job.public_id, task_result_id=str(lost_task))
+    with pytest.raises(running.AttemptSuperseded):
+        running.run_slice(job_id=job.public_id, task_result_id=str(lost_task))
 
     run_worker()
     job.refresh_from_db()

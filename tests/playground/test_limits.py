@@ -152,7 +152,8 @@ def test_a_client_keeps_its_newest_jobs_only(api: ApiClient, settings) -> None:
 def test_one_clients_flood_does_not_hold_up_another_clients_first_job(
     settings, live_worker: Any
 ) -> None:
-    settings.DEMO_PACE = 0.05
+    # Slow enough that the flood's jobs are still pending while it floods.
+    settings.DEMO_PACE = 0.2
     settings.DEMO_MAX_PENDING_PER_CLIENT = 3
     api = ApiClient()
     alone = finish(api, "127.0.0.9")
@@ -160,12 +161,8 @@ def test_one_clients_flood_does_not_hold_up_another_clients_first_job(
     assert [answer.status_code for answer in flood].count(202) == 3
     assert all(answer.status_code in (202, 429) for answer in flood)
     reader = finish(api, "127.0.0.3")
-    # Queued behind the flood's running job only, not behind its queued ones.
-    flooded = Job.objects.filter(client="127.0.0.2").order_by("created_at")
-    reader_job = Job.objects.get(client="127.0.0.3")
-    assert reader_job.started_at is not None
-    for job in flooded[1:]:
-        assert job.started_at is None or reader_job.started_at <= job.started_at
+    # One worker interleaves the reader's job with the flood's (none holds it while
+    # it waits for its next step), so the reader's takes about as long as alone.
     assert reader <= 3 * alone, (reader, alone)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from argparse import ArgumentParser
 from types import FrameType
 from typing import Any
 
@@ -72,8 +73,18 @@ class Worker(db_worker.Worker):
             logger.warning("Database busy; heartbeat skipped.")
 
 
+# Seconds between looks at an empty queue. A job's next slice is queued for the
+# moment its step is due (playground/running.py), so this is how late a step may
+# start on an idle worker: small next to the demo pace, and one cheap query.
+IDLE_INTERVAL = 0.05
+
+
 class Command(db_worker.Command):
     help = "Run the background worker for the demo API (heartbeat and crash recovery included)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.set_defaults(interval=IDLE_INTERVAL)
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.configure_logging(options["verbosity"])

@@ -36,9 +36,7 @@ class Command(BaseCommand):
         # Own sessions: a terminal Ctrl-C reaches only us, and we forward it once
         # (a second signal would make the worker abandon its step).
         children = [
-            subprocess.Popen(
-                [*manage, "db_worker", "--no-reload", "--interval", "0.5"], start_new_session=True
-            ),
+            subprocess.Popen([*manage, "db_worker", "--no-reload"], start_new_session=True),
             subprocess.Popen(
                 [*manage, "runserver", f"{host}:{port}", "--noreload"], start_new_session=True
             ),

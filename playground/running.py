@@ -1,0 +1,134 @@
+"""Running jobs: one slice of an attempt per task (called by playground/tasks.py).
+
+An attempt at a job is a chain of tasks. Each one (a slice) runs every step of the
+job that is due (playground/work/steps.py) and, at the first step that is not,
+queues the next slice for that step's due time and ends. Waiting is the queue's,
+not a worker's: one worker interleaves as many waiting jobs as there are.
+
+A slice's task ends SUCCESSFUL when it did its share: the job succeeded, or the
+next slice is queued. It ends FAILED (with the reason) when the job failed or was
+canceled, or the slice was superseded; playground/recovery.py closes the task of a
+slice whose worker died.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config.site import iso_utc
+from playground import jobs
+from playground.models import Job
+from playground.work import bulk_email, file_digest, steps
+
+logger = logging.getLogger(__name__)
+
+WORK: dict[str, Callable[..., dict[str, Any]]] = {
+    Job.Kind.BULK_EMAIL: bulk_email.run,
+    Job.Kind.FILE_PROCESSING: file_digest.run,
+}
+
+
+class AttemptSuperseded(Exception):
+    """This task's job was canceled, finished, or handed to another task meanwhile."""
+
+
+def run_slice(*, job_id: str, task_result_id: str, priority: int = 0) -> str:
+    """Run the job's due steps as this task; say how the slice handed on.
+
+    Returns when the job succeeded or its next slice is queued; every other end
+    raises, so the task is recorded FAILED: the job failed or was canceled, or
+    this task no longer runs it.
+    """
+    job = _begin_slice(job_id=job_id, task_result_id=task_result_id)
+    try:
+        result = WORK[job.kind](job=job)
+    except steps.Later as later:
+        return _continue_later(job=job, at=later.at, reason=later.reason, priority=priority)
+    except steps.LeaseLost:
+        logger.warning("Job %s was taken over by another attempt; stopping.", job_id)
+        raise
+    except steps.JobCanceled:
+        _finish(job=job, status=Job.Status.CANCELED, error=jobs.CANCELED_ERROR)
+        raise
+    except steps.JobFailed as failure:
+        _finish(job=job, status=Job.Status.FAILED, error=failure.error, result=failure.result)
+        raise
+    except Exception:
+        logger.exception("Job %s failed unexpectedly", job_id)
+        error = {
+            "code": Job.ErrorCode.INTERNAL_ERROR.value,
+            "detail": "The worker hit an unexpected error; the job was not completed.",
+        }
+        _finish(job=job, status=Job.Status.FAILED, error=error)
+        raise
+    steps.reached.send(sender=Job, job=job, point="finish")
+    if _finish(job=job, status=Job.Status.SUCCEEDED, result=result) != Job.Status.SUCCEEDED:
+        # Canceled after its last step: the DELETE was answered 202 before this.
+        raise steps.JobCanceled(f"Job {job_id} was canceled after its last step.")
+    return Job.Status.SUCCEEDED
+
+
+def _begin_slice(*, job_id: str, task_result_id: str) -> Job:
+    """Take the job for this task: a new attempt when it is queued, its next slice when not."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(public_id=job_id).first()
+        # Canceled while queued, finished, or this task was presumed lost
+        # (playground.recovery) and the job handed to another one.
+        if job is None or not job.is_pending or str(job.task_result_id) != str(task_result_id):
+            raise AttemptSuperseded(f"Task {task_result_id} no longer runs job {job_id}.")
+        if job.status == Job.Status.QUEUED:
+            steps.reached.send(sender=Job, job=job, point="attempt")
+            now = timezone.now()
+            job.attempts += 1
+            job.status = Job.Status.RUNNING
+            job.started_at = job.started_at or now
+            job.message = f"Started (attempt {job.attempts} of {settings.DEMO_MAX_ATTEMPTS})."
+            job.estimated_completion_at = now + timedelta(seconds=job.remaining_work())
+        job.lease_expires_at = steps.lease_deadline()
+        job.save()
+    return job
+
+
+def _continue_later(*, job: Job, at: datetime, reason: str, priority: int) -> str:
+    """Queue the job's next slice for `at`, in the transaction that checks it is still ours."""
+    with transaction.atomic():
+        current = Job.objects.select_for_update().get(pk=job.pk)
+        if not steps.owns_job(job=job, current=current):
+            raise steps.LeaseLost(job.public_id)
+        # The lease covers a slice a worker holds; a job waiting in the queue needs none.
+        current.lease_expires_at = None
+        current.save(update_fields=["lease_expires_at", "updated_at"])
+        jobs.enqueue_slice(job=current, priority=priority, run_after=at)
+    return f"Continues at {iso_utc(at)} ({reason}), as task {current.task_result_id}."
+
+
+def _finish(
+    *,
+    job: Job,
+    status: str,
+    result: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+) -> str:
+    """End the attempt's job in status (canceled if a DELETE came first); return its status."""
+    with transaction.atomic():
+        current = Job.objects.select_for_update().get(pk=job.pk)
+        # Only the attempt that holds the job may finish it.
+        if not steps.owns_job(job=job, current=current):
+            raise steps.LeaseLost(job.public_id)
+        if current.cancel_requested_at is not None:
+            # The DELETE came after the last step but before this: it was answered
+            # 202, so the job ends canceled and whatever it produced is discarded.
+            status, result, error = Job.Status.CANCELED, None, jobs.CANCELED_ERROR
+        jobs.mark_finished(
+            job=current, status=status, result=result, error=error, now=timezone.now()
+        )
+        current.save()
+    jobs.discard_upload(job=current)
+    return current.status
