@@ -8,26 +8,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 
+from config.page_cache import cached_page
 from config.site import HtmxHttpRequest, site_origin
 from reference.catalog import get_catalog
 from reference.schema import Catalog, StatusPage
 from reference.which_code import UnknownAnswers, Walk, get_guide
-
-PAGE_MAX_AGE = 300
-
-
-def _cacheable(response: HttpResponse, *vary: str) -> HttpResponse:
-    # Short max-age: content changes only on deploy, and the ETag added by
-    # ConditionalGetMiddleware makes revalidation a cheap 304. No page holds
-    # anything of one reader's (the console's forms carry no CSRF token), so a
-    # shared cache may keep them too.
-    patch_cache_control(response, public=True, max_age=PAGE_MAX_AGE)
-    if vary:
-        patch_vary_headers(response, vary)
-    return response
 
 
 def _matching(catalog: Catalog, query: str) -> list[tuple[str, str, list[StatusPage]]]:
@@ -48,6 +35,7 @@ def _matching(catalog: Catalog, query: str) -> list[tuple[str, str, list[StatusP
 
 
 @require_safe
+@cached_page(vary=("HX-Request",))
 def index(request: HtmxHttpRequest) -> HttpResponse:
     catalog = get_catalog()
     query = request.GET.get("q", "").strip()[:100]
@@ -60,7 +48,7 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
     }
     # The filter box asks for just the list when htmx drives it.
     template = "reference/index.html#codes" if request.htmx else "reference/index.html"
-    return _cacheable(render(request, template, context), "HX-Request")
+    return render(request, template, context)
 
 
 def page_as_json(page: StatusPage, request: HttpRequest) -> dict[str, Any]:
@@ -128,28 +116,29 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 @require_safe
+@cached_page(vary=("Accept",))
 def status_page(request: HttpRequest, code: str) -> HttpResponse:
     page = get_catalog().get(int(code))
     if page is None:
         return not_found(request, code)
     if _wants_json(request):
-        return _cacheable(_json(page, request), "Accept")
+        return _json(page, request)
     catalog = get_catalog()
     context = {
         "page": page,
         "related": [catalog.pages[related] for related in page.related],
         "neighbours": _neighbours(catalog, page),
     }
-    response = render(request, "reference/status.html", context)
-    return _cacheable(response, "Accept")
+    return render(request, "reference/status.html", context)
 
 
 @require_safe
+@cached_page()
 def status_json(request: HttpRequest, code: str) -> HttpResponse:
     page = get_catalog().get(int(code))
     if page is None:
         return not_found(request, code)
-    return _cacheable(_json(page, request))
+    return _json(page, request)
 
 
 def _neighbours(catalog: Catalog, page: StatusPage) -> tuple[StatusPage | None, StatusPage | None]:
@@ -161,9 +150,10 @@ def _neighbours(catalog: Catalog, page: StatusPage) -> tuple[StatusPage | None, 
 
 
 @require_safe
+@cached_page()
 def robots_txt(request: HttpRequest) -> HttpResponse:
     body = render_to_string("reference/robots.txt", {"site_origin": site_origin(request)})
-    return _cacheable(HttpResponse(body, content_type="text/plain; charset=utf-8"))
+    return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 
 def _which_code_url(slugs: tuple[str, ...]) -> str:
@@ -182,6 +172,7 @@ def _which_code_title(walk: Walk) -> str:
 
 
 @require_safe
+@cached_page(vary=("HX-Request", "HX-History-Restore-Request"))
 def which_code(request: HtmxHttpRequest, answers: str = "") -> HttpResponse:
     """One step of "Which code should I return?": a question, or the answer it led to."""
     guide = get_guide()
@@ -209,5 +200,4 @@ def which_code(request: HtmxHttpRequest, answers: str = "") -> HttpResponse:
         "page_title": _which_code_title(walk),
     }
     template = "reference/which_code.html#step" if swapped else "reference/which_code.html"
-    response = render(request, template, context)
-    return _cacheable(response, "HX-Request", "HX-History-Restore-Request")
+    return render(request, template, context)

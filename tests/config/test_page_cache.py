@@ -1,0 +1,82 @@
+"""Pages a cache can serve: the ETag is known before rendering, a repeat is a 304 that
+renders nothing, and every reader gets the same bytes (config/page_cache.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+
+from config import page_cache
+
+
+@pytest.fixture(autouse=True)
+def no_pages_kept() -> Iterator[None]:
+    page_cache.forget_pages()
+    yield
+    page_cache.forget_pages()
+
+
+def test_every_reader_gets_the_same_bytes_and_a_shared_cache_may_keep_them() -> None:
+    first, second = Client().get("/202/"), Client().get("/202/")
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert first["ETag"] == second["ETag"]
+    assert "public" in first["Cache-Control"] and "max-age=" in first["Cache-Control"]
+    assert "Accept" in first["Vary"]
+    assert "Set-Cookie" not in first and "csrftoken" not in first.content.decode()
+
+
+def test_a_repeat_is_answered_304_without_rendering() -> None:
+    client = Client()
+    rendered = client.get("/202/")
+    assert [t.name for t in rendered.templates][:1] == ["reference/status.html"]
+
+    repeat = client.get("/202/", headers={"If-None-Match": rendered["ETag"]})
+    assert repeat.status_code == 304 and repeat.content == b""
+    assert repeat.templates == []
+    assert repeat["ETag"] == rendered["ETag"]
+    # The 304 carries what the 200 would have (RFC 9110 §15.4.5).
+    assert repeat["Cache-Control"] == rendered["Cache-Control"]
+    assert repeat["Vary"] == rendered["Vary"]
+    # GZipMiddleware weakens a compressed page's tag; it still matches.
+    weak = client.get("/202/", headers={"If-None-Match": f"W/{rendered['ETag']}"})
+    assert weak.status_code == 304
+
+
+def test_the_next_reader_gets_the_kept_page_without_rendering() -> None:
+    rendered = Client().get("/201/")
+    kept = Client().get("/201/")
+    assert kept.templates == [] and kept.content == rendered.content
+    assert kept["Content-Type"] == rendered["Content-Type"]
+
+
+def test_the_etag_is_the_variants_and_the_deployments(settings) -> None:
+    html = Client().get("/202/")
+    json = Client().get("/202/", headers={"Accept": "application/json"})
+    other_page = Client().get("/201/")
+    other_host = Client().get("/202/", headers={"Host": "127.0.0.1"})
+    tags = {html["ETag"], json["ETag"], other_page["ETag"], other_host["ETag"]}
+    assert len(tags) == 4
+    assert json["Content-Type"] == "application/json"
+
+    # A page shows the demo's settings: a deploy that changes one changes every tag,
+    # and the stale tag gets the new page, not a 304.
+    settings.DEMO_PACE = 2.5
+    redeployed = Client().get("/202/", headers={"If-None-Match": html["ETag"]})
+    assert redeployed.status_code == 200 and redeployed["ETag"] != html["ETag"]
+
+
+def test_an_unknown_page_is_neither_kept_nor_tagged() -> None:
+    missing = Client().get("/299/")
+    assert missing.status_code == 404
+    assert "ETag" not in missing or missing.templates
+    assert not any(stored for stored in page_cache._pages.values() if b"299" in stored.content)
+
+
+def test_no_more_pages_are_kept_than_the_limit(settings, monkeypatch) -> None:
+    monkeypatch.setattr(page_cache, "MAX_PAGES", 3)
+    for query in range(6):
+        assert Client().get(f"/?q={query}").status_code == 200
+    assert len(page_cache._pages) == 3
