@@ -7,7 +7,7 @@ same exchange, and axe finds nothing wrong in the light or the dark theme.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 STATE = "#run-status .badge"
 TIMELINE_ITEMS = "#timeline > li.timeline__item"
 SEGMENTS = "#sequence > li.sequence__step"
-THEMES = ("light", "dark")
+THEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
 
 
 def timeline_exchanges(page: Page) -> list[tuple[str, str]]:
