@@ -7,7 +7,7 @@ JavaScript-specific help (a plain <details>).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_constants_with_versions_pass_axe_in_both_themes(
-    browser: Browser, site_server: Any, scheme: str
+    browser: Browser, site_server: Any, scheme: Literal["light", "dark"]
 ) -> None:
     context = browser.new_context(color_scheme=scheme)
     page = context.new_page()
