@@ -103,7 +103,7 @@ CONSTANT_LANGUAGES: dict[str, ConstantLanguage] = {
         "Spring",
         "Spring",
         CHECKED_BY_HAND,
-        "Spring Framework's HttpStatus source and javadoc",
+        "Spring Framework's HttpStatus source and its 7.0 changes",
         "2026-12-01",
     ),
     "java": ConstantLanguage(
