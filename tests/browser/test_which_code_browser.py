@@ -110,3 +110,13 @@ def test_axe_finds_no_violations_on_a_question(
     page.goto(f"{site_server.url}/which-code/ready/work/clear/not-done/may-fail/poll/")
     assert_no_axe_violations(page)
     context.close()
+
+
+@pytest.mark.parametrize("path", ["/which-code/ready/work/", WALK[-1][1]])
+def test_no_sideways_scroll_at_360_px(browser: Browser, site_server: Any, path: str) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(f"{site_server.url}{path}")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    context.close()
