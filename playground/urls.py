@@ -24,6 +24,22 @@ class JobIdConverter:
 
 register_converter(JobIdConverter, "job_id")
 
+
+class AnyPathConverter:
+    """The rest of a path, whatever it holds: <path:> stops at a line break (. does not
+    match one), and /api/ paths with one must get the API's 404 too, not the site's page."""
+
+    regex = "(?s:.+)"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(AnyPathConverter, "any_path")
+
 urlpatterns = [
     path("playground/", console.playground, name="playground"),
     path("playground/embed/", console.embed, name="embed"),
@@ -75,5 +91,5 @@ urlpatterns = [
         name="api-job-resource-job",
     ),
     # Anything else under /api/ answers a problem+json 404, not the site's HTML page.
-    path("api/<path:rest>", api.api_not_found, name="api-not-found"),
+    path("api/<any_path:rest>", api.api_not_found, name="api-not-found"),
 ]

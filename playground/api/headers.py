@@ -76,8 +76,19 @@ def read_submission(request: HttpRequest) -> Submission:
 
 
 def read_outcome(request: HttpRequest) -> str:
-    """The ?outcome= preset a submit URL was given ("" for none); an unknown one is refused."""
-    values = [value for value in request.GET.getlist(OUTCOME_PARAMETER) if value]
+    """The ?outcome= preset a submit URL was given ("" without one).
+
+    An unknown, empty or repeated outcome is refused, and so is any other query
+    parameter: as with the body's fields, what the API would ignore is an error.
+    """
+    unknown = sorted(name for name in request.GET if name != OUTCOME_PARAMETER)
+    if unknown:
+        raise Rejected(
+            "invalid-request",
+            f"A submit URL takes no query parameter but {OUTCOME_PARAMETER}.",
+            [{"parameter": name[:40], "detail": "Unknown query parameter."} for name in unknown],
+        )
+    values = request.GET.getlist(OUTCOME_PARAMETER)
     known = ", ".join(OUTCOMES)
     if len(values) > 1:
         problem = f"Give one outcome, not {len(values)}; the outcomes are {known}."

@@ -37,9 +37,23 @@ ETAG = header(
     "Changes whenever the body changes; send it in If-None-Match to get 304 while unchanged.",
 )
 RETRY_AFTER = header(WHOLE_SECONDS, "Whole seconds (at least 1) before polling again.")
+# A job's own Retry-After: delay-seconds, or with ?outcome=retry-after-date an HTTP-date
+# (IMF-fixdate, RFC 9110 section 5.6.7), the two forms of RFC 9110 section 10.2.3.
+SECONDS_OR_DATE = {
+    "type": "string",
+    "pattern": "^([1-9][0-9]*|(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
+    "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
+    "[0-9]{2}:[0-9]{2}:[0-9]{2} GMT)$",
+}
+JOB_RETRY_AFTER = header(
+    SECONDS_OR_DATE,
+    "When to poll first: whole seconds (at least 1), or an HTTP-date for a job submitted "
+    "with `?outcome=retry-after-date`.",
+)
 PENDING_RETRY_AFTER = header(
-    WHOLE_SECONDS,
-    "While the job is queued or running: whole seconds before polling again.",
+    SECONDS_OR_DATE,
+    "While the job is queued or running: whole seconds before polling again, or an "
+    "HTTP-date for a job submitted with `?outcome=retry-after-date`.",
     required=False,
 )
 PREFERENCE_APPLIED = header(
@@ -114,6 +128,14 @@ JOB_LINKS = {
     "CancelJob": ("cancelJob", "Cancel the job while it is pending."),
     "GetJobResult": ("getJobResult", "The result, once the job succeeded (409 until then)."),
     "GetOperation": ("getOperation", "The same job as an Azure-style long-running operation."),
+    "GetRequestReplyStatus": (
+        "getRequestReplyStatus",
+        "The same job's request-reply status endpoint: 202 until it answers 302.",
+    ),
+    "GetAipOperation": ("getAipOperation", "The same job as an AIP-151 Operation."),
+    "CancelAipOperation": ("cancelAipOperation", "Cancel the job (AIP-151's :cancel)."),
+    "GetJobResource": ("getJobResource", "The same job as a job resource: 200 every time."),
+    "CancelJobResource": ("cancelJobResource", "Cancel the job (DELETE on the job resource)."),
 }
 
 

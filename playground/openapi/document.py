@@ -22,6 +22,8 @@ from playground.openapi.components import (
     response_ref,
 )
 from playground.openapi.examples import EXAMPLES
+from playground.openapi.examples_conventions import CONVENTION_EXAMPLES, registry_example
+from playground.openapi.paths_conventions import convention_paths
 from playground.openapi.paths_follow import (
     CONDITIONAL,
     job_monitor_path,
@@ -31,6 +33,7 @@ from playground.openapi.paths_follow import (
 from playground.openapi.paths_start import bulk_email_path, process_file_path
 from playground.openapi.problem_examples import PROBLEM_EXAMPLES
 from playground.openapi.schemas import schemas
+from playground.openapi.schemas_conventions import SCHEMAS as CONVENTION_SCHEMAS
 
 DESCRIPTION = f"""\
 A real asynchronous API behind **202 Accepted**. Start a job, follow `Location`
@@ -48,6 +51,20 @@ succeeded) or poll `Operation-Location` (the Azure-style operation), honour
 - *Cancellation*: `DELETE` the status monitor while the job is pending.
 - *Immediate outcome*: `Prefer: wait={MAX_WAIT}` waits up to {MAX_WAIT} s and answers 303 when
   done.
+
+**One job, five conventions**: the same two submits (same bodies, same
+refusals) under RFC 9110 (`/api/emails/bulk`: 202, then the monitor's 200s and a
+303), the Azure guidelines (`/api/azure/...`: 202 with Operation-Location only),
+the asynchronous request-reply pattern (`/api/request-reply/...`: the status
+endpoint answers 202 while pending, then 302), Google AIP-151 (`/api/aip151/...`: 200
+with an Operation, no 202) and a job resource (`/api/job-resource/...`: 201 Created,
+then 200s). Every monitor answers for any job, whichever URL started it.
+`/api/conventions` lists them, with the status codes of each stage.
+
+**Outcomes a client must survive**, from the submit URL's `outcome` query
+parameter (any convention): `retry-after-date` (Retry-After as an HTTP-date),
+`monitor-503` and `monitor-429` (the first 2 polls of the job's monitors are refused
+with Retry-After), `gone-after-done` (410 Gone once the job finished).
 
 **Polling cheaply**: the status monitor, the operation and the result answer
 `Cache-Control: no-cache` with an `ETag`; send it back in `If-None-Match` and an
@@ -133,10 +150,16 @@ def openapi_document(request: HttpRequest) -> dict[str, Any]:
             "/api/jobs/{jobId}/result": result_path(),
             "/api/operations/{jobId}": operation_path(),
             "/api/openapi.json": openapi_path(),
+            **convention_paths(),
         },
         "components": {
-            "schemas": schemas(),
+            "schemas": {**schemas(), **CONVENTION_SCHEMAS},
             "responses": RESPONSES,
-            "examples": {**EXAMPLES, **PROBLEM_EXAMPLES},
+            "examples": {
+                **EXAMPLES,
+                **CONVENTION_EXAMPLES,
+                "conventionRegistry": registry_example(),
+                **PROBLEM_EXAMPLES,
+            },
         },
     }

@@ -11,6 +11,7 @@ from playground.openapi.components import (
     NO_CACHE,
     NO_STORE,
     PENDING_RETRY_AFTER,
+    RETRY_AFTER,
     URL,
     head_operation,
     header,
@@ -46,6 +47,30 @@ FOLLOWING = {
     "405": response_ref("MethodNotAllowed"),
     "410": response_ref("JobExpired"),
     "429": response_ref("RateLimited"),
+}
+# What any convention's monitor answers besides the job's state: FOLLOWING, and the
+# refusals of the busy outcome presets (?outcome=monitor-503 or monitor-429).
+MONITOR_FOLLOWING = {
+    **FOLLOWING,
+    "410": problem_response(
+        "Gone: the job finished longer ago than the retention period, or it was submitted "
+        "with `?outcome=gone-after-done` and has finished; its data is deleted.",
+        "jobExpired",
+    ),
+    "429": problem_response(
+        "Too Many Requests: this client went over its poll limit (polling sooner than the "
+        "Retry-After it was given counts several times), or the job was submitted with "
+        "`?outcome=monitor-429` and this is one of its first polls.",
+        "rateLimited",
+        "monitorThrottled",
+        headers={"Retry-After": RETRY_AFTER},
+    ),
+    "503": problem_response(
+        "Service Unavailable: the job was submitted with `?outcome=monitor-503` and this is "
+        "one of its first polls; the job goes on, and a later poll answers as usual.",
+        "monitorUnavailable",
+        headers={"Retry-After": RETRY_AFTER},
+    ),
 }
 
 
@@ -87,7 +112,7 @@ def monitor_get() -> dict[str, Any]:
         ),
         "304": not_modified(NO_CACHE, pending=True),
         "412": precondition_failed(),
-        **FOLLOWING,
+        **MONITOR_FOLLOWING,
     }
     return dict(sorted(get.items()))
 
@@ -154,6 +179,7 @@ def result_path() -> dict[str, Any]:
             headers={"Retry-After": PENDING_RETRY_AFTER},
         ),
         **FOLLOWING,
+        "410": MONITOR_FOLLOWING["410"],
     }
     return read_only_path(
         get, "getJobResult", "The delivery report or file digest of a succeeded job."
@@ -176,7 +202,7 @@ def operation_path() -> dict[str, Any]:
         ),
         "304": not_modified(NO_CACHE, pending=True),
         "412": precondition_failed(),
-        **FOLLOWING,
+        **MONITOR_FOLLOWING,
     }
     return read_only_path(get, "getOperation", "The job as an Azure-style long-running operation.")
 

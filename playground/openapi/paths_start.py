@@ -8,7 +8,9 @@ from typing import Any
 from django.conf import settings
 
 from playground.api.headers import IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY, MAX_WAIT
+from playground.conventions import OUTCOME_PARAMETER, OUTCOMES
 from playground.openapi.components import (
+    JOB_RETRY_AFTER,
     JSON,
     NO_STORE,
     PREFERENCE_APPLIED,
@@ -51,13 +53,23 @@ PREFER = {
     "examples": {"wait": {"value": "respond-async, wait=5"}},
 }
 
+OUTCOME = {
+    "name": OUTCOME_PARAMETER,
+    "in": "query",
+    "required": False,
+    "description": "An outcome preset, to see what a client does with it (every preset is "
+    "listed, with what it does, at /api/conventions): "
+    + "; ".join(f"`{value}`: {preset.summary}" for value, preset in OUTCOMES.items())
+    + " Recorded on the job: every convention's monitor honours it. Anything else (an "
+    "empty value, an unknown one, two of them, any other query parameter) is refused with "
+    "422 naming the parameter.",
+    "schema": {"type": "string", "enum": list(OUTCOMES)},
+}
 
-def start_responses(
-    accepted_example: str, problems: dict[str, Any], *, uploads: bool = False
-) -> dict[str, Any]:
-    """What both POST endpoints answer: a job started, or a problem (the endpoint's own,
-    by status, and the shared ones) before anything is stored."""
-    responses: dict[str, Any] = {
+
+def rfc9110_started(accepted_example: str) -> dict[str, Any]:
+    """How the RFC 9110 submit URLs answer a job started: 202, or 303 with Prefer: wait."""
+    return {
         "202": response(
             "Accepted: the job is committed and queued. A replayed Idempotency-Key (without "
             "`Prefer: wait`) gets the original job's 202 again, with its current status.",
@@ -65,7 +77,7 @@ def start_responses(
                 "Location": header(URL, "The status monitor, /api/jobs/{jobId}."),
                 "Content-Location": header(URL, "Same as Location: the body is its first status."),
                 "Operation-Location": header(URL, "The operation, /api/operations/{jobId}."),
-                "Retry-After": RETRY_AFTER,
+                "Retry-After": JOB_RETRY_AFTER,
                 "Cache-Control": NO_STORE,
                 "Preference-Applied": PREFERENCE_APPLIED,
             },
@@ -86,6 +98,16 @@ def start_responses(
             examples=("seeResult", "seeFailure"),
             links=job_links("GetJobStatus", "GetJobResult"),
         ),
+    }
+
+
+def start_responses(
+    started: dict[str, Any], problems: dict[str, Any], *, uploads: bool = False
+) -> dict[str, Any]:
+    """What a POST endpoint answers: a job started (its convention's way), or a problem
+    (the endpoint's own, by status, and the shared ones) before anything is stored."""
+    responses: dict[str, Any] = {
+        **started,
         "405": response_ref("MethodNotAllowed"),
         "429": problem_response(
             "Too Many Requests: this client started (or canceled) more than "
@@ -133,9 +155,22 @@ def unsupported_media_type(accept_post: str) -> dict[str, Any]:
     )
 
 
-def bulk_email_path() -> dict[str, Any]:
+def submit_parameters(*, prefer: bool) -> list[dict[str, Any]]:
+    """What a submit URL reads besides its body; Prefer only where it changes the answer."""
+    return [IDEMPOTENCY_KEY, *([PREFER] if prefer else []), OUTCOME]
+
+
+def bulk_email_path(
+    *,
+    operation_id: str = "sendBulkEmail",
+    options_id: str = "bulkEmailOptions",
+    started: dict[str, Any] | None = None,
+    prefer: bool = True,
+    summary: str = "Send one templated email to many recipients, in the background.",
+) -> dict[str, Any]:
+    """POST of a bulk email; by default the RFC 9110 convention's, at /api/emails/bulk."""
     responses = start_responses(
-        "bulkEmailAccepted",
+        rfc9110_started("bulkEmailAccepted") if started is None else started,
         {
             "400": problem_response(
                 "The body is not valid JSON (in UTF-8, without NaN or Infinity), a "
@@ -154,20 +189,22 @@ def bulk_email_path() -> dict[str, Any]:
             "422": problem_response(
                 "Invalid fields (each entry of errors points at one): a control character in "
                 "any text, a line break in a subject or name; an Idempotency-Key that is not "
-                "a key, or one reused with a different body.",
+                "a key, or one reused with a different body (or another outcome); an unknown "
+                "outcome.",
                 "invalidFields",
                 "subjectWithLineBreak",
                 "controlCharacter",
                 "invalidIdempotencyKey",
                 "idempotencyKeyReused",
+                "invalidOutcome",
             ),
         },
     )
     return {
         "post": {
-            "operationId": "sendBulkEmail",
-            "summary": "Send one templated email to many recipients, in the background.",
-            "parameters": [IDEMPOTENCY_KEY, PREFER],
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": submit_parameters(prefer=prefer),
             "requestBody": {
                 "required": True,
                 "content": {
@@ -187,13 +224,21 @@ def bulk_email_path() -> dict[str, Any]:
             },
             "responses": responses,
         },
-        "options": options_operation("bulkEmailOptions", "POST"),
+        "options": options_operation(options_id, "POST"),
     }
 
 
-def process_file_path() -> dict[str, Any]:
+def process_file_path(
+    *,
+    operation_id: str = "processFile",
+    options_id: str = "processFileOptions",
+    started: dict[str, Any] | None = None,
+    prefer: bool = True,
+    summary: str = "Digest a file (size, SHA-256, lines, words, type) in the background.",
+) -> dict[str, Any]:
+    """POST of a file; by default the RFC 9110 convention's, at /api/files/process."""
     responses = start_responses(
-        "fileAccepted",
+        rfc9110_started("fileAccepted") if started is None else started,
         {
             "400": problem_response(
                 "A form that cannot be read, a Content-Length that is not a number, or a body "
@@ -216,11 +261,12 @@ def process_file_path() -> dict[str, Any]:
             "422": problem_response(
                 "No file in the form, an empty file, a file part whose Content-Type is not a "
                 "media type, an Idempotency-Key that is not a key, or one reused with a "
-                "different body.",
+                "different body (or another outcome); an unknown outcome.",
                 "noFile",
                 "emptyFile",
                 "invalidIdempotencyKey",
                 "idempotencyKeyReused",
+                "invalidOutcome",
             ),
         },
         uploads=True,
@@ -234,9 +280,9 @@ def process_file_path() -> dict[str, Any]:
     }
     return {
         "post": {
-            "operationId": "processFile",
-            "summary": "Digest a file (size, SHA-256, lines, words, type) in the background.",
-            "parameters": [IDEMPOTENCY_KEY, PREFER],
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": submit_parameters(prefer=prefer),
             "requestBody": {
                 "required": True,
                 "description": "The file as the form field `file`, or as the raw body with "
@@ -267,5 +313,5 @@ def process_file_path() -> dict[str, Any]:
             },
             "responses": responses,
         },
-        "options": options_operation("processFileOptions", "POST"),
+        "options": options_operation(options_id, "POST"),
     }

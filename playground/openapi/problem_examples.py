@@ -185,4 +185,29 @@ PROBLEM_EXAMPLES: dict[str, Any] = {
         FILES,
         errors=[{"field": "file", "detail": "The file is empty."}],
     ),
+    "invalidOutcome": problem_example(
+        "invalid-request",
+        "The outcome query parameter is not valid: 'fast' is no outcome; the outcomes are "
+        "retry-after-date, monitor-503, monitor-429, gone-after-done.",
+        f"{BULK}?outcome=fast",
+        errors=[
+            {
+                "parameter": "outcome",
+                "detail": "'fast' is no outcome; the outcomes are retry-after-date, "
+                "monitor-503, monitor-429, gone-after-done.",
+            }
+        ],
+    ),
+    "monitorUnavailable": problem_example(
+        "monitor-unavailable",
+        f"The monitors of job {JOB} do not answer its first 2 polls (outcome monitor-503); "
+        "poll again after Retry-After.",
+        f"/api/jobs/{JOB}",
+    ),
+    "monitorThrottled": problem_example(
+        "monitor-throttled",
+        f"The monitors of job {JOB} do not answer its first 2 polls (outcome monitor-429); "
+        "poll again after Retry-After.",
+        f"/api/jobs/{JOB}",
+    ),
 }

@@ -78,8 +78,8 @@ SCHEMAS: dict[str, Any] = {
             "instance": URL,
             "errors": {
                 "type": "array",
-                "description": "Per-field errors (422): each names a body field, a form field "
-                "or a request header.",
+                "description": "Per-field errors (422): each names a body field, a form field, "
+                "a request header or a query parameter.",
                 "items": {
                     "type": "object",
                     "required": ["detail"],
@@ -87,6 +87,7 @@ SCHEMAS: dict[str, Any] = {
                         "pointer": {"type": "string", "description": "JSON Pointer into the body."},
                         "field": {"type": "string", "description": "Form field name."},
                         "header": {"type": "string", "description": "Request header name."},
+                        "parameter": {"type": "string", "description": "Query parameter name."},
                         "detail": {"type": "string"},
                     },
                 },

@@ -38,6 +38,16 @@ OPENAPI_PATHS = {
     "api-result": "/api/jobs/{jobId}/result",
     "api-operation": "/api/operations/{jobId}",
     "api-openapi": "/api/openapi.json",
+    "api-conventions": "/api/conventions",
+    **{
+        f"api-{prefix}-{name}": f"/api/{prefix}/{target}"
+        for prefix in ["azure", "request-reply", "aip151", "job-resource"]
+        for name, target in [("bulk-email", "emails/bulk"), ("process-file", "files/process")]
+    },
+    "api-request-reply-status": "/api/request-reply/status/{jobId}",
+    "api-aip151-operation": "/api/aip151/operations/{jobId}",
+    "api-aip151-cancel": "/api/aip151/operations/{jobId}:cancel",
+    "api-job-resource-job": "/api/job-resource/jobs/{jobId}",
 }
 
 
@@ -48,7 +58,8 @@ def openapi_path(url: str) -> str:
     name = str(resolve(path).url_name)
     if name in OPENAPI_PATHS:
         return OPENAPI_PATHS[name]
-    for template in OPENAPI_PATHS.values():
+    # The longest first: /api/aip151/operations/{jobId}:cancel before its operation's path.
+    for template in sorted(OPENAPI_PATHS.values(), key=len, reverse=True):
         if re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", template), path):
             return template
     raise AssertionError(f"{url} is no path of the document")

@@ -24,6 +24,7 @@ from playground import jobs
 from playground.api.problems import PROBLEM_TYPES
 from playground.cors import EXPOSE_HEADERS
 from playground.models import IdempotencyKey, Job
+from tests.playground.conventions_tour import tour_conventions
 from tests.playground.helpers import (
     OPENAPI_PATHS,
     ApiClient,
@@ -432,9 +433,10 @@ def test_every_documented_response_is_real(
     finished = tour_starting_jobs(api, monkeypatch, settings)
     urls = tour_following_jobs(api, finished)
     tour_document(api)
-    for url in [BULK, FILES, *urls, "/api/openapi.json"]:
+    conventions, monitors = tour_conventions(api, settings)
+    for url in [BULK, FILES, *urls, "/api/openapi.json", *conventions]:
         tour_methods(api, document, url)
-    tour_limits(api, settings, urls)
+    tour_limits(api, settings, [*urls, *monitors])
     assert documented_responses(document) - api.seen == set()
 
 

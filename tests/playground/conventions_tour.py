@@ -1,0 +1,180 @@
+"""The part of test_openapi's tour that provokes every documented response of the
+conventions other than RFC 9110 (playground/conventions.py), and of the outcome presets
+on every monitor, /api/jobs and /api/operations included."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from playground.conventions import CONVENTIONS
+from playground.models import IdempotencyKey, Job
+from tests.playground.helpers import ApiClient, make_email_payload, run_worker
+
+JSON = "application/json"
+SUBMITTED = {"azure": 202, "request-reply": 202, "aip151": 200, "job-resource": 201}
+FRESH = itertools.count()
+
+
+def job_id_of(response: Any) -> str:
+    body = response.json()
+    return str(body.get("jobId") or body.get("id") or body["name"].removeprefix("operations/"))
+
+
+def fresh_limits(settings: Any) -> None:
+    """A count of its own for the next limit tripped: the first request passes."""
+    settings.DEMO_LIMITS_PATH = settings.DEMO_LIMITS_PATH.with_name(
+        f"conventions-{next(FRESH)}.sqlite3"
+    )
+
+
+def tour_submit(api: ApiClient, settings: Any, bulk: str, files: str, accepted: int) -> None:
+    """Every answer of one convention's two submit URLs, refusals included."""
+    assert api.post_json(bulk, make_email_payload()).status_code == accepted
+    upload = SimpleUploadedFile("notes.txt", b"hello world\n", content_type="text/plain")
+    assert api.request("POST", files, data={"file": upload}).status_code == accepted
+    key = {"Idempotency-Key": "conventions-tour"}
+    requests: list[tuple[str, dict[str, Any]]] = [
+        (bulk, {"data": json.dumps(make_email_payload()), "content_type": JSON}),
+        (files, {"data": b"x", "content_type": "text/plain"}),
+    ]
+    for url, request in requests:
+        assert api.request("POST", url, **request, headers=key).status_code == accepted
+        IdempotencyKey.objects.filter(key="conventions-tour").update(job=None)
+        assert api.request("POST", url, **request, headers=key).status_code == 409
+        IdempotencyKey.objects.filter(key="conventions-tour").delete()
+        assert api.request("POST", f"{url}?outcome=nope", **request).status_code == 422
+        settings.DEMO_MAX_PENDING_PER_CLIENT = 1
+        assert api.request("POST", url, **request).status_code == 429
+        settings.DEMO_MAX_PENDING_PER_CLIENT = 100_000
+        settings.DEMO_MAX_PENDING_JOBS = 1
+        assert api.request("POST", url, **request).status_code == 503
+        settings.DEMO_MAX_PENDING_JOBS = 100_000
+    bulk_problems = [
+        (400, "{", JSON),
+        (413, json.dumps(make_email_payload(*[f"u{i}@example.test" for i in range(6)])), JSON),
+        (415, "hello", "text/plain"),
+        (422, json.dumps({"subject": "", "body": "Hi", "recipients": []}), JSON),
+    ]
+    for status, data, content_type in bulk_problems:
+        assert api.request("POST", bulk, data=data, content_type=content_type).status_code == status
+    file_problems: list[tuple[int, dict[str, Any]]] = [
+        (400, {"data": b"--x\r\n", "content_type": "multipart/form-data"}),
+        (411, {"data": b"", "content_type": "text/plain", "CONTENT_TYPE": "text/plain"}),
+        (413, {"data": b"x" * 5000, "content_type": "application/octet-stream"}),
+        (415, {"data": "a=b", "content_type": "application/x-www-form-urlencoded"}),
+        (422, {"data": {"other": "value"}}),
+    ]
+    for status, request in file_problems:
+        assert api.request("POST", files, **request).status_code == status
+
+
+def submit(api: ApiClient, *, outcome: str = "", recipients: tuple[str, ...] = ()) -> str:
+    query = f"?outcome={outcome}" if outcome else ""
+    response = api.post_json(f"/api/emails/bulk{query}", make_email_payload(*recipients))
+    assert response.status_code == 202
+    return job_id_of(response)
+
+
+MONITORS = [
+    "/api/jobs/{}",
+    "/api/operations/{}",
+    "/api/request-reply/status/{}",
+    "/api/aip151/operations/{}",
+    "/api/job-resource/jobs/{}",
+]
+
+
+def tour_monitors(api: ApiClient) -> None:
+    """Every monitor: pending, its 304 and 412, the presets' 503, 429 and 410, done."""
+    pending = submit(api)
+    for template in MONITORS:
+        url = template.format(pending)
+        first = api.get(url)
+        assert first.status_code in (200, 202) and first["Retry-After"].isdigit()
+        assert api.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 304
+        assert api.get(url, headers={"If-Match": '"stale"'}).status_code == 412
+        assert api.get(template.format("job_nope")).status_code == 404
+    for outcome, status in [("monitor-503", 503), ("monitor-429", 429)]:
+        busy = submit(api, outcome=outcome)
+        for template in MONITORS:
+            # Each GET is followed by a HEAD: the two polls the preset refuses.
+            refused = api.get(template.format(busy))
+            assert refused.status_code == status and refused["Retry-After"] == "1"
+            Job.objects.filter(public_id=busy).update(monitor_answers=0)
+        Job.objects.filter(public_id=busy).update(monitor_answers=2)
+        assert api.get(MONITORS[0].format(busy)).status_code == 200
+    dated = submit(api, outcome="retry-after-date")
+    assert api.get(MONITORS[2].format(dated))["Retry-After"].endswith(" GMT")
+    failed = submit(api, recipients=("x@bounce.example.test",))
+    gone = submit(api, outcome="gone-after-done")
+    run_worker()
+    assert api.get(MONITORS[2].format(failed)).status_code == 200
+    assert api.get(MONITORS[2].format(pending)).status_code == 302
+    for template in MONITORS:
+        assert api.get(template.format(gone)).status_code == 410
+    assert api.get(f"/api/jobs/{gone}/result").status_code == 410
+
+
+def tour_cancels(api: ApiClient, settings: Any) -> None:
+    """AIP-151's :cancel and the job resource's DELETE: every answer."""
+    queued = submit(api)
+    assert api.request("POST", f"/api/aip151/operations/{queued}:cancel").status_code == 200
+    assert api.request("POST", f"/api/aip151/operations/{queued}:cancel").status_code == 409
+    assert api.request("POST", "/api/aip151/operations/job_nope:cancel").status_code == 404
+    queued = submit(api)
+    assert api.delete(f"/api/job-resource/jobs/{queued}").status_code == 200
+    assert api.delete(f"/api/job-resource/jobs/{queued}").status_code == 409
+    assert api.delete("/api/job-resource/jobs/job_nope").status_code == 404
+    running = submit(api)
+    # As a worker would have it when the DELETE comes: running, so it stops at its next step.
+    Job.objects.filter(public_id=running).update(status=Job.Status.RUNNING)
+    assert api.delete(f"/api/job-resource/jobs/{running}").status_code == 202
+    gone = submit(api, outcome="gone-after-done")
+    api.delete(f"/api/jobs/{gone}")
+    assert api.get(f"/api/jobs/{gone}").status_code == 410
+    assert api.request("POST", f"/api/aip151/operations/{gone}:cancel").status_code == 410
+    assert api.delete(f"/api/job-resource/jobs/{gone}").status_code == 410
+    target = submit(api)
+    for method, url in [
+        ("POST", f"/api/aip151/operations/{target}:cancel"),
+        ("DELETE", f"/api/job-resource/jobs/{target}"),
+    ]:
+        fresh_limits(settings)
+        settings.DEMO_JOBS_PER_MINUTE = 1
+        statuses = [api.request(method, url).status_code for _ in range(2)]
+        settings.DEMO_JOBS_PER_MINUTE = 100_000
+        assert statuses[-1] == 429, (url, statuses)
+
+
+def tour_registry(api: ApiClient) -> None:
+    first = api.get("/api/conventions")
+    assert first.status_code == 200
+    assert [c["id"] for c in first.json()["conventions"]] == [c.id for c in CONVENTIONS]
+    assert api.get("/api/conventions", headers={"If-None-Match": first["ETag"]}).status_code == 304
+    assert api.get("/api/conventions", headers={"If-Match": '"stale"'}).status_code == 412
+
+
+def tour_conventions(api: ApiClient, settings: Any) -> tuple[list[str], list[str]]:
+    """Every response of the conventions' paths but their OPTIONS, 405 and poll limits;
+    returns a URL of each of their paths (for the tour's methods) and of each monitor
+    (for its poll limits)."""
+    for convention in CONVENTIONS[1:]:
+        tour_submit(
+            api,
+            settings,
+            convention.submit["bulk-email"],
+            convention.submit["file-processing"],
+            SUBMITTED[convention.id],
+        )
+    tour_monitors(api)
+    tour_cancels(api, settings)
+    tour_registry(api)
+    job = submit(api)
+    monitors = [template.format(job) for template in MONITORS[2:]]
+    submits = [c.submit[example] for c in CONVENTIONS[1:] for example in c.submit]
+    others = [f"/api/aip151/operations/{job}:cancel", "/api/conventions"]
+    return [*submits, *monitors, *others], monitors
