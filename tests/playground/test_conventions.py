@@ -1,0 +1,316 @@
+"""One job, five conventions: each convention's URLs answer each stage with the statuses
+and headers playground/conventions.py says, any monitor watches any job, and the
+outcome presets change how every monitor answers. A real worker runs the jobs
+(run_worker), and every response is checked against the OpenAPI document (ApiClient).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import resolve
+
+from playground.conventions import BUSY_POLLS, BY_ID, CONVENTIONS, OUTCOMES, PRESETS, Convention
+from playground.models import Job
+from tests.playground.helpers import ApiClient, make_email_payload, run_worker
+
+BOUNCING = ("a@bounce.example.test", "b@bounce.example.test")
+BUSY_PROBLEMS = {"monitor-503": "monitor-unavailable", "monitor-429": "monitor-throttled"}
+# Where each convention's submit answer names the monitor, besides the body.
+MONITOR_HEADERS = {
+    "rfc9110": {"Location", "Content-Location", "Operation-Location"},
+    "azure": {"Operation-Location"},
+    "request-reply": {"Location"},
+    "aip151": set(),
+    "job-resource": {"Location"},
+}
+
+
+def submit(
+    api: ApiClient,
+    convention: Convention,
+    example: str = "bulk-email",
+    *,
+    outcome: str = "",
+    recipients: tuple[str, ...] = (),
+    **kwargs: Any,
+) -> Any:
+    url = convention.submit[example] + (f"?outcome={outcome}" if outcome else "")
+    if example == "bulk-email":
+        return api.post_json(url, make_email_payload(*recipients), **kwargs)
+    return api.request("POST", url, data=b"a,b\n1,2\n", content_type="text/csv", **kwargs)
+
+
+def job_id_of(response: Any) -> str:
+    body = response.json()
+    found = body.get("jobId") or body.get("id") or body["name"].removeprefix("operations/")
+    assert isinstance(found, str) and found.startswith("job_")
+    return found
+
+
+def monitor_of(convention: Convention, job_id: str) -> str:
+    return convention.monitor_path(job_id)
+
+
+def cancel(api: ApiClient, convention: Convention, job_id: str) -> Any:
+    endpoint = convention.cancel
+    assert endpoint is not None
+    return api.request(endpoint.method, endpoint.path.replace("{jobId}", job_id))
+
+
+# -- Each stage, each convention -------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("example", ["bulk-email", "file-processing"])
+@pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.id)
+def test_a_job_that_succeeds(api: ApiClient, convention: Convention, example: str) -> None:
+    stages = convention.statuses
+    accepted = submit(api, convention, example)
+    assert accepted.status_code in stages.accepted
+    job_id = job_id_of(accepted)
+    monitor = f"http://testserver{monitor_of(convention, job_id)}"
+    named = {name for name in ["Location", "Content-Location", "Operation-Location"]}
+    assert {name for name in named if name in accepted} == MONITOR_HEADERS[convention.id]
+    for name in MONITOR_HEADERS[convention.id] - {"Operation-Location"}:
+        assert accepted[name] == monitor
+    if convention.id == "azure":
+        assert accepted["Operation-Location"] == monitor
+    if convention.id == "aip151":
+        assert accepted.json()["name"] == f"operations/{job_id}"
+        assert accepted.json()["done"] is False
+    assert accepted["Cache-Control"] == "no-store"
+    assert accepted["Retry-After"].isdigit()
+
+    pending = api.get(monitor)
+    assert pending.status_code in stages.pending
+    assert pending["Retry-After"].isdigit() and pending["Cache-Control"] == "no-cache"
+    run_worker()
+
+    done = api.get(monitor)
+    assert done.status_code in stages.done
+    assert "Retry-After" not in done
+    if done.status_code in (302, 303):
+        assert done["Location"] == f"http://testserver/api/jobs/{job_id}/result"
+        result = api.get(done["Location"])
+    elif convention.id == "aip151":
+        assert done.json()["done"] is True and "error" not in done.json()
+        result = done
+    else:
+        assert done.json()["status"] == "succeeded"
+        link = done.json().get("resourceLocation") or done.json().get("resultUrl")
+        result = api.get(link)
+    assert result.status_code in stages.result
+    report = result.json().get("response", result.json())
+    assert report["kind"] == example
+    if convention.id == "job-resource":
+        # The job resource embeds the result too.
+        assert done.json()["result"]["kind"] == example
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.id)
+def test_a_job_that_fails_after_it_was_accepted(api: ApiClient, convention: Convention) -> None:
+    accepted = submit(api, convention, recipients=BOUNCING)
+    assert accepted.status_code in convention.statuses.accepted
+    job_id = job_id_of(accepted)
+    run_worker()
+    failed = api.get(monitor_of(convention, job_id))
+    assert failed.status_code in convention.statuses.failed
+    body = failed.json()
+    if convention.id == "aip151":
+        assert body["done"] is True and "response" not in body
+        assert body["error"]["code"] == 3
+        assert body["error"]["details"][0]["reason"] == "ALL_BOUNCED"
+    else:
+        assert body["status"] == "failed"
+        assert body["error"]["code"] == "all-bounced"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.id)
+def test_a_job_that_is_canceled(api: ApiClient, convention: Convention) -> None:
+    job_id = job_id_of(submit(api, convention))
+    # A convention without a cancel of its own: a job is one job, cancel it the RFC 9110 way.
+    canceling = convention if convention.cancel is not None else BY_ID["rfc9110"]
+    answer = cancel(api, canceling, job_id)
+    assert answer.status_code in canceling.statuses.cancel
+    assert answer["Cache-Control"] == "no-store"
+    canceled = api.get(monitor_of(convention, job_id))
+    assert canceled.status_code in convention.statuses.canceled
+    body = canceled.json()
+    if convention.id == "aip151":
+        assert body["done"] is True and body["error"]["code"] == 1
+    else:
+        assert body["status"] == "canceled"
+    # Too late now: every cancel says the job already finished.
+    assert cancel(api, canceling, job_id).status_code == 409
+
+
+@pytest.mark.django_db
+def test_the_job_resource_answers_a_running_jobs_cancel_with_202(api: ApiClient) -> None:
+    job_id = job_id_of(submit(api, BY_ID["job-resource"]))
+    Job.objects.filter(public_id=job_id).update(status=Job.Status.RUNNING)
+    answer = api.delete(f"/api/job-resource/jobs/{job_id}")
+    assert answer.status_code == 202
+    assert answer.json()["status"] == "running" and answer.json()["cancelRequestedAt"]
+
+
+@pytest.mark.django_db
+def test_aip151_cancels_with_an_empty_body(api: ApiClient) -> None:
+    job_id = job_id_of(submit(api, BY_ID["aip151"]))
+    answer = api.request("POST", f"/api/aip151/operations/{job_id}:cancel")
+    assert answer.status_code == 200 and answer.json() == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_any_monitor_watches_a_job_submitted_under_any_convention(api: ApiClient) -> None:
+    job_ids = {c.id: job_id_of(submit(api, c)) for c in CONVENTIONS}
+    for job_id in job_ids.values():
+        for watcher in CONVENTIONS:
+            assert api.get(monitor_of(watcher, job_id)).status_code in watcher.statuses.pending
+    run_worker()
+    for job_id in job_ids.values():
+        for watcher in CONVENTIONS:
+            assert api.get(monitor_of(watcher, job_id)).status_code in watcher.statuses.done
+
+
+@pytest.mark.django_db
+def test_only_the_rfc9110_submit_honours_prefer_wait(api: ApiClient) -> None:
+    for convention in CONVENTIONS[1:]:
+        answer = submit(api, convention, headers={"Prefer": "respond-async, wait=1"})
+        assert answer.status_code in convention.statuses.accepted
+        assert "Preference-Applied" not in answer
+
+
+# -- The outcome presets ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.id)
+def test_retry_after_as_an_http_date(api: ApiClient, convention: Convention) -> None:
+    accepted = submit(api, convention, outcome="retry-after-date")
+    job_id = job_id_of(accepted)
+    assert Job.objects.get(public_id=job_id).outcome == "retry-after-date"
+    for answer in [accepted, *(api.get(monitor_of(c, job_id)) for c in CONVENTIONS)]:
+        value = answer["Retry-After"]
+        assert value.endswith(" GMT"), value
+        delay = parsedate_to_datetime(value).timestamp() - time.time()
+        assert 0 < delay <= 6, value
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("outcome,status", [("monitor-503", 503), ("monitor-429", 429)])
+def test_a_busy_monitor_refuses_the_first_polls_then_recovers(
+    api: ApiClient, outcome: str, status: int
+) -> None:
+    job_id = job_id_of(submit(api, BY_ID["azure"], outcome=outcome))
+    # The polls are the job's, whichever monitor they go to.
+    monitors = [monitor_of(c, job_id) for c in CONVENTIONS]
+    for poll in range(BUSY_POLLS):
+        refused = api.get(monitors[poll])
+        assert refused.status_code == status
+        assert refused["Content-Type"] == "application/problem+json"
+        assert refused["Retry-After"] == "1"
+        assert refused.json()["type"].endswith(f"#problem-{BUSY_PROBLEMS[outcome]}")
+    for monitor in monitors:
+        assert api.get(monitor).status_code in (200, 202)
+    assert Job.objects.get(public_id=job_id).monitor_answers == BUSY_POLLS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_monitor_that_expired_once_the_job_finished(api: ApiClient) -> None:
+    job_id = job_id_of(submit(api, BY_ID["job-resource"], outcome="gone-after-done"))
+    assert api.get(monitor_of(BY_ID["rfc9110"], job_id)).status_code == 200
+    run_worker()
+    for convention in CONVENTIONS:
+        gone = api.get(monitor_of(convention, job_id))
+        assert gone.status_code == 410, convention.id
+        assert gone.json()["type"].endswith("#problem-job-expired")
+    assert api.get(f"/api/jobs/{job_id}/result").status_code == 410
+
+
+@pytest.mark.django_db
+def test_an_unknown_outcome_or_query_parameter_is_refused(api: ApiClient) -> None:
+    for query in ["?outcome=fast", "?outcome=", "?outcome=monitor-503&outcome=monitor-429", "?x=1"]:
+        refused = api.post_json(f"/api/aip151/emails/bulk{query}", make_email_payload())
+        assert refused.status_code == 422, query
+        assert refused.json()["errors"][0]["parameter"] in ("outcome", "x")
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_another_outcome_is_another_request(api: ApiClient) -> None:
+    key = {"Idempotency-Key": "outcome-key"}
+    first = submit(api, BY_ID["rfc9110"], outcome="monitor-503", headers=key)
+    assert submit(api, BY_ID["rfc9110"], outcome="monitor-503", headers=key).json() == first.json()
+    assert submit(api, BY_ID["rfc9110"], outcome="monitor-429", headers=key).status_code == 422
+    assert submit(api, BY_ID["rfc9110"], headers=key).status_code == 422
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_failure_preset_is_the_bounce_body(api: ApiClient) -> None:
+    preset = next(p for p in PRESETS if p.id == "fails-after-accept")
+    accepted = api.post_json("/api/request-reply/emails/bulk", json.loads(preset.provoke.value))
+    assert accepted.status_code == 202
+    run_worker()
+    failed = api.get(accepted["Location"])
+    assert failed.status_code == 200 and failed.json()["status"] == "failed"
+
+
+# -- The registry ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_registry_lists_every_convention_with_urls_that_exist(api: ApiClient) -> None:
+    answer = api.get("/api/conventions")
+    assert answer.status_code == 200
+    registry = answer.json()
+    assert [c["id"] for c in registry["conventions"]] == list(BY_ID)
+    for listed in registry["conventions"]:
+        assert listed["document"]["url"].startswith("https://")
+        assert set(listed["submit"]) == {"bulk-email", "file-processing"}
+        paths = [s["path"] for s in listed["submit"].values()] + [listed["monitor"]["path"]]
+        paths += [e["path"] for e in [listed["result"], listed["cancel"]] if e is not None]
+        for path in paths:
+            assert resolve(path.replace("{jobId}", "job_abc")).url_name != "api-not-found", path
+        assert set(listed["statuses"]) == {
+            "accepted", "pending", "done", "result", "failed", "canceled", "cancel"
+        }  # fmt: skip
+    presets = {p["id"]: p for p in registry["presets"]}
+    for value in OUTCOMES:
+        assert presets[value]["provoke"] == {
+            "in": "query",
+            "name": "outcome",
+            "value": value,
+            "examples": ["bulk-email", "file-processing"],
+        }
+    assert presets["fails-after-accept"]["provoke"]["in"] == "body"
+    assert registry["compatibility"] is None or isinstance(registry["compatibility"], list)
+
+
+def test_the_existing_urls_are_the_rfc9110_and_azure_conventions() -> None:
+    # Doc writers link to these: they stay exactly where they were.
+    assert BY_ID["rfc9110"].submit == {
+        "bulk-email": "/api/emails/bulk",
+        "file-processing": "/api/files/process",
+    }
+    assert BY_ID["rfc9110"].monitor == "/api/jobs/{jobId}"
+    assert BY_ID["azure"].monitor == "/api/operations/{jobId}"
+    for convention in CONVENTIONS:
+        for path in convention.submit.values():
+            assert urlsplit(path).path == path
+
+
+@pytest.mark.django_db
+def test_the_registry_is_cacheable_and_revalidates() -> None:
+    first = Client().get("/api/conventions")
+    assert first["Cache-Control"] == "public, max-age=300"
+    again = Client().get("/api/conventions", headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304
