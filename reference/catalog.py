@@ -22,6 +22,7 @@ import markdown
 import yaml
 from django.conf import settings
 
+from reference.client_files import parse_client_files
 from reference.figures import render_prose
 from reference.language_constants import parse_constants
 from reference.schema import (
@@ -306,6 +307,7 @@ def parse_file(path: Path) -> StatusPage:
         sections=sections,
         playground=playground,
         path=path,
+        clients=parse_client_files(path=path, raw=data.get("clients"), kind=kind),
     )
 
 

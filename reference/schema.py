@@ -15,7 +15,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reference.client_files import ClientFile
 
 # -- The schema ---------------------------------------------------------------
 
@@ -204,6 +207,7 @@ HEADER_KEYS: dict[str, tuple[type, ...]] = {
     "examples": (list,),
     "references": (list,),
     "playground": (bool,),
+    "clients": (list,),  # example client files (reference.client_files)
 }
 REQUIRED_KEYS = ("code", "title", "class", "kind", "summary", "spec", "related", "constants")
 
@@ -349,6 +353,8 @@ class StatusPage:
     path: Path = field(compare=False)
     # Every constant listed, by language (``constants`` holds the first of each).
     constant_groups: tuple[ConstantGroup, ...] = ()
+    # Example clients shown in the client perspective (reference.client_files).
+    clients: tuple[ClientFile, ...] = ()
 
     @property
     def class_name(self) -> str:
