@@ -24,12 +24,24 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponseBase
 
 from config.site import client_address
+from playground.conventions import CONVENTIONS
 
-# The only requests the console may send: method and a path pattern on this site's demo API.
+
+def _prefix(template: str) -> str:
+    return template.partition("{jobId}")[0]
+
+
+# The only requests the console may send: method and a path pattern on this site's demo
+# API: every convention's submit URLs, monitors and cancels (playground/conventions.py).
 ALLOWED_REQUESTS: dict[str, tuple[str, ...]] = {
-    "POST": ("/api/emails/bulk", "/api/files/process"),
-    "GET": ("/api/jobs/", "/api/operations/"),
-    "DELETE": ("/api/jobs/",),
+    "POST": (
+        *(path for convention in CONVENTIONS for path in convention.submit.values()),
+        *(_prefix(c.cancel.path) for c in CONVENTIONS if c.cancel and c.cancel.method == "POST"),
+    ),
+    "GET": ("/api/jobs/", *(_prefix(convention.monitor) for convention in CONVENTIONS)),
+    "DELETE": tuple(
+        _prefix(c.cancel.path) for c in CONVENTIONS if c.cancel and c.cancel.method == "DELETE"
+    ),
 }
 # Request headers the console forwards; anything else the reader types is dropped.
 FORWARDED_HEADERS = ("Content-Type", "Accept", "Idempotency-Key", "Prefer", "If-None-Match")
@@ -78,12 +90,20 @@ class Exchange:
         ]
 
     @property
+    def _job(self) -> dict[str, Any]:
+        """The members that describe the job: the body's, or an AIP-151 Operation's metadata."""
+        data = self.json
+        if not isinstance(data, dict):
+            return {}
+        metadata = data.get("metadata")
+        return metadata if isinstance(metadata, dict) and "done" in data else data
+
+    @property
     def job_state(self) -> str:
         """The job's state as this answer tells it: queued, running, succeeded, failed, ..."""
-        data = self.json
-        status = data.get("status") if isinstance(data, dict) else None
-        if self.status == 303:
-            # A monitor's 303 means done: succeeded, unless its body says the job failed.
+        status = self._job.get("status")
+        if self.status in (302, 303):
+            # A monitor's redirect means done: succeeded, unless its body says it failed.
             return status if status in ("failed", "canceled") else "succeeded"
         if isinstance(status, str):
             return status
@@ -99,16 +119,15 @@ class Exchange:
     @property
     def progress(self) -> int | None:
         """The job's progress (0 to 100) while this answer reports a pending job."""
-        data = self.json
-        if self.job_state in ("queued", "running") and isinstance(data, dict):
+        data = self._job
+        if self.job_state in ("queued", "running"):
             value = data.get("progress", data.get("percentComplete"))
             return value if isinstance(value, int) else None
         return None
 
     @property
     def message(self) -> str:
-        data = self.json
-        message = data.get("message") if isinstance(data, dict) else None
+        message = self._job.get("message")
         return message if isinstance(message, str) else ""
 
     @property

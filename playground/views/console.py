@@ -9,10 +9,13 @@ whole pages and a "Poll now" link takes the next step.
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import (
@@ -27,6 +30,7 @@ from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import parse_http_date_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
@@ -34,6 +38,7 @@ from config.site import HtmxHttpRequest, absolute_url
 from playground import presets
 from playground.api.headers import MAX_IDEMPOTENCY_KEY
 from playground.api_client import MAX_CONSOLE_BODY, Exchange, RequestRefused, send
+from playground.conventions import BY_ID, CONVENTIONS, Convention, find_convention
 from playground.models import JOB_ID_PREFIX
 
 TERMINAL = {"succeeded", "failed", "canceled"}
@@ -49,15 +54,37 @@ def _embedded(request: HttpRequest) -> bool:
     return request.GET.get("embed") == "1" or request.POST.get("embed") == "1"
 
 
+def _convention(request: HttpRequest) -> Convention:
+    return find_convention(request.GET.get("convention") or request.POST.get("convention"))
+
+
+def _convention_query(convention: Convention) -> str:
+    """What a console link adds to keep the convention: nothing for the default one."""
+    return "" if convention is CONVENTIONS[0] else f"&convention={convention.id}"
+
+
+# How the console names the URL it polls, by where the submit's answer gave it.
+MONITOR_LABELS = {
+    "header:Location": "Location",
+    "header:Operation-Location": "Operation-Location",
+    "body:name": "name",
+}
+
+
 def console_context(request: HttpRequest, *, embed: bool = False) -> dict[str, Any]:
-    """What the console form shows: the chosen example, preset and protocol options."""
+    """What the console form shows: the chosen example, convention, preset and options."""
     # After a plain-form Send, the page keeps showing the example that was sent.
     example = presets.find_example(request.GET.get("example") or request.POST.get("example"))
     preset = presets.find_preset(example, request.GET.get("preset"))
+    convention = _convention(request)
     embed = embed or _embedded(request)
     return {
         "examples": presets.examples(),
         "example": example,
+        "conventions": CONVENTIONS,
+        "convention": convention,
+        "convention_query": _convention_query(convention),
+        "target": convention.submit[example.id],
         "presets": presets.presets_for(example),
         "preset": preset,
         "body": presets.body_for(example, preset),
@@ -112,26 +139,52 @@ def embed(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _job_id(exchange: Exchange) -> str | None:
+    """The job a submit's answer is about: jobId, an Azure operation's id, or the id in
+    an AIP-151 Operation's name."""
     data = exchange.json
-    job_id = data.get("jobId") if isinstance(data, dict) else None
-    return job_id if isinstance(job_id, str) else None
+    if not isinstance(data, dict):
+        return None
+    name = data.get("name")
+    job_id = data.get("jobId") or data.get("id")
+    if job_id is None and isinstance(name, str):
+        job_id = name.removeprefix("operations/")
+    return job_id if isinstance(job_id, str) and JOB_ID.fullmatch(job_id) else None
 
 
 def _retry_after(exchange: Exchange) -> int:
+    """Seconds until the next poll, from Retry-After as delay-seconds or as an HTTP-date."""
     value = exchange.header("Retry-After") or "1"
-    return max(1, min(int(value), 30)) if value.isdigit() else 1
+    if value.isdigit():
+        return max(1, min(int(value), 30))
+    moment = parse_http_date_safe(value)
+    return 1 if moment is None else max(1, min(math.ceil(moment - time.time()), 30))
 
 
 def _follow(request: HttpRequest, exchange: Exchange) -> list[Exchange]:
-    """After a 303, fetch what it points at, as a client following the redirect would."""
+    """After a 302 or 303, fetch what it points at, as a client following it would."""
     location = exchange.header("Location")
-    if exchange.status != 303 or not location:
+    if exchange.status not in (302, 303) or not location:
         return []
     return [send(origin_request=request, method="GET", url=location)]
 
 
+def _job_urls(request: HttpRequest, job_id: str, convention: Convention) -> dict[str, str]:
+    """The console's poll and cancel URLs for the job, keeping embed and convention."""
+    query = {"embed": "1"} if _embedded(request) else {}
+    if convention is not CONVENTIONS[0]:
+        query["convention"] = convention.id
+    suffix = f"?{urlencode(query)}" if query else ""
+    return {
+        "poll_url": reverse("playground:poll", args=[job_id]) + suffix,
+        "cancel_url": reverse("playground:cancel", args=[job_id]) + suffix,
+    }
+
+
 def _run_context(
-    request: HttpRequest, job_id: str | None, exchanges: list[Exchange]
+    request: HttpRequest,
+    job_id: str | None,
+    exchanges: list[Exchange],
+    convention: Convention = CONVENTIONS[0],
 ) -> dict[str, Any]:
     # The job's state as the latest answer that speaks of it tells it (a result has no state).
     states = [exchange.job_state for exchange in exchanges if exchange.job_state]
@@ -146,9 +199,10 @@ def _run_context(
     operation = None
     if job_id and not refused:
         operation = send(origin_request=request, method="GET", url=f"/api/operations/{job_id}")
-    suffix = "?embed=1" if _embedded(request) else ""
     return {
         "job_id": job_id,
+        "convention": convention,
+        "monitor_label": MONITOR_LABELS[convention.monitor_from],
         "exchanges": exchanges,
         "state": state,
         "refused": refused,
@@ -157,8 +211,9 @@ def _run_context(
         "message": exchanges[0].message,
         "terminal": state in TERMINAL or job_id is None or gone,
         "retry_after": _retry_after(exchanges[0]),
-        "poll_url": reverse("playground:poll", args=[job_id]) + suffix if job_id else "",
-        "cancel_url": reverse("playground:cancel", args=[job_id]) + suffix if job_id else "",
+        **(
+            _job_urls(request, job_id, convention) if job_id else {"poll_url": "", "cancel_url": ""}
+        ),
         "operation": operation,
     }
 
@@ -251,6 +306,7 @@ def _not_a_job(request: HtmxHttpRequest, job_id: str) -> HttpResponse | None:
 def console_send(request: HtmxHttpRequest) -> HttpResponse:
     """Send the console's form to the demo API: the first exchange of a run."""
     example = presets.find_example(request.POST.get("example"))
+    convention = _convention(request)
     content_type = request.POST.get("content_type", "").strip() or "application/json"
     upload = request.FILES.get("upload")
     body = request.POST.get("body", "").replace("\r\n", "\n").encode()
@@ -268,14 +324,20 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
         headers["Prefer"] = prefer
     try:
         exchange = send(
-            origin_request=request, method="POST", url=example.target, headers=headers, body=body
+            origin_request=request,
+            method="POST",
+            url=convention.submit[example.id],
+            headers=headers,
+            body=body,
         )
     except RequestRefused as refused:
         return _console_error(request, str(refused))
-    context = _run_context(request, _job_id(exchange), [exchange, *_follow(request, exchange)])
+    exchanges = [exchange, *_follow(request, exchange)]
+    context = _run_context(request, _job_id(exchange), exchanges, convention)
     context["resend"] = {
         "embed": "1" if _embedded(request) else "",
         "example": example.id,
+        "convention": convention.id,
         "body": body.decode("utf-8", errors="replace") if upload is None else "",
         "content_type": content_type,
         "idempotency_key": headers.get("Idempotency-Key", ""),
@@ -292,8 +354,9 @@ def console_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     """One poll of the job's status monitor (and, after a 303, what it points at)."""
     if (refusal := _not_a_job(request, job_id)) is not None:
         return refusal
-    exchange = send(origin_request=request, method="GET", url=f"/api/jobs/{job_id}")
-    context = _run_context(request, job_id, [exchange, *_follow(request, exchange)])
+    convention = _convention(request)
+    exchange = send(origin_request=request, method="GET", url=convention.monitor_path(job_id))
+    context = _run_context(request, job_id, [exchange, *_follow(request, exchange)], convention)
     return _render(request, "poll", context)
 
 
@@ -303,6 +366,11 @@ def console_cancel(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     """Ask the API to cancel the job: the DELETE exchange, then polling goes on."""
     if (refusal := _not_a_job(request, job_id)) is not None:
         return refusal
-    exchange = send(origin_request=request, method="DELETE", url=f"/api/jobs/{job_id}")
-    context = {**_run_context(request, job_id, [exchange]), "terminal": False}
+    convention = _convention(request)
+    # A convention without a cancel of its own: a job is one job, so the RFC 9110 DELETE.
+    endpoint = convention.cancel or BY_ID["rfc9110"].cancel
+    assert endpoint is not None
+    url = endpoint.path.replace("{jobId}", job_id)
+    exchange = send(origin_request=request, method=endpoint.method, url=url)
+    context = {**_run_context(request, job_id, [exchange], convention), "terminal": False}
     return _render(request, "poll", context)

@@ -1,0 +1,109 @@
+"""The console's convention switch, without JavaScript: the same example sent under each
+convention, every exchange shown raw, polling and cancel through that convention's URLs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from playground import presets
+from playground.conventions import CONVENTIONS
+from tests.playground.helpers import run_worker
+
+pytestmark = pytest.mark.django_db
+
+
+def send(client: Client, convention: str, example: str = "bulk-email") -> str:
+    chosen = presets.find_example(example)
+    response = client.post(
+        "/playground/send",
+        {
+            "example": chosen.id,
+            "convention": convention,
+            "body": chosen.request_body,
+            "content_type": chosen.request_headers["Content-Type"],
+        },
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def poll_link(html: str) -> str:
+    match = re.search(r'href="(/playground/jobs/job_[A-Za-z0-9]+/poll[^"]*)"', html)
+    assert match, "no Poll now link"
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_the_switch_is_a_link_per_convention(client: Client) -> None:
+    html = client.get("/playground/", {"example": "file-processing"}).content.decode()
+    for convention in CONVENTIONS:
+        link = f"?example=file-processing&amp;convention={convention.id}#console"
+        assert link in html, convention.id
+    page = client.get("/playground/", {"example": "file-processing", "convention": "aip151"})
+    html = page.content.decode()
+    assert "<code>/api/aip151/files/process</code>" in html
+    assert '<input type="hidden" name="convention" value="aip151">' in html
+    assert 'title="Google AIP-151: long-running operations" aria-current="true">aip151' in html
+    assert "https://google.aip.dev/151" in html
+    # Choosing another example keeps the convention.
+    assert "?example=bulk-email&amp;convention=aip151#console" in html
+
+
+def test_an_unknown_convention_is_the_rfc9110_one(client: Client) -> None:
+    html = client.get("/playground/", {"convention": "soap"}).content.decode()
+    assert "<code>/api/emails/bulk</code>" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_request_reply_through_the_console(client: Client) -> None:
+    html = send(client, "request-reply")
+    assert "POST http://testserver/api/request-reply/emails/bulk" in html
+    assert "HTTP/1.1 202 Accepted" in html
+    assert "Location: http://testserver/api/request-reply/status/job_" in html
+    link = poll_link(html)
+    assert link.endswith("?convention=request-reply")
+    pending = client.get(link).content.decode()
+    assert "GET http://testserver/api/request-reply/status/job_" in pending
+    assert "HTTP/1.1 202 Accepted" in pending and "Poll now" in pending
+    run_worker()
+    done = client.get(link).content.decode()
+    assert "HTTP/1.1 302 Found" in done
+    # Followed, as a client following the redirect would.
+    assert re.search(r"GET http://testserver/api/jobs/job_\w+/result", done)
+    assert "Polling stopped" in done
+
+
+@pytest.mark.django_db(transaction=True)
+def test_aip151_through_the_console(client: Client) -> None:
+    html = send(client, "aip151", "file-processing")
+    assert "POST http://testserver/api/aip151/files/process" in html
+    assert "HTTP/1.1 200 OK" in html and "&quot;done&quot;: false" in html
+    assert "Next poll of <code>name</code>" in html
+    link = poll_link(html)
+    run_worker()
+    done = client.get(link).content.decode()
+    assert "GET http://testserver/api/aip151/operations/job_" in done
+    assert "&quot;done&quot;: true" in done and "Polling stopped" in done
+
+
+@pytest.mark.parametrize(
+    "convention,cancel",
+    [
+        ("rfc9110", "DELETE http://testserver/api/jobs/"),
+        ("azure", "DELETE http://testserver/api/jobs/"),
+        ("aip151", "POST http://testserver/api/aip151/operations/"),
+        ("job-resource", "DELETE http://testserver/api/job-resource/jobs/"),
+    ],
+)
+def test_cancel_goes_through_the_conventions_own_cancel(
+    client: Client, convention: str, cancel: str
+) -> None:
+    html = send(client, convention)
+    match = re.search(r'action="(/playground/jobs/job_\w+/cancel[^"]*)"', html)
+    assert match
+    canceled = client.post(match.group(1).replace("&amp;", "&")).content.decode()
+    assert cancel in canceled
+    after = client.get(poll_link(canceled)).content.decode()
+    assert "canceled" in after and "Polling stopped" in after
