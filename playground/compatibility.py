@@ -31,7 +31,16 @@ OUTCOMES: dict[str, Outcome] = {
     outcome.id: outcome
     for outcome in (
         Outcome("succeeded", "succeeded", "returned the job's result"),
-        Outcome("raised", "raised an error", "stopped with an error (an exception, exit 1)"),
+        Outcome(
+            "raised",
+            "raised an error",
+            "stopped with an error (an exception, exit 1) once the job had ended",
+        ),
+        Outcome(
+            "raised-early",
+            "raised an error while the job was still running",
+            "stopped with an error before the job had ended, so it never learned the outcome",
+        ),
         Outcome("gave-up", "gave up at its deadline", "stopped when its own deadline passed"),
         Outcome(
             "pending-success",

@@ -51,7 +51,7 @@ export async function waitForJob({ submit, body = {}, monitor, deadline = 300, a
 
   async function wait(response) {
     // Never sooner than the server asked; without a hint, back off. Jitter spreads clients apart.
-    let hint = retryAfter(response.headers.get("Retry-After"));
+    let hint = response ? retryAfter(response.headers.get("Retry-After")) : null;
     if (hint === null) {
       hint = Math.min(cap, backoff);
       backoff *= 2;
@@ -61,12 +61,24 @@ export async function waitForJob({ submit, body = {}, monitor, deadline = 300, a
     await new Promise((resolve) => setTimeout(resolve, delay * 1000));
   }
 
+  // A dropped connection or a restarting server (fetch rejects): try again later.
+  async function send(url, init) {
+    for (;;) {
+      try {
+        return await fetch(url, init);
+      } catch (error) {
+        if (!(error instanceof TypeError)) throw error;
+        await wait(null);
+      }
+    }
+  }
+
   async function get(url) {
     const headers = { Accept: "application/json" };
     if (etags.has(url)) headers["If-None-Match"] = etags.get(url);
     // fetch follows a 303 or 302 by itself (a browser's script cannot stop it):
     // response.redirected says it did, and so that the job is done.
-    const response = await fetch(url, { headers });
+    const response = await send(url, { headers });
     if (response.status === 200 && !response.redirected && response.headers.has("ETag")) {
       etags.set(url, response.headers.get("ETag"));
     }
@@ -110,7 +122,7 @@ export async function waitForJob({ submit, body = {}, monitor, deadline = 300, a
     // A POST is retried only with the same Idempotency-Key, so a retry never starts a second job.
     const headers = { "Content-Type": "application/json", Accept: "application/json", "Idempotency-Key": crypto.randomUUID() };
     for (;;) {
-      response = await fetch(submit, { method: "POST", headers, body: JSON.stringify(body) });
+      response = await send(submit, { method: "POST", headers, body: JSON.stringify(body) });
       if (!TRANSIENT.has(response.status)) break;
       await wait(response);
     }

@@ -18,7 +18,7 @@ import random
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -49,7 +49,7 @@ def retry_after(value: str | None) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def problem(response: requests.Response) -> str:
@@ -78,9 +78,9 @@ class Poller:
         self.backoff = 1.0
         self.etags: dict[str, str] = {}
 
-    def wait(self, response: requests.Response) -> None:
+    def wait(self, response: requests.Response | None) -> None:
         """Sleep no less than the server asked, else back off; jitter spreads clients apart."""
-        hint = retry_after(response.headers.get("Retry-After"))
+        hint = retry_after(response.headers.get("Retry-After")) if response is not None else None
         if hint is None:
             hint = min(self.cap, self.backoff)
             self.backoff *= 2
@@ -94,7 +94,12 @@ class Poller:
         headers = {"Accept": "application/json"}
         if url in self.etags:
             headers["If-None-Match"] = self.etags[url]
-        r = self.session.get(url, headers=headers, allow_redirects=False, timeout=30)
+        while True:
+            try:
+                r = self.session.get(url, headers=headers, allow_redirects=False, timeout=30)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                self.wait(None)  # a dropped connection or a restart: try again later
         if r.status_code == 200 and "ETag" in r.headers:
             self.etags[url] = r.headers["ETag"]
         return r
@@ -104,9 +109,13 @@ class Poller:
         # never starts a second job.
         headers = {"Idempotency-Key": str(uuid.uuid4()), "Accept": "application/json"}
         while True:
-            r = self.session.post(
-                url, json=body, headers=headers, allow_redirects=False, timeout=30
-            )
+            try:
+                r = self.session.post(
+                    url, json=body, headers=headers, allow_redirects=False, timeout=30
+                )
+            except (requests.ConnectionError, requests.Timeout):
+                self.wait(None)
+                continue
             if r.status_code not in TRANSIENT:
                 return self.follow(r, url)
             self.wait(r)

@@ -65,20 +65,21 @@ resolve() {
   esac
 }
 
-# GET, or POST with a body: the status code in $code, headers and body in their files.
+# GET, or POST with a body: the status code in $code, headers and body in their files;
+# 000 when the server could not be reached (a dropped connection, a restart).
 etag='' etag_url=''
 request() {
   if [ "$1" = POST ]; then
     code=$(curl -sS -o "$body" -D "$headers" -w '%{http_code}' -X POST \
       -H 'Content-Type: application/json' -H 'Accept: application/json' \
-      -H "Idempotency-Key: $key" --data "$3" "$2") || fail "could not reach $2"
+      -H "Idempotency-Key: $key" --data "$3" "$2") || code=000
   elif [ -n "$etag" ] && [ "$etag_url" = "$2" ]; then
     # Polling conditionally: while nothing changed the answer is a bodiless 304.
     code=$(curl -sS -o "$body" -D "$headers" -w '%{http_code}' \
-      -H 'Accept: application/json' -H "If-None-Match: $etag" "$2") || fail "could not reach $2"
+      -H 'Accept: application/json' -H "If-None-Match: $etag" "$2") || code=000
   else
     code=$(curl -sS -o "$body" -D "$headers" -w '%{http_code}' \
-      -H 'Accept: application/json' "$2") || fail "could not reach $2"
+      -H 'Accept: application/json' "$2") || code=000
   fi
   if [ "$code" = 200 ] && [ -n "$(header ETag)" ]; then etag=$(header ETag) etag_url=$2; fi
 }
@@ -98,7 +99,7 @@ else
   data=${2:-}
   [ -n "$data" ] || data='{}'
   while request POST "$url" "$data"; do
-    case $code in 429 | 502 | 503 | 504) pause ;; *) break ;; esac
+    case $code in 000 | 429 | 502 | 503 | 504) pause ;; *) break ;; esac
   done
 fi
 root=${API_ROOT:-$(echo "$url" | sed -E 's#/[^/]+/[^/]+$##')}
@@ -107,7 +108,7 @@ root=${API_ROOT:-$(echo "$url" | sed -E 's#/[^/]+/[^/]+$##')}
 while :; do
   wait=yes next=$url
   case $code in
-    429 | 502 | 503 | 504 | 304) ;;  # busy, or nothing changed: ask again later
+    000 | 429 | 502 | 503 | 504 | 304) ;;  # unreachable, busy, or unchanged: ask again later
     301 | 302 | 303 | 307 | 308)  # done: the result lives elsewhere (curl does not follow)
       wait=no next=$(resolve "$(header Location)" "$url") ;;
     404 | 410) fail "the job is no longer known at $url: $(problem)" ;;

@@ -1,0 +1,133 @@
+"""The client-compatibility runs: every client against every convention, once per test session.
+
+The site runs as in production, in processes of its own on the test database:
+gunicorn, and db_workers at the harness's pace. The clients run as processes too,
+many at once; each row's test then asserts its own run, so every row of the table
+has a test of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from django.conf import settings
+from django.core.management import call_command
+
+from playground.compatibility import rows_by_key
+from tests.clients.harness import NODE_MODULES, PACE, Run, measured_keys, run
+from tests.playground.helpers import database_env, wait_for, worker_command
+
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+# Clients running at once: processes that mostly wait on the server.
+PARALLEL = 30
+WORKERS = 2
+# Outcomes that take the longest: their runs start first.
+SLOW_OUTCOMES = ("never-stopped", "gave-up")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Site:
+    """gunicorn and db_workers on the test database, stopped (and their logs shown) at the end."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.origin = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **{key: value for key, value in os.environ.items() if key != "REDIS_URL"},
+            **database_env(),
+            "DEMO_PACE": str(PACE),
+            "DEMO_LIMITS_PATH": str(folder / "limits.sqlite3"),
+            "DEMO_UPLOAD_DIR": str(folder / "uploads"),
+            # Room for every client at once: all of them come from 127.0.0.1.
+            "DEMO_JOBS_PER_MINUTE": "100000",
+            "DEMO_POLLS_PER_MINUTE": "100000",
+            "DEMO_MAX_PENDING_PER_CLIENT": "10000",
+            "DEMO_MAX_PENDING_JOBS": "10000",
+            "DEMO_MAX_JOBS_PER_CLIENT": "100000",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        }
+        self.started: list[tuple[str, subprocess.Popen[bytes]]] = []
+        # Served as in production (deploy/gunicorn.conf.py), with threads for every client.
+        self.env |= {"HOST": "127.0.0.1", "PORT": str(self.port)}
+        self.env |= {"WEB_CONCURRENCY": "2", "WEB_THREADS": "16"}
+        config = Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"
+        self.start("web", [str(GUNICORN), "--config", str(config), "config.wsgi:application"])
+        for n in range(WORKERS):
+            self.start(f"worker-{n}", worker_command(f"compatibility-{n}"))
+
+    def wait_until_healthy(self) -> None:
+        wait_for(self.healthy, timeout=60, what="the site and its workers")
+
+    def start(self, name: str, command: list[str]) -> None:
+        with (self.folder / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(
+                command,
+                env=self.env,
+                cwd=settings.BASE_DIR,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # gunicorn's workers are stopped with their master
+            )
+        self.started.append((name, process))
+
+    def healthy(self) -> bool:
+        return requests.get(f"{self.origin}/healthz", timeout=5).status_code == 200
+
+    def stop(self) -> None:
+        for name, process in self.started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=10)
+            log = (self.folder / f"{name}.log").read_text(errors="replace")
+            print(f"--- {name} (exit {process.returncode}) ---\n{log[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def observed(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[tuple[str, str, str], Run]]:
+    if not (NODE_MODULES / "@azure" / "core-lro").is_dir():
+        pytest.fail("the JavaScript clients are not installed: run `make test` (npm ci)")
+    table = rows_by_key()
+    keys = sorted(
+        measured_keys(),
+        key=lambda key: key not in table or table[key].outcome not in SLOW_OUTCOMES,
+    )
+    with django_db_blocker.unblock():
+        site = Site(tmp_path_factory.mktemp("compatibility"))
+        try:
+            site.wait_until_healthy()
+            with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+                runs = list(
+                    pool.map(
+                        lambda key: run(
+                            client=key[0], convention=key[1], scenario=key[2], origin=site.origin
+                        ),
+                        keys,
+                    )
+                )
+        finally:
+            site.stop()
+            # What the runs left in the database is no other test's business.
+            call_command("flush", interactive=False, verbosity=0)
+    yield {measured.key: measured for measured in runs}

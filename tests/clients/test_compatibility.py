@@ -1,0 +1,88 @@
+"""The compatibility table, measured: every client, every convention, every scenario, for real.
+
+Each row of playground/compatibility_rows.py is asserted against a run of the real
+client (a library, a hand-written loop, or one of the example clients /202/ shows)
+on a live server with real workers (the runs: tests/clients/conftest.py). A client
+library whose behaviour changes, or a server whose answers change, fails here
+until its rows are measured again.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from playground.compatibility import (
+    CLIENTS,
+    CLIENTS_BY_ID,
+    CONVENTION_IDS,
+    OUTCOMES,
+    rows,
+    rows_by_key,
+)
+from tests.clients.harness import COMMANDS, NODE_MODULES, claimed_conventions, measured_keys
+
+MEASURED = measured_keys()
+
+
+# The runs need the test database (created only for tests marked so); each row's
+# test then empties it, as any transactional test does.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("key", MEASURED, ids="-".join)
+def test_the_client_concludes_what_its_row_says(key: tuple[str, str, str], observed: Any) -> None:
+    row = rows_by_key().get(key)
+    measured = observed[key]
+    said = row.outcome if row else "no row"
+    assert row is not None and measured.outcome == row.outcome, (
+        f"observed {measured.describe()}; the table says {said}"
+    )
+
+
+def test_the_rows_and_the_runs_cover_each_other_exactly() -> None:
+    keys = [row.key for row in rows()]
+    assert len(keys) == len(set(keys)), "a row is there twice"
+    assert set(keys) == set(MEASURED)
+
+
+def test_every_row_speaks_of_known_things_and_a_wrong_outcome_says_why() -> None:
+    for row in rows():
+        assert row.client in CLIENTS_BY_ID, row
+        assert row.convention in CONVENTION_IDS, row
+        assert row.outcome in OUTCOMES, row
+        assert row.is_right or row.why, f"{row.key}: a wrong outcome says why"
+
+
+def test_every_client_has_a_command() -> None:
+    assert set(COMMANDS) == set(CLIENTS_BY_ID)
+
+
+@pytest.mark.parametrize("client", [c.id for c in CLIENTS if c.id.startswith("example-")])
+def test_an_example_client_handles_every_convention_it_claims(client: str) -> None:
+    claimed = claimed_conventions(client)
+    assert claimed and set(claimed) <= set(CONVENTION_IDS)
+    wrong = [row.key for row in rows() if row.client == client and not row.is_right]
+    assert wrong == []
+
+
+def installed_version(registry: str, name: str) -> str:
+    if registry == "pypi":
+        return importlib.metadata.version(name)
+    manifest = Path(NODE_MODULES, *name.split("/"), "package.json")
+    return str(json.loads(manifest.read_text())["version"])
+
+
+@pytest.mark.parametrize(
+    ("registry", "name", "version"),
+    sorted({package for client in CLIENTS for package in client.packages}),
+)
+def test_the_rows_were_measured_with_the_installed_libraries(
+    registry: str, name: str, version: str
+) -> None:
+    assert installed_version(registry, name) == version, (
+        f"{name} {installed_version(registry, name)} is installed; the rows were measured "
+        f"with {version}: measure them again"
+    )
