@@ -6,7 +6,7 @@ PORT ?= 8000
 CHROMIUM_PATH ?= /usr/bin/chromium
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run serve test test-fast lint format check chromium java redis clean static bench
+.PHONY: run serve test test-postgres test-fast lint format check chromium java redis postgres wrk clean static bench
 
 # Reinstall only when the lock file changes.
 $(VENV)/.installed: requirements.lock
@@ -69,13 +69,41 @@ $(NODE_CLIENTS): tests/clients/package-lock.json
 test: $(VENV)/.installed static chromium java redis $(NODE_CLIENTS)
 	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The whole suite against a real PostgreSQL server: DATABASE_URL's when it answers,
+# else a throw-away one on loopback (tests/postgres_server.py).
+test-postgres: $(VENV)/.installed static chromium java redis postgres $(NODE_CLIENTS)
+	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) \
+		$(BIN)/python -m tests.postgres_server $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# PostgreSQL's server binaries for test-postgres; install Debian's when missing and we may.
+POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
+postgres:
+	@if [ -x "$(POSTGRES_BIN)/postgres" ] || [ -n "$$DATABASE_URL" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+		echo "Installing Debian's postgresql for make test-postgres"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "No PostgreSQL server in $(POSTGRES_BIN): install it or set DATABASE_URL"; \
+	fi
+
 # The edit-test loop: everything but the browser tests.
 test-fast: $(VENV)/.installed static java redis $(NODE_CLIENTS)
 	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
-# Side-by-side timings of the reference pages (not a test: ratios to read, not to assert).
-bench: $(VENV)/.installed static
-	$(BIN)/python -m benchmarks.reference
+# The production setup on loopback, measured side by side with wrk (benchmarks/):
+# ratios to read, not a test. BENCH_SECONDS lengthens each run; BENCH_OUT names the table.
+bench: $(VENV)/.installed static wrk
+	$(BIN)/python -m benchmarks
+
+# The bench's load generator: Debian's wrk, installed when missing and we may.
+wrk:
+	@if command -v wrk >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+		echo "Installing Debian's wrk for the bench"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else \
+		echo "wrk not found: install it (make bench needs it)"; exit 1; \
+	fi
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

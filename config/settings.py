@@ -188,6 +188,19 @@ DATABASES = {
         },
     }
 }
+# For more than one machine: DATABASE_URL (postgres://user:password@host:5432/name)
+# puts the site, its queue and its rate limits in PostgreSQL, shared by any number
+# of web and worker processes (README, "Deployment").
+DATABASE_URL = read(
+    env.str,
+    "DATABASE_URL",
+    "",
+    "a PostgreSQL URL such as postgres://user:password@host:5432/name",
+    validate=validate.Regexp(r"^postgres(ql)?://"),
+)
+if DATABASE_URL:
+    # Connections kept for a minute and checked before use: a worker polls often.
+    DATABASES = {"default": env.dj_db_url("DATABASE_URL", conn_max_age=60, conn_health_checks=True)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en"
@@ -253,7 +266,7 @@ DEMO_MAX_PENDING_PER_CLIENT = env_int("DEMO_MAX_PENDING_PER_CLIENT", 3, minimum=
 # Jobs kept per client; beyond it its oldest finished jobs are pruned early (410 Gone).
 DEMO_MAX_JOBS_PER_CLIENT = env_int("DEMO_MAX_JOBS_PER_CLIENT", 100, minimum=1)
 # Backpressure: beyond this many pending jobs in all, new jobs are answered 503.
-DEMO_MAX_PENDING_JOBS = env_int("DEMO_MAX_PENDING_JOBS", 30, minimum=1)
+DEMO_MAX_PENDING_JOBS = env_int("DEMO_MAX_PENDING_JOBS", 300, minimum=1)
 # Uploads waiting for their job, in all; beyond it new files are answered 503.
 DEMO_MAX_STORED_UPLOAD_BYTES = env_int("DEMO_MAX_STORED_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
 # JSON bodies (and a form's fields) are read into memory up to this many bytes.

@@ -163,20 +163,20 @@ def _create_job(
             job.public_id = public_id
         # Jobs do not wait for each other: a worker interleaves them (playground/running.py).
         job.estimated_completion_at = now + timedelta(seconds=job.planned_seconds())
-        job.save()
+        # The task first: the job's row is then written once, pointing to it.
         enqueue_slice(job=job, priority=priority)
+        job.save()
     return job
 
 
 def enqueue_slice(*, job: Job, priority: int = 0, run_after: datetime | None = None) -> None:
-    """Queue the task that runs the job's next slice (playground/running.py), and point to it.
+    """Queue the task that runs the job's next slice (playground/running.py), and point the
+    job to it; the caller saves the job.
 
     The caller's transaction commits both or neither: a job always has its task.
     """
     task = tasks.run_job.using(priority=priority, run_after=run_after)
-    result = task.enqueue(job_id=job.public_id)
-    job.task_result_id = result.id
-    job.save(update_fields=["task_result"])
+    job.task_result_id = task.enqueue(job_id=job.public_id).id
 
 
 def wait_for_job(*, job: Job, timeout: float, poll: float = 0.1) -> Job:
@@ -275,8 +275,8 @@ def put_back_in_queue(*, job: Job, message: str) -> None:
     job.status = Job.Status.QUEUED
     job.lease_expires_at = None
     job.message = message
-    job.save()
     enqueue_slice(job=job)
+    job.save()
 
 
 def _close_task(*, job: Job, error: BaseException, now: datetime) -> None:

@@ -1,9 +1,10 @@
 """What the demo API stores: jobs, idempotency keys, worker heartbeats, delivered mail.
 
-A job's state lives on Job and only there. Each attempt at running it is one task
-of Django's Tasks API (a DBTaskResult row, referenced by Job.task_result), whose
-status follows the attempt: SUCCESSFUL when the attempt made the job succeed,
-FAILED when it ended any other way (failed, canceled, lost, handed back).
+A job's state lives on Job and only there. An attempt at running it is a chain of
+tasks of Django's Tasks API (DBTaskResult rows), one per slice: the steps that were
+due (playground/running.py). Job.task_result references the current one, whose
+status follows the slice: SUCCESSFUL when it made the job succeed or queued the
+next slice, FAILED when it ended any other way (failed, canceled, lost, superseded).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class Job(models.Model):
 
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
-    # The task of the current (or last) attempt; its worker_ids say who runs it.
+    # The task of the current (or last) slice; its worker_ids say who runs it.
     task_result = models.ForeignKey(
         DBTaskResult, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -150,3 +151,18 @@ class MailboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} to {self.recipient}"
+
+
+class RateLimitEntry(models.Model):
+    """One counter of the abuse limits, when they are kept in PostgreSQL (playground/ratestore.py).
+
+    value is a GCRA's theoretical arrival time, or a remembered fact; both in seconds
+    since the epoch of the database's clock, as expires is.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    value = models.FloatField()
+    expires = models.FloatField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

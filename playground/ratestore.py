@@ -9,13 +9,16 @@ then one per period / limit.
 
 SqliteStore keeps the numbers in a SQLite file of its own (DEMO_LIMITS_PATH),
 never the job queue's database, so counting adds no write contention to it:
-every process on the machine shares it. RedisStore (REDIS_URL) is for many
-machines. Both also remember small facts with an expiry (when a client may poll
-a job next).
+every process on the machine shares it. On PostgreSQL (DATABASE_URL), which many
+machines share, DatabaseStore keeps them in its table of the site's database,
+under row locks and the database's clock; RedisStore (REDIS_URL) takes that load
+off it. All three also remember small facts with an expiry (when a client may
+poll a job next).
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 import time
@@ -25,6 +28,7 @@ from typing import Protocol
 
 import redis
 from django.conf import settings
+from django.db import connection, transaction
 
 
 class RateStore(Protocol):
@@ -99,6 +103,62 @@ class SqliteStore:
         return float(row[0]) if row else None
 
 
+class DatabaseStore:
+    """The limits in the site's PostgreSQL database (playground.models.RateLimitEntry)."""
+
+    TABLE = "playground_ratelimitentry"
+    CLOCK = "extract(epoch from clock_timestamp())"
+
+    @staticmethod
+    def _key(key: str) -> str:
+        # A key names a URL a client polls: a long one is kept by its digest.
+        return key if len(key) <= 120 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+    def take(self, key: str, *, cost: int, limit: int, period: float) -> float:
+        key = self._key(key)
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A row to lock, then the lock: concurrent requests for one key queue here.
+            cursor.execute(
+                f"INSERT INTO {self.TABLE} (key, value, expires) VALUES (%s, 0, 0)"
+                " ON CONFLICT (key) DO NOTHING",
+                [key],
+            )
+            cursor.execute(
+                f"SELECT value, expires, {self.CLOCK} FROM {self.TABLE} WHERE key = %s FOR UPDATE",
+                [key],
+            )
+            value, expires, now = cursor.fetchone()
+            stored = float(value) if float(expires) > float(now) else None
+            wait, tat = _gcra(stored, float(now), cost=cost, limit=limit, period=period)
+            if not wait:
+                cursor.execute(
+                    f"UPDATE {self.TABLE} SET value = %s, expires = %s WHERE key = %s",
+                    [tat, tat, key],
+                )
+            if int(float(now) * 1000) % 97 == 0:
+                cursor.execute(f"DELETE FROM {self.TABLE} WHERE expires <= {self.CLOCK}")
+        return wait
+
+    def remember(self, key: str, value: float, *, ttl: float) -> None:
+        key = self._key(key)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.TABLE} (key, value, expires) VALUES (%s, %s, {self.CLOCK} + %s)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+                " expires = excluded.expires",
+                [key, value, ttl],
+            )
+
+    def recall(self, key: str) -> float | None:
+        key = self._key(key)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT value FROM {self.TABLE} WHERE key = %s AND expires > {self.CLOCK}", [key]
+            )
+            row = cursor.fetchone()
+        return float(row[0]) if row else None
+
+
 # The same algorithm as _gcra, run by Redis itself so that processes on many
 # machines share one clock (Redis's) and one atomic step.
 GCRA_SCRIPT = """
@@ -143,13 +203,16 @@ def _gcra(
 
 
 def rate_store() -> RateStore:
-    """The store this process uses: Redis when REDIS_URL is set, else the shared SQLite file."""
-    return _store(settings.REDIS_URL, str(settings.DEMO_LIMITS_PATH))
+    """The store this process uses: Redis when REDIS_URL is set, else the site's PostgreSQL
+    database when it has one, else the shared SQLite file."""
+    return _store(settings.REDIS_URL, str(settings.DEMO_LIMITS_PATH), connection.vendor)
 
 
 @cache
-def _store(redis_url: str, path: str) -> RateStore:
+def _store(redis_url: str, path: str, database: str) -> RateStore:
     # One per configuration: a process opens its connections once.
     if redis_url:
         return RedisStore(redis_url)
+    if database == "postgresql":
+        return DatabaseStore()
     return SqliteStore(Path(path))

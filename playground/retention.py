@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -41,8 +41,13 @@ def prune_jobs(*, now: datetime | None = None) -> dict[str, int]:
 def keep_newest(*, client: str, count: int) -> int:
     """Prune a client's finished jobs beyond its newest `count` now: they answer 410 Gone."""
     jobs = Job.objects.filter(client=client, pruned=False)
-    newest = list(jobs.order_by("-created_at").values_list("pk", flat=True)[:count])
-    older = jobs.exclude(status__in=Job.PENDING).exclude(pk__in=newest)
+    # On every job a client starts: one cheap count while it is within its share.
+    if jobs.count() <= count:
+        return 0
+    older = jobs.exclude(status__in=Job.PENDING)
+    if count > 0:
+        created, pk = jobs.order_by("-created_at", "-pk").values_list("created_at", "pk")[count - 1]
+        older = older.filter(Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk))
     return _tombstone(older, now=timezone.now())[1]
 
 

@@ -102,10 +102,10 @@ def _continue_later(*, job: Job, at: datetime, reason: str, priority: int) -> st
         current = Job.objects.select_for_update().get(pk=job.pk)
         if not steps.owns_job(job=job, current=current):
             raise steps.LeaseLost(job.public_id)
+        jobs.enqueue_slice(job=current, priority=priority, run_after=at)
         # The lease covers a slice a worker holds; a job waiting in the queue needs none.
         current.lease_expires_at = None
-        current.save(update_fields=["lease_expires_at", "updated_at"])
-        jobs.enqueue_slice(job=current, priority=priority, run_after=at)
+        current.save(update_fields=["task_result", "lease_expires_at", "updated_at"])
     return f"Continues at {iso_utc(at)} ({reason}), as task {current.task_result_id}."
 
 

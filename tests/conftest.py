@@ -3,7 +3,8 @@
 Tests that start a real worker process (tests/playground/test_worker.py) need a
 test database both processes can open: a file, not an in-memory database. One
 file per test process, so concurrent test runs in the same checkout do not
-clobber each other.
+clobber each other. On PostgreSQL (`make test-postgres`) it is Django's own test
+database, on the server DATABASE_URL names.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ def django_db_modify_db_settings() -> None:
     It updates the TEST dict in place: Django has already filled in that dict's
     other keys (MIRROR, MIGRATE, ...) and shares it with the connection.
     """
-    name = Path(tempfile.gettempdir()) / f"http202-test-{os.getpid()}.sqlite3"
     database: dict[str, Any] = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        return  # PostgreSQL (make test-postgres): Django's test_<name> database
+    name = Path(tempfile.gettempdir()) / f"http202-test-{os.getpid()}.sqlite3"
     database.setdefault("TEST", {})["NAME"] = name
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_http_date_safe
 
@@ -82,7 +83,7 @@ def _due(retry_after: str) -> float | None:
 def _spend(key: str, *, cost: int, limit: int, what: str) -> None:
     try:
         wait = rate_store().take(key, cost=cost, limit=limit, period=PERIOD)
-    except (sqlite3.Error, redis.RedisError, OSError):
+    except (sqlite3.Error, DatabaseError, redis.RedisError, OSError):
         logger.exception("The rate limit store failed; letting the request through.")
         return
     if wait > 0:
@@ -96,7 +97,7 @@ def _spend(key: str, *, cost: int, limit: int, what: str) -> None:
 def _recall(key: str) -> float | None:
     try:
         return rate_store().recall(key)
-    except (sqlite3.Error, redis.RedisError, OSError):
+    except (sqlite3.Error, DatabaseError, redis.RedisError, OSError):
         logger.exception("The rate limit store failed; letting the request through.")
         return None
 
@@ -104,5 +105,5 @@ def _recall(key: str) -> float | None:
 def _remember(key: str, value: float, *, ttl: float) -> None:
     try:
         rate_store().remember(key, value, ttl=ttl)
-    except (sqlite3.Error, redis.RedisError, OSError):
+    except (sqlite3.Error, DatabaseError, redis.RedisError, OSError):
         logger.exception("The rate limit store failed; letting the request through.")

@@ -114,7 +114,12 @@ def test_make_serve_restarts_a_killed_worker_recovers_its_job_and_stops_on_sigte
     database = tmp_path / "site.sqlite3"
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_ENV"))},
+        # A SQLite file of its own, whatever database the tests use.
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "SITE_ENV", "DATABASE_URL"))
+        },
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_PATH": str(database),
         "DEMO_UPLOAD_DIR": str(tmp_path / "uploads"),

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import resolve
@@ -266,8 +267,20 @@ def worker_command(
     ]
 
 
+def database_env() -> dict[str, str]:
+    """What a process of its own needs in its environment to open the test database."""
+    database = connection.settings_dict
+    if connection.vendor == "postgresql":
+        credentials = database["USER"] + (
+            f":{database['PASSWORD']}" if database["PASSWORD"] else ""
+        )
+        address = f"{database['HOST']}:{database['PORT']}"
+        return {"DATABASE_URL": f"postgres://{credentials}@{address}/{database['NAME']}"}
+    return {"DATABASE_PATH": str(database["NAME"])}
+
+
 def processes_using(database: Path) -> list[int]:
-    """Pids of the live processes whose environment names this database."""
+    """Pids of the live processes whose environment names this database (file)."""
     found = []
     marker = f"DATABASE_PATH={database}".encode()
     for entry in Path("/proc").iterdir():

@@ -30,14 +30,20 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
 from playground.work import bulk_email
-from tests.playground.helpers import make_email_job, task_of, wait_for, worker_command
+from tests.playground.helpers import (
+    database_env,
+    make_email_job,
+    task_of,
+    wait_for,
+    worker_command,
+)
 
 # Worker (and web server) processes of their own read what the test wrote: it must
 # really commit.
@@ -180,7 +186,7 @@ class Fleet:
     def start(self, name: str, command: list[str], *, pace: float) -> subprocess.Popen[bytes]:
         env = {
             **{key: value for key, value in os.environ.items() if key != "REDIS_URL"},
-            "DATABASE_PATH": str(connection.settings_dict["NAME"]),
+            **database_env(),
             "DEMO_PACE": str(pace),
             "DEMO_LEASE_TIMEOUT": str(LEASE_TIMEOUT),
             "DEMO_UPLOAD_DIR": str(self.tmp_path / "uploads"),
@@ -493,5 +499,35 @@ def test_workers_at_once_run_each_job_exactly_once(fleet: Fleet, workers: int) -
         [last] = [task for task in tasks if task.return_value == Job.Status.SUCCEEDED]
         assert last.pk == job.task_result_id
     assert MailboxMessage.objects.count() == 8 * 3
+    assert_no_message_delivered_twice(accepted)
+    assert_every_accepted_job_accounted_for(accepted)
+
+
+def test_three_workers_drain_300_jobs_each_run_exactly_once(fleet: Fleet) -> None:
+    """What a site on many machines does: workers race for one queue (on PostgreSQL,
+    with `SELECT ... FOR UPDATE SKIP LOCKED`); every job runs once, none is lost."""
+    worker_ids = ["drain-0", "drain-1", "drain-2"]
+    for worker_id in worker_ids:
+        fleet.worker(worker_id, pace=0.02)
+    wait_for_heartbeats(*worker_ids)
+    with transaction.atomic():
+        accepted = [make_email_job(f"r{n}@example.test").public_id for n in range(300)]
+
+    finished = wait_until_settled(accepted, timeout=240)
+
+    slices = tasks_by_job()
+    ran_by: Counter[str] = Counter()
+    for job in finished:
+        assert job.status == Job.Status.SUCCEEDED, job.error
+        assert job.attempts == 1, f"{job} ran {job.attempts} times"
+        tasks = slices[job.public_id]
+        for task in tasks:
+            assert task.status == TaskResultStatus.SUCCESSFUL, task
+            assert len(task.worker_ids) == 1, f"task {task.pk} claimed by {task.worker_ids}"
+            ran_by[task.worker_ids[0]] += 1
+        assert [t.return_value for t in tasks].count(Job.Status.SUCCEEDED) == 1
+    # The work was shared: each worker ran slices.
+    assert set(ran_by) == set(worker_ids), ran_by
+    assert MailboxMessage.objects.count() == 300
     assert_no_message_delivered_twice(accepted)
     assert_every_accepted_job_accounted_for(accepted)

@@ -14,13 +14,15 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 from django.test import Client, RequestFactory
 
 from config.site import client_address
 from playground.models import IdempotencyKey, Job
-from playground.ratestore import RedisStore, SqliteStore
+from playground.ratestore import DatabaseStore, RedisStore, SqliteStore, rate_store
 from tests.playground.helpers import (
     ApiClient,
+    database_env,
     make_email_payload,
     run_worker,
     wait_for,
@@ -57,6 +59,9 @@ def test_starting_jobs_faster_than_the_limit_is_429(api: ApiClient, settings) ->
 
 
 def test_polling_sooner_than_retry_after_counts_against_you(api: ApiClient, settings) -> None:
+    # A Retry-After of several seconds: the polls below come well before it, however
+    # busy the machine.
+    settings.DEMO_PACE = 2
     settings.DEMO_POLLS_PER_MINUTE = 20
     settings.DEMO_EARLY_POLL_COST = 10
     job_id = post_job(api, "127.0.0.2").json()["jobId"]
@@ -217,6 +222,41 @@ def test_the_limits_hold_across_processes(tmp_path: Path) -> None:
     )
     assert float(other.stdout) == 0
     assert 19 <= here.take("jobs:a", cost=1, limit=3, period=60) <= 20
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs the PostgreSQL test database: make test-postgres",
+)
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_limits_live_in_the_database_every_machine_shares(
+    api: ApiClient, settings
+) -> None:
+    store = rate_store()
+    assert isinstance(store, DatabaseStore)
+    assert store.take("jobs:a", cost=2, limit=3, period=60) == 0
+    # Another process (another machine, for all it knows) spends the last one.
+    code = (
+        "import django; django.setup(); from playground.ratestore import rate_store;"
+        "print(rate_store().take('jobs:a', cost=1, limit=3, period=60))"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **database_env(), "DJANGO_SETTINGS_MODULE": "config.settings"},
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert other.returncode == 0, other.stderr
+    assert float(other.stdout) == 0
+    assert 19 <= store.take("jobs:a", cost=1, limit=3, period=60) <= 20
+    store.remember("next:" + "x" * 500, 42.0, ttl=5)  # a long key is kept by its digest
+    assert store.recall("next:" + "x" * 500) == 42.0
+    assert store.recall("next:" + "x" * 499) is None
+    settings.DEMO_JOBS_PER_MINUTE = 1
+    assert post_job(api, "127.0.0.7").status_code == 202
+    assert_problem(post_job(api, "127.0.0.7"), 429, "rate-limited")
 
 
 @pytest.fixture

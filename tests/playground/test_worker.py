@@ -10,11 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
-from tests.playground.helpers import make_email_job, run_worker, task_of, wait_for, worker_command
+from tests.playground.helpers import (
+    database_env,
+    make_email_job,
+    run_worker,
+    task_of,
+    wait_for,
+    worker_command,
+)
 
 # Worker processes of their own read what the test wrote: it must really commit.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,7 +33,7 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[by
     started: list[subprocess.Popen[bytes]] = []
     env = {
         **os.environ,
-        "DATABASE_PATH": str(connection.settings_dict["NAME"]),
+        **database_env(),
         "DEMO_PACE": "0.2",
         "DEMO_LEASE_TIMEOUT": "1.5",
         "DEMO_UPLOAD_DIR": str(tmp_path / "uploads"),

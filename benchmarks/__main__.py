@@ -1,0 +1,324 @@
+"""`make bench`: the production setup (`make serve`) on loopback, measured side by side.
+
+Every figure is next to the one it is compared with, measured in the same run on
+the same server, so what is read is a ratio, not a time that depends on the
+machine. Nothing here is asserted by the tests; the run fails (exit 1) only when an
+unexpected status or a "database is locked" occurred.
+
+    make bench                      about two and a half minutes
+    BENCH_SECONDS=30 make bench     longer measurements (seconds per wrk run)
+    BENCH_OUT=path.md make bench    where the table is written (var/bench/bench.md)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import jobs_at_once, page_weight, wrk
+from benchmarks.server import LIMITS_OUT_OF_THE_WAY, ROOT, Server, serve
+
+SECONDS = float(os.environ.get("BENCH_SECONDS") or 5)
+PAGE_CONNECTIONS = 16
+POST_CONNECTIONS = 32
+JOBS_AT_ONCE = 200
+DEFAULT_PACE = 1.0
+OUT = Path(os.environ.get("BENCH_OUT") or ROOT / "var" / "bench" / "bench.md")
+# Production, as a deployment behind a TLS proxy runs it: the proxy redirects to https.
+PRODUCTION = {
+    "SITE_ENV": "production",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    "DJANGO_SSL_REDIRECT": "false",
+    # Each bench reader has an address of its own, as a proxy would report it.
+    "DJANGO_TRUST_X_FORWARDED_FOR": "true",
+}
+EMAIL_BODY = json.dumps(jobs_at_once.EXAMPLE)
+
+
+@dataclass
+class Row:
+    what: str
+    figure: str
+    compared_with: str
+    ratio: str
+    target: str
+    met: bool | None
+
+
+problems: list[str] = []
+
+
+def expect(load: wrk.Load, what: str, *statuses: int) -> wrk.Load:
+    print(f"  {what}: {rate(load)}; statuses {load.statuses}", flush=True)
+    unexpected = {s: n for s, n in load.statuses.items() if s not in statuses}
+    if unexpected or load.socket_errors or load.timeouts:
+        problems.append(
+            f"{what}: unexpected statuses {unexpected}, {load.socket_errors} socket errors, "
+            f"{load.timeouts} timeouts"
+        )
+    return load
+
+
+def rate(load: wrk.Load) -> str:
+    return (
+        f"{load.requests_per_second:,.0f} req/s, p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms"
+    )
+
+
+def ratio_row(what: str, load: wrk.Load, floor_name: str, floor: wrk.Load, target: float) -> Row:
+    value = load.requests_per_second / floor.requests_per_second
+    return Row(
+        what,
+        rate(load),
+        f"{floor_name}: {rate(floor)}",
+        f"{value:.2f}",
+        f">= {target}",
+        value >= target,
+    )
+
+
+def same_size_static_file(server: Server) -> str:
+    """A file of /202/'s size among the static files, for WhiteNoise to serve."""
+    response = server.get("/202/", {"Accept": "text/html"})
+    size = len(response.read())
+    # collectstatic's output (STATIC_ROOT); the server indexes it on start, so it is
+    # written before the server that serves it starts (see main).
+    return f"/static/bench/page-sized-{size}.html"
+
+
+def write_static(size_path: str) -> Path:
+    size = int(size_path.rsplit("-", 1)[1].split(".")[0])
+    path = ROOT / "staticfiles" / "bench" / Path(size_path).name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"<!-- " + b"x" * max(0, size - 9) + b" -->")
+    return path
+
+
+def locked_count(server: Server) -> int:
+    return (
+        server.kept_log.read_text(errors="replace").count("database is locked")
+        if server.kept_log
+        else 0
+    )
+
+
+def http_rows(server: Server, static_path: str) -> list[Row]:
+    url = server.origin
+    html = {"Accept": "text/html"}
+    static = expect(
+        wrk.run(url + static_path, connections=PAGE_CONNECTIONS, seconds=SECONDS, headers=html),
+        "static",
+        200,
+    )
+    page = expect(
+        wrk.run(url + "/202/", connections=PAGE_CONNECTIONS, seconds=SECONDS, headers=html),
+        "/202/",
+        200,
+    )
+    healthz = expect(
+        wrk.run(url + "/healthz", connections=POST_CONNECTIONS, seconds=SECONDS), "/healthz", 200
+    )
+    post = expect(
+        wrk.run(
+            url + "/api/emails/bulk",
+            connections=POST_CONNECTIONS,
+            seconds=SECONDS,
+            method="POST",
+            body=EMAIL_BODY,
+            headers={"Content-Type": "application/json"},
+        ),
+        "POST",
+        202,
+    )
+    # A pending job that does not change while it is polled: the workers pause.
+    server.ctl("stop", "db_worker:*")
+    created = server_post(server)
+    monitor = server.get(created, {})
+    monitor.read()
+    etag = monitor.getheader("ETag") or ""
+    poll = expect(
+        wrk.run(
+            url + created,
+            connections=POST_CONNECTIONS,
+            seconds=SECONDS,
+            headers={"If-None-Match": etag},
+        ),
+        "304 poll",
+        304,
+    )
+    healthz_again = expect(
+        wrk.run(url + "/healthz", connections=POST_CONNECTIONS, seconds=SECONDS), "/healthz", 200
+    )
+    server.ctl("start", "db_worker:*")
+    return [
+        ratio_row(
+            f"GET /202/ ({PAGE_CONNECTIONS} connections)",
+            page,
+            "same-size static file",
+            static,
+            0.8,
+        ),
+        ratio_row(
+            f"POST /api/emails/bulk -> 202 ({POST_CONNECTIONS} connections)",
+            post,
+            "GET /healthz",
+            healthz,
+            0.5,
+        ),
+        ratio_row(
+            f"conditional poll of a pending job -> 304 ({POST_CONNECTIONS} connections)",
+            poll,
+            "GET /healthz",
+            healthz_again,
+            0.8,
+        ),
+    ]
+
+
+def server_post(server: Server) -> str:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.request("POST", "/api/emails/bulk", EMAIL_BODY, {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    response.read()
+    if response.status != 202:
+        raise RuntimeError(f"POST answered {response.status}")
+    return (response.getheader("Location") or "").removeprefix(server.origin)
+
+
+def weight_rows(server: Server) -> list[Row]:
+    weight = page_weight.measure(server, "/202/")
+    cached = next(iter(weight.assets_cached_for.values()), "")
+    files = ", ".join(
+        f"{name.rsplit('/', 1)[-1]} {size:,} B" for name, size in weight.first_visit_files.items()
+    )
+    return [
+        Row(
+            "first visit to /202/, compressed (page, CSS, JS)",
+            f"{weight.first_visit:,} B",
+            files,
+            "",
+            "< 60 KB",
+            weight.first_visit < 60_000,
+        ),
+        Row(
+            "repeat visit to /202/ (revalidated)",
+            f"{weight.repeat_visit:,} B",
+            f"{weight.repeat_status} to If-None-Match; static files cached: {cached}",
+            "",
+            "< 2 KB",
+            weight.repeat_visit < 2_000 and weight.repeat_status == 304,
+        ),
+    ]
+
+
+def jobs_rows() -> tuple[list[Row], list[Server]]:
+    rows, servers = [], []
+    # Default limits here: 200 readers, each from an address of its own, must all be let in.
+    with serve(workers=1, pace=DEFAULT_PACE, settings=PRODUCTION) as server:
+        lone = jobs_at_once.submit_at_once(server, count=1)
+        one = jobs_at_once.submit_at_once(server, count=JOBS_AT_ONCE)
+    servers.append(server)
+    with serve(workers=2, pace=DEFAULT_PACE, settings=PRODUCTION) as server:
+        two = jobs_at_once.submit_at_once(server, count=JOBS_AT_ONCE)
+    servers.append(server)
+    for label, batch in [("one worker", one), ("two workers", two)]:
+        if batch.accepted != batch.submitted:
+            problems.append(
+                f"{label}: {batch.accepted} of {batch.submitted} accepted ({batch.statuses})"
+            )
+        multiple = batch.slowest / lone.slowest
+        rows.append(
+            Row(
+                f"{JOBS_AT_ONCE} jobs sent at once (pace {DEFAULT_PACE} s), {label}",
+                f"slowest {batch.slowest:.2f} s; {batch.accepted}/{batch.submitted} accepted",
+                f"a lone job: {lone.slowest:.2f} s",
+                f"{multiple:.2f}x",
+                "<= 1.5x (one worker)" if label == "one worker" else "",
+                multiple <= 1.5 if label == "one worker" else None,
+            )
+        )
+    for workers in (1, 2):
+        with serve(
+            workers=workers, pace=0, settings={**PRODUCTION, **LIMITS_OUT_OF_THE_WAY}
+        ) as server:
+            batch = jobs_at_once.submit_at_once(server, count=JOBS_AT_ONCE)
+        servers.append(server)
+        rows.append(
+            Row(
+                f"{JOBS_AT_ONCE} jobs at pace 0, {workers} worker(s)",
+                f"{JOBS_AT_ONCE / batch.wall_seconds:.0f} jobs/s",
+                f"{batch.wall_seconds:.2f} s from the first POST to the last job done",
+                "",
+                "",
+                None,
+            )
+        )
+    return rows, servers
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| measured | figure | compared with | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        met = "" if row.met is None else ("yes" if row.met else "**no**")
+        cells = [row.what, row.figure, row.compared_with, row.ratio, row.target, met]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    print(f"Rate limits set out of the way for the HTTP rows: {LIMITS_OUT_OF_THE_WAY}")
+    print("The 200-readers rows keep the default limits (one job per address).")
+    rows: list[Row] = []
+    servers: list[Server] = []
+    with serve(
+        workers=1, pace=DEFAULT_PACE, settings={**PRODUCTION, **LIMITS_OUT_OF_THE_WAY}
+    ) as server:
+        static_path = same_size_static_file(server)
+    servers.append(server)
+    static_file = write_static(static_path)
+    try:
+        with serve(
+            workers=1, pace=DEFAULT_PACE, settings={**PRODUCTION, **LIMITS_OUT_OF_THE_WAY}
+        ) as server:
+            rows += http_rows(server, static_path)
+            rows += weight_rows(server)
+        servers.append(server)
+    finally:
+        static_file.unlink(missing_ok=True)
+    more, job_servers = jobs_rows()
+    rows += more
+    servers += job_servers
+    locked = sum(locked_count(s) for s in servers)
+    if locked:
+        problems.append(f'"database is locked" {locked} times in the servers\' logs')
+    header = (
+        f"`make bench`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, SQLite; wrk {SECONDS:g} s per run, "
+        f"{PAGE_CONNECTIONS} connections for pages, {POST_CONNECTIONS} for the API; "
+        f"gunicorn workers: {os.environ.get('WEB_CONCURRENCY') or 'WEB_CONCURRENCY default'}."
+    )
+    errors = (
+        "Errors: none." if not problems else "Errors:\n" + "\n".join(f"- {p}" for p in problems)
+    )
+    report = f"{header}\n\n{table(rows)}\n\n{errors}\n"
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(report)
+    print(report)
+    print(f"Written to {OUT}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""The production setup the bench measures: `make serve`'s deploy/serve, on loopback.
+
+Each Server is a supervisord with gunicorn and `DEMO_WORKERS` db_workers, on a
+database and a rate-limit store of its own in a temporary directory, stopped (with
+every process it started) when the block ends. Its log is kept to count errors.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+# The abuse limits, set out of the way: one load generator on loopback is one client.
+LIMITS_OUT_OF_THE_WAY = {
+    "DEMO_JOBS_PER_MINUTE": "100000000",
+    "DEMO_POLLS_PER_MINUTE": "100000000",
+    "DEMO_MAX_PENDING_PER_CLIENT": "1000000",
+    "DEMO_MAX_PENDING_JOBS": "1000000",
+    "DEMO_MAX_JOBS_PER_CLIENT": "100000000",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    port: int
+    directory: Path
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # Where the log is kept once the server stopped (var/bench/).
+    kept_log: Path | None = None
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def database(self) -> Path:
+        return Path(self.env["DATABASE_PATH"])
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection.request("GET", path, headers=headers or {})
+        return connection.getresponse()
+
+    def ctl(self, *args: str) -> str:
+        """supervisorctl against this server (deploy/serve ctl ...)."""
+        done = subprocess.run(
+            [str(ROOT / "deploy" / "serve"), "ctl", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return done.stdout
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _wait_healthy(server: Server, *, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            response = server.get("/healthz")
+            response.read()
+            if response.status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not become healthy; see {server.log}")
+
+
+@contextmanager
+def serve(*, workers: int, pace: float, settings: dict[str, str]) -> Iterator[Server]:
+    """Run deploy/serve with this many db_workers and this pace; yield it once healthy."""
+    directory = Path(tempfile.mkdtemp(prefix="bench-"))
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEMO_"))},
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_PATH": str(directory / "site.sqlite3"),
+        "DEMO_LIMITS_PATH": str(directory / "limits.sqlite3"),
+        "DEMO_UPLOAD_DIR": str(directory / "uploads"),
+        "SERVE_RUN_DIR": str(directory / "run"),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "DEMO_WORKERS": str(workers),
+        "DEMO_PACE": str(pace),
+        "VENV_BIN": str(VENV_BIN),
+        "LOG_LEVEL": "WARNING",
+        **settings,
+    }
+    env.pop("REDIS_URL", None)
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        timeout=300,
+    )
+    server = Server(port=port, directory=directory, env=env, log=directory / "serve.log")
+    with server.log.open("wb") as log:
+        server.process = subprocess.Popen(
+            [str(ROOT / "deploy" / "serve")],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_healthy(server)
+        yield server
+    finally:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait(timeout=10)
+        kept = ROOT / "var" / "bench" / f"serve-{workers}w-{pace}.log"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(server.log, kept)
+        server.kept_log = kept
+        shutil.rmtree(directory, ignore_errors=True)
