@@ -1,8 +1,9 @@
 """The five conventions the demo API serves a job under, and the outcome presets, as data.
 
 A job is one job whichever way it is watched: every convention's monitor answers for
-any job id, whichever convention's submit URL created it. This module is the one
-place the URLs, the status codes of each stage and the presets are written down;
+any job id, whichever convention's submit URL created it. This module (with
+playground/outcome_presets.py, re-exported here) is the one place the URLs, the status
+codes of each stage and the presets are written down;
 GET /api/conventions serves it (playground/api/conventions.py), the OpenAPI
 document, the console's convention switch and the tests read it.
 
@@ -16,8 +17,9 @@ Shape (stable: client tests and pages read it):
 - Stages lists the status codes each answer may have: the submit (accepted), the
   monitor while pending, once succeeded (done), once failed or canceled, the
   result, and the cancel request. An empty tuple: the convention has no such answer.
-- Preset: an outcome a client must survive, provoked from the request itself;
-  Provoke says how (the ``outcome`` query parameter of any submit URL, or a body).
+- Preset (defined in outcome_presets.py): an outcome a client must survive, provoked
+  from the request itself; Provoke says how (the ``outcome`` query parameter of any
+  submit URL, or a body).
 
 The client-compatibility rows (what each real client concludes under each
 convention) are measured by tests/clients/ and live in playground/compatibility.py,
@@ -31,11 +33,39 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-EXAMPLES = ("bulk-email", "file-processing")
-# The query parameter of every submit URL that asks for an outcome preset.
-OUTCOME_PARAMETER = "outcome"
-# How many monitor polls a "busy" preset answers 503 or 429 before it recovers.
-BUSY_POLLS = 2
+# The outcome presets (playground/outcome_presets.py), re-exported: they are the
+# registry's too.
+from playground.outcome_presets import (
+    BUSY_POLLS,
+    BUSY_STATUS,
+    EXAMPLES,
+    OUTCOME_PARAMETER,
+    OUTCOMES,
+    PRESETS,
+    Preset,
+    Provoke,
+)
+
+__all__ = [
+    "BUSY_POLLS",
+    "BUSY_STATUS",
+    "BY_ID",
+    "CONVENTIONS",
+    "DEFAULT",
+    "EXAMPLES",
+    "OUTCOMES",
+    "OUTCOME_PARAMETER",
+    "PRESETS",
+    "Convention",
+    "Document",
+    "Endpoint",
+    "Preset",
+    "Provoke",
+    "Stages",
+    "compatibility_rows",
+    "find_convention",
+    "registry_json",
+]
 
 
 @dataclass(frozen=True)
@@ -311,102 +341,6 @@ DEFAULT = CONVENTIONS[0]
 def find_convention(convention_id: str | None) -> Convention:
     """The convention with this id; the RFC 9110 one for anything else."""
     return BY_ID.get(convention_id or "", DEFAULT)
-
-
-# -- Outcome presets -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Provoke:
-    """How a request provokes a preset: where, and what to put there."""
-
-    where: str  # "query" (the outcome parameter of any submit URL) or "body"
-    value: str
-    examples: tuple[str, ...] = EXAMPLES
-
-    def to_json(self) -> dict[str, Any]:
-        how: dict[str, Any] = {"in": self.where, "examples": list(self.examples)}
-        if self.where == "query":
-            how |= {"name": OUTCOME_PARAMETER, "value": self.value}
-        else:
-            how["body"] = self.value
-        return how
-
-
-@dataclass(frozen=True)
-class Preset:
-    id: str
-    name: str
-    summary: str
-    provoke: Provoke
-    # The status codes a client meets that it would not meet otherwise.
-    statuses: tuple[int, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "summary": self.summary,
-            "provoke": self.provoke.to_json(),
-            "statuses": list(self.statuses),
-        }
-
-
-# A job lost by its worker is a preset of the job layer (the worker), to come; its
-# entry goes here when the worker can provoke it, with where="query" like the others.
-PRESETS: tuple[Preset, ...] = (
-    Preset(
-        "retry-after-date",
-        "Retry-After as an HTTP-date",
-        "Every Retry-After the job's answers carry (the submit's, the monitors') is an "
-        "HTTP-date (Sun, 06 Nov 1994 08:49:37 GMT) instead of delay-seconds; both forms "
-        "are RFC 9110's (section 10.2.3).",
-        Provoke("query", "retry-after-date"),
-    ),
-    Preset(
-        "monitor-503",
-        "The monitor is unavailable for a while",
-        f"The first {BUSY_POLLS} polls of any of the job's monitors answer 503 Service "
-        "Unavailable with Retry-After (a problem); later polls answer as usual.",
-        Provoke("query", "monitor-503"),
-        statuses=(503,),
-    ),
-    Preset(
-        "monitor-429",
-        "The monitor is rate limited for a while",
-        f"The first {BUSY_POLLS} polls of any of the job's monitors answer 429 Too Many "
-        "Requests with Retry-After (a problem); later polls answer as usual.",
-        Provoke("query", "monitor-429"),
-        statuses=(429,),
-    ),
-    Preset(
-        "gone-after-done",
-        "The monitor expired once the job finished",
-        "Once the job has finished, its monitors and result answer 410 Gone (problem "
-        "job-expired), as a job kept past its retention period does: the client never "
-        "sees the final state.",
-        Provoke("query", "gone-after-done"),
-        statuses=(410,),
-    ),
-    Preset(
-        "fails-after-accept",
-        "The job fails after it was accepted",
-        "The submit is accepted as usual; the job then ends failed (error all-bounced) "
-        "because every recipient is at bounce.example.test.",
-        Provoke(
-            "body",
-            '{"subject": "Hi", "body": "Hello {name}", "recipients": '
-            '["ada@bounce.example.test", "grace@bounce.example.test"]}',
-            examples=("bulk-email",),
-        ),
-    ),
-)
-
-# The values the outcome query parameter takes: the presets provoked that way.
-OUTCOMES: dict[str, Preset] = {
-    preset.provoke.value: preset for preset in PRESETS if preset.provoke.where == "query"
-}
-BUSY_STATUS = {"monitor-503": 503, "monitor-429": 429}
 
 
 # -- Client compatibility (measured elsewhere) ------------------------------------

@@ -203,6 +203,7 @@ def _run_context(
         "job_id": job_id,
         "convention": convention,
         "monitor_label": MONITOR_LABELS[convention.monitor_from],
+        "monitor_url": convention.monitor_path(job_id) if job_id else "",
         "exchanges": exchanges,
         "state": state,
         "refused": refused,

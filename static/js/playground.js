@@ -252,3 +252,174 @@
     }
   });
 })();
+
+// -- What the browser hides ---------------------------------------------------------
+// The console's exchanges are sent by the server, so they are shown raw. Here the
+// page's own script fetches the same status monitor with fetch(), as a browser app
+// would, and shows what a script gets: a redirect already followed (the 3xx is never
+// seen; response.redirected and response.url tell that it happened), and which
+// response headers a script on another origin could read (CORS).
+(function () {
+  "use strict";
+
+  // The CORS-safelisted response-header names (Fetch standard): readable from any origin.
+  var SAFELISTED = ["cache-control", "content-language", "content-length", "content-type",
+    "expires", "last-modified", "pragma"];
+  var fetchedFor = null;
+
+  function element(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function code(text) { return element("code", text); }
+
+  function line(parts) {
+    var p = element("p");
+    parts.forEach(function (part) {
+      p.appendChild(typeof part === "string" ? document.createTextNode(part) : part);
+    });
+    return p;
+  }
+
+  function monitor() {
+    var marker = document.getElementById("run-monitor");
+    return marker ? marker.getAttribute("data-monitor-url") : null;
+  }
+
+  function headerTable(response) {
+    var exposed = (response.headers.get("Access-Control-Expose-Headers") || "")
+      .split(",").map(function (name) { return name.trim().toLowerCase(); })
+      .filter(Boolean);
+    var table = element("table", undefined, "browser-view__headers");
+    var caption = element("caption", "The response headers this script read, and whether a "
+      + "script on another origin could read them too");
+    table.appendChild(caption);
+    var head = element("tr");
+    ["Header", "Value", "From another origin"].forEach(function (name) {
+      var th = element("th", name);
+      th.scope = "col";
+      head.appendChild(th);
+    });
+    table.appendChild(element("thead")).appendChild(head);
+    var body = table.appendChild(element("tbody"));
+    var names = [];
+    response.headers.forEach(function (value, name) { names.push([name, value]); });
+    names.sort(function (a, b) { return a[0] < b[0] ? -1 : 1; });
+    names.forEach(function (pair) {
+      var row = element("tr");
+      var th = element("th");
+      th.scope = "row";
+      th.appendChild(code(pair[0]));
+      row.appendChild(th);
+      row.appendChild(element("td")).appendChild(code(pair[1]));
+      var verdict = SAFELISTED.indexOf(pair[0]) !== -1
+        ? "readable: CORS-safelisted"
+        : exposed.indexOf(pair[0]) !== -1
+          ? "readable: only because Access-Control-Expose-Headers lists it"
+          : "hidden: neither safelisted nor exposed";
+      var cell = element("td", verdict);
+      cell.setAttribute("data-cross-origin", verdict.split(":")[0]);
+      row.appendChild(cell);
+      body.appendChild(row);
+    });
+    return table;
+  }
+
+  function show(url, response, manual) {
+    var view = document.getElementById("browser-view");
+    var out = view && view.querySelector("[data-browser-result]");
+    if (!out) return;
+    out.innerHTML = "";
+    out.appendChild(line([code("const response = await fetch(\"" + url + "\")")]));
+    var facts = element("dl", undefined, "browser-view__facts");
+    [
+      ["response.status", String(response.status) + (response.statusText ? " " + response.statusText : "")],
+      ["response.redirected", String(response.redirected)],
+      ["response.url", response.url],
+      ["response.type", response.type],
+    ].forEach(function (fact) {
+      var dt = element("dt");
+      dt.appendChild(code(fact[0]));
+      facts.appendChild(dt);
+      var dd = element("dd");
+      dd.appendChild(code(fact[1]));
+      dd.setAttribute("data-fact", fact[0]);
+      facts.appendChild(dd);
+    });
+    out.appendChild(facts);
+    out.appendChild(line([response.redirected
+      ? "fetch() followed a redirect: the monitor's 3xx and its Location never reached the "
+        + "script. It sees only where it ended up, the result's answer (the raw exchanges "
+        + "above show the redirect)."
+      : "No redirect: the script sees the monitor's own answer, as the raw exchange shows it."]));
+    if (manual) {
+      out.appendChild(line([
+        "Asked not to follow it (", code("redirect: \"manual\""), "), fetch() gives the "
+          + "script ", code("type " + manual.type + ", status " + manual.status), " and ",
+        manual.headerCount ? manual.headerCount + " headers" : "no headers at all",
+        ": a browser never lets a script read a redirect's status or Location.",
+      ]));
+    }
+    out.appendChild(line([
+      "This page and the API share an origin, so this script reads every header (CORS applies "
+        + "only to requests from another origin). A script on another origin calling the same "
+        + "URL (the API answers ", code("Access-Control-Allow-Origin: *"), ") reads only the "
+        + "CORS-safelisted ones and those the API lists in ",
+      code("Access-Control-Expose-Headers"), ":",
+    ]));
+    // Scrolls sideways on a narrow screen; a keyboard can scroll it too (tabindex).
+    var scroll = element("div", undefined, "table-scroll");
+    scroll.setAttribute("role", "region");
+    scroll.setAttribute("aria-label", "Response headers, as a script sees them");
+    scroll.tabIndex = 0;
+    scroll.appendChild(headerTable(response));
+    out.appendChild(scroll);
+  }
+
+  function fail(error) {
+    var out = document.querySelector("#browser-view [data-browser-result]");
+    if (out) out.textContent = "fetch() failed: " + error;
+  }
+
+  function browserFetch() {
+    var url = monitor();
+    if (!url || !window.fetch) return;
+    fetchedFor = url;
+    // cache: "no-store": the script's own answer, not one the browser kept for it.
+    window.fetch(url, { cache: "no-store" })
+      .then(function (response) {
+        if (!response.redirected) return show(url, response, null);
+        // The same request once more, not following: what a script gets of a redirect.
+        return window.fetch(url, { cache: "no-store", redirect: "manual" }).then(function (manual) {
+          var count = 0;
+          manual.headers.forEach(function () { count += 1; });
+          show(url, response, { type: manual.type, status: manual.status, headerCount: count });
+        });
+      })
+      .catch(fail);
+  }
+
+  function sync() {
+    var view = document.getElementById("browser-view");
+    if (!view) return;
+    var url = monitor();
+    view.hidden = !url || !window.fetch;
+    if (!url) return;
+    if (fetchedFor !== url) {
+      var out = view.querySelector("[data-browser-result]");
+      if (out) out.innerHTML = "";
+      fetchedFor = null;
+    }
+    // Once the run is over, fetch the monitor once by itself: where the redirect hides.
+    if (!document.getElementById("next-poll") && fetchedFor !== url) browserFetch();
+  }
+
+  document.addEventListener("htmx:load", sync);
+  document.addEventListener("DOMContentLoaded", sync);
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-browser-fetch]")) browserFetch();
+  });
+})();

@@ -29,6 +29,7 @@ PAGES = {
     "playground": "/playground/",
     "playground-embed": "/playground/embed/",
     "playground-file-processing": "/playground/?example=file-processing",
+    "playground-convention": "/playground/?example=file-processing&convention=aip151",
     "api": "/api/",
     "limits": "/playground/limits/",
     "which-code": "/which-code/",
