@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils.html import escape
 
 from playground.compatibility import (
     CLIENTS,
@@ -86,3 +87,15 @@ def test_the_rows_were_measured_with_the_installed_libraries(
         f"{name} {installed_version(registry, name)} is installed; the rows were measured "
         f"with {version}: measure them again"
     )
+
+
+def test_the_page_and_the_api_show_the_measured_rows_and_nothing_else(client: Any) -> None:
+    body = client.get("/202/").content.decode()
+    tables = body[body.index('class="compatibility"') : body.index('id="when-to-use"')]
+    assert tables.count('<td class="outcome ') == len(rows())
+    for row in rows():
+        mark = "right" if row.is_right else "wrong"
+        assert f'<td class="outcome outcome--{mark}">' in tables
+        assert escape(row.why) in tables
+    served = client.get("/api/conventions").json()["compatibility"]
+    assert served == [row.to_json() for row in rows()]

@@ -116,7 +116,7 @@ def test_unknown_key_is_rejected(tmp_path: Path) -> None:
     path = make_content_file(tmp_path, colour="green")
     assert error_of(path) == (
         "299.md: header.colour: unknown key; expected one of code, title, class, kind, summary, "
-        "spec, related, constants, examples, references, playground"
+        "spec, related, constants, examples, references, playground, clients"
     )
 
 
