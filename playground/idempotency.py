@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -66,7 +66,15 @@ def _claim(*, kind: str, key: str, fingerprint: str) -> Job | None:
     with transaction.atomic():
         record = IdempotencyKey.objects.select_related("job").filter(kind=kind, key=key).first()
         if record is None:
-            IdempotencyKey.objects.create(kind=kind, key=key, fingerprint=fingerprint)
+            try:
+                with transaction.atomic():
+                    IdempotencyKey.objects.create(kind=kind, key=key, fingerprint=fingerprint)
+            except IntegrityError:
+                # A concurrent request claimed it between our look and our insert (on
+                # PostgreSQL both may look; SQLite's write lock serialises them).
+                raise KeyInFlight(
+                    "The first request with this Idempotency-Key is still being processed."
+                ) from None
             return None
         if record.fingerprint != fingerprint:
             raise KeyReused("This Idempotency-Key was first used with a different request.")
