@@ -1,0 +1,72 @@
+"""The example clients on /202/: tabs with copy buttons when JavaScript runs, plain code without."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.helpers import assert_no_axe_violations
+
+pytestmark = pytest.mark.browser
+
+FILES = {
+    "Python": "clients/python/poll.py",
+    "JavaScript": "clients/javascript/poll.mjs",
+    "Shell": "clients/shell/poll.sh",
+}
+
+
+def test_the_clients_are_tabs_the_keyboard_moves_between(page: Page, site_server: Any) -> None:
+    page.goto(f"{site_server.url}/202/#client-perspective")
+    tabs = page.get_by_role("tablist").get_by_role("tab")
+    expect(tabs).to_have_count(3)
+    expect(tabs).to_have_text(list(FILES))
+    python, javascript, shell = (page.get_by_role("tab", name=label) for label in FILES)
+    expect(python).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel")).to_have_count(1)
+    expect(page.locator("#client-python")).to_be_visible()
+    expect(page.locator("#client-shell")).to_be_hidden()
+    python.focus()
+    page.keyboard.press("ArrowRight")
+    expect(javascript).to_be_focused()
+    expect(javascript).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#client-javascript")).to_be_visible()
+    expect(page.locator("#client-python")).to_be_hidden()
+    page.keyboard.press("End")
+    expect(shell).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowRight")  # round to the first
+    expect(python).to_have_attribute("aria-selected", "true")
+    javascript.click()
+    expect(page.get_by_role("tabpanel")).to_contain_text("waitForJob")
+    assert_no_axe_violations(page)
+
+
+def test_the_copy_button_copies_the_file_as_it_is(browser: Browser, site_server: Any) -> None:
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(f"{site_server.url}/202/#client-perspective")
+    page.get_by_role("tab", name="Shell").click()
+    page.get_by_role("button", name="Copy Shell client").click()
+    expect(page.locator("#announcer")).to_have_text("Copied to the clipboard.")
+    expected = (Path(settings.BASE_DIR) / FILES["Shell"]).read_text()
+    assert page.evaluate("navigator.clipboard.readText()") == expected
+    context.close()
+
+
+def test_without_javascript_every_client_is_shown_and_no_button(
+    browser: Browser, site_server: Any
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{site_server.url}/202/#client-perspective")
+    expect(page.get_by_role("tablist")).to_have_count(0)
+    for label, file in FILES.items():
+        expect(page.get_by_role("heading", name=f"{label}: {file}")).to_be_visible()
+        expect(page.get_by_role("button", name=f"Copy {label} client")).to_have_count(0)
+    expect(page.locator("#client-shell pre")).to_contain_text("curl")
+    expect(page.get_by_role("table").first).to_be_visible()
+    context.close()
