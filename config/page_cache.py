@@ -3,25 +3,34 @@
 A page's ETag is known before it is rendered: it is made from what the page is
 made of (the content, the templates, the static manifest, the code, the settings
 a page shows) and what picks the variant (the host, the path and query, the
-request headers the page varies on). Any deploy changes it. A request that sends
-it back in If-None-Match is answered 304 without rendering anything, and the
-rendered page is kept in memory, per process, so the next reader gets it without
-rendering either. Cache-Control lets a shared cache (a CDN in front) keep the page
-and revalidate it with the same cheap 304.
+request headers the page varies on). Any deploy changes it.
+
+- `cached_page` marks a view whose 200s are such pages: it answers a request that
+  sends the tag back in If-None-Match with a 304, without rendering anything.
+- `PageCacheMiddleware`, just inside WhiteNoise, keeps each rendered page in
+  memory, per process, with the headers the inner middleware gave it, compressed
+  once with Brotli and gzip, so the next reader gets it (or its 304) without
+  anything else running.
+
+Cache-Control lets a shared cache (a CDN in front) keep the page and revalidate it
+with the same cheap 304.
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import brotli  # type: ignore[import-untyped]
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
@@ -34,15 +43,31 @@ MAX_PAGES = 256
 # What a page is made of, besides the code.
 SOURCE_DIRS = ("templates", "reference", "playground", "config")
 SOURCE_SUFFIXES = (".py", ".html", ".txt", ".md", ".yaml", ".yml", ".json", ".js", ".css")
+# The headers a stored page keeps; the outer middleware adds its own on every answer.
+NOT_KEPT = {"content-length", "content-encoding"}
 
 
-@dataclass(frozen=True)
+@dataclass
 class StoredPage:
+    etag: str
+    status: int
+    headers: list[tuple[str, str]]
     content: bytes
-    content_type: str
+    # Compressed once, when a reader first asks for that coding.
+    encoded: dict[str, bytes] = field(default_factory=dict)
+
+    def body(self, coding: str) -> bytes:
+        if coding not in self.encoded:
+            if coding == "br":
+                self.encoded[coding] = brotli.compress(self.content, mode=brotli.MODE_TEXT)
+            else:
+                self.encoded[coding] = gzip.compress(self.content, compresslevel=9, mtime=0)
+        return self.encoded[coding]
 
 
 _pages: OrderedDict[str, StoredPage] = OrderedDict()
+# Per host and path: the headers its view varies on, learnt from its first rendering.
+_varies: dict[tuple[str, str], tuple[str, ...]] = {}
 _lock = threading.Lock()
 
 
@@ -70,24 +95,31 @@ def deployed_digest(content_dir: str) -> str:
 
 
 @functools.cache
-def _shown_setting_names() -> tuple[str, ...]:
-    # Pages show the demo's limits and pace, and the site's own name and origin.
-    return tuple(sorted(n for n in dir(settings) if n.startswith(("DEMO_", "SITE_"))))
-
-
 def page_version() -> str:
     """What every page's ETag starts from: the deployed files and the settings pages show."""
-    shown = repr([(name, getattr(settings, name)) for name in _shown_setting_names()])
+    # Pages show the demo's limits and pace, and the site's own name and origin.
+    names = sorted(n for n in dir(settings) if n.startswith(("DEMO_", "SITE_")))
+    shown = repr([(name, getattr(settings, name)) for name in names])
     return f"{deployed_digest(str(settings.REFERENCE_CONTENT_DIR))}:{shown}"
 
 
-def _variant(request: HttpRequest, vary: tuple[str, ...]) -> str:
+def _settings_changed(**kwargs: Any) -> None:
+    # Tests change settings under a running process; a deploy restarts it.
+    page_version.cache_clear()
+    forget_pages()
+
+
+setting_changed.connect(_settings_changed)
+
+
+def _key(request: HttpRequest, vary: tuple[str, ...]) -> str:
     headers = [f"{name}={request.headers.get(name, '')[:200]}" for name in vary]
-    return "\n".join([request.get_host(), request.get_full_path(), *headers])
+    variant = "\n".join([page_version(), request.get_host(), request.get_full_path(), *headers])
+    return hashlib.sha256(variant.encode()).hexdigest()
 
 
 def _matches(request: HttpRequest, etag: str) -> bool:
-    # Weak comparison, as for any GET (RFC 9110 §13.1.2): GZipMiddleware weakens the tag.
+    # Weak comparison, as for any GET (RFC 9110 §13.1.2): a compressed page's tag is weak.
     sent = request.headers.get("If-None-Match")
     if not sent:
         return False
@@ -99,7 +131,7 @@ def _with_cache_headers(response: HttpResponse, etag: str, vary: tuple[str, ...]
     # No page holds anything of one reader's (the console's forms carry no CSRF
     # token), so a shared cache may keep them too.
     patch_cache_control(response, public=True, max_age=PAGE_MAX_AGE)
-    # GZipMiddleware compresses the 200 (and adds this); the 304 must say it too.
+    # Pages are sent compressed to those who ask; the 304 must say so too.
     patch_vary_headers(response, (*vary, "Accept-Encoding"))
     return response
 
@@ -107,13 +139,14 @@ def _with_cache_headers(response: HttpResponse, etag: str, vary: tuple[str, ...]
 def forget_pages() -> None:
     with _lock:
         _pages.clear()
+        _varies.clear()
 
 
 ViewFunction = Callable[..., HttpResponse]
 
 
 def cached_page(*, vary: tuple[str, ...] = ()) -> Callable[[ViewFunction], ViewFunction]:
-    """Serve the view's 200s as described above; vary names the headers that pick a variant."""
+    """Mark the view's 200s as pages (see above); vary names the headers that pick a variant."""
 
     def decorator(view: ViewFunction) -> ViewFunction:
         @functools.wraps(view)
@@ -121,27 +154,84 @@ def cached_page(*, vary: tuple[str, ...] = ()) -> Callable[[ViewFunction], ViewF
             if request.method not in ("GET", "HEAD") or settings.DEBUG:
                 # Under DEBUG templates and content change under a running server.
                 return view(request, *args, **kwargs)
-            variant = _variant(request, vary)
-            key = hashlib.sha256(f"{page_version()}\n{variant}".encode()).hexdigest()
-            etag = quote_etag(key[:32])
+            etag = quote_etag(_key(request, vary)[:32])
             if _matches(request, etag):
                 return _with_cache_headers(HttpResponseNotModified(), etag, vary)
-            with _lock:
-                stored = _pages.get(key)
-                if stored is not None:
-                    _pages.move_to_end(key)
-            if stored is not None:
-                response = HttpResponse(stored.content, content_type=stored.content_type)
-                return _with_cache_headers(response, etag, vary)
             response = view(request, *args, **kwargs)
-            if response.status_code != 200 or response.streaming:
-                return response
-            with _lock:
-                _pages[key] = StoredPage(response.content, response["Content-Type"])
-                while len(_pages) > MAX_PAGES:
-                    _pages.popitem(last=False)
-            return _with_cache_headers(response, etag, vary)
+            if response.status_code == 200 and not response.streaming:
+                _with_cache_headers(response, etag, vary)
+                response.page_cache_vary = vary  # type: ignore[attr-defined]
+            return response
 
         return wrapper
 
     return decorator
+
+
+def _coding(request: HttpRequest) -> str:
+    accepted = {
+        c.split(";")[0].strip() for c in request.headers.get("Accept-Encoding", "").split(",")
+    }
+    return "br" if "br" in accepted else "gzip" if "gzip" in accepted else ""
+
+
+def _answer(request: HttpRequest, page: StoredPage) -> HttpResponse:
+    coding = _coding(request)
+    if _matches(request, page.etag):
+        response: HttpResponse = HttpResponseNotModified()
+        kept = {"etag", "cache-control", "vary"}
+        for name, value in page.headers:
+            if name.lower() in kept:
+                response.headers[name] = value
+    else:
+        response = HttpResponse(page.body(coding) if coding else page.content, status=page.status)
+        for name, value in page.headers:
+            response.headers[name] = value
+        if coding:
+            response.headers["Content-Encoding"] = coding
+    if coding:
+        # One tag for every coding of the page: weak (RFC 9110 §8.8.3).
+        response.headers["ETag"] = "W/" + page.etag
+    return response
+
+
+class PageCacheMiddleware:
+    """Answer the pages `cached_page` marked from memory, before the rest of the stack.
+
+    It sits just inside GZipMiddleware: the pages it answers are compressed already
+    (Content-Encoding set), which GZipMiddleware leaves alone; anything else passes
+    through it untouched.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or settings.DEBUG:
+            return self.get_response(request)
+        where = (request.get_host(), request.get_full_path())
+        vary = _varies.get(where)
+        if vary is not None:
+            key = _key(request, vary)
+            with _lock:
+                page = _pages.get(key)
+                if page is not None:
+                    _pages.move_to_end(key)
+            if page is not None:
+                return _answer(request, page)
+        response = self.get_response(request)
+        page_vary = getattr(response, "page_cache_vary", None)
+        if page_vary is None:
+            return response
+        page = StoredPage(
+            etag=response.headers["ETag"],
+            status=response.status_code,
+            headers=[(k, v) for k, v in response.headers.items() if k.lower() not in NOT_KEPT],
+            content=response.content,
+        )
+        with _lock:
+            _varies[where] = page_vary
+            _pages[_key(request, page_vary)] = page
+            while len(_pages) > MAX_PAGES:
+                _pages.popitem(last=False)
+        return _answer(request, page)

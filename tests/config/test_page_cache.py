@@ -80,3 +80,34 @@ def test_no_more_pages_are_kept_than_the_limit(settings, monkeypatch) -> None:
     for query in range(6):
         assert Client().get(f"/?q={query}").status_code == 200
     assert len(page_cache._pages) == 3
+
+
+def test_a_page_is_compressed_once_for_those_who_ask() -> None:
+    import gzip
+
+    import brotli  # type: ignore[import-untyped]
+
+    plain = Client().get("/202/")
+    as_br = Client().get("/202/", headers={"Accept-Encoding": "gzip, deflate, br"})
+    as_gzip = Client().get("/202/", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain
+    assert as_br["Content-Encoding"] == "br" and as_gzip["Content-Encoding"] == "gzip"
+    assert brotli.decompress(as_br.content) == plain.content
+    assert gzip.decompress(as_gzip.content) == plain.content
+    assert len(as_br.content) < len(as_gzip.content) < len(plain.content) / 3
+    # One tag for every coding, weak where the bytes are compressed.
+    assert as_br["ETag"] == as_gzip["ETag"] == "W/" + plain["ETag"]
+    assert "Accept-Encoding" in as_br["Vary"]
+    again = Client().get("/202/", headers={"Accept-Encoding": "br", "If-None-Match": as_br["ETag"]})
+    assert again.status_code == 304
+    # The headers the inner middleware gave the page come with the kept copy.
+    for name in ["Content-Security-Policy", "X-Frame-Options", "Content-Type"]:
+        assert as_br[name] == plain[name]
+
+
+def test_anything_else_is_left_to_the_rest_of_the_stack() -> None:
+    api = Client().get("/api/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert api.status_code == 200 and api["Content-Encoding"] == "gzip"  # GZipMiddleware
+    assert not page_cache._pages or all(
+        b"openapi" not in page.content[:200] for page in page_cache._pages.values()
+    )
