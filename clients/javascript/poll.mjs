@@ -37,14 +37,17 @@ async function problem(response) {
 
 function errorOf(body) {
   const error = body.error ?? {};
-  return typeof error === "object" ? (error.detail ?? error.message ?? error.code ?? JSON.stringify(error)) : String(error);
+  if (typeof error !== "object") return String(error);
+  return error.detail ?? error.message ?? error.code ?? JSON.stringify(error);
 }
 
 /**
  * Wait for a job: give `submit` (and `body`) to start one, or `monitor` to follow one.
  * Resolves with the result; rejects with JobFailed or GaveUp.
  */
-export async function waitForJob({ submit, body = {}, monitor, deadline = 300, apiRoot, cap = 30 }) {
+export async function waitForJob({
+  submit, body = {}, monitor, deadline = 300, apiRoot, cap = 30,
+}) {
   const giveUp = Date.now() + deadline * 1000;
   const etags = new Map();
   let backoff = 1;
@@ -57,7 +60,9 @@ export async function waitForJob({ submit, body = {}, monitor, deadline = 300, a
       backoff *= 2;
     }
     const delay = hint * (1 + Math.random() * 0.2);
-    if (Date.now() + delay * 1000 > giveUp) throw new GaveUp(`the job was not done within ${deadline} s`);
+    if (Date.now() + delay * 1000 > giveUp) {
+      throw new GaveUp(`the job was not done within ${deadline} s`);
+    }
     await new Promise((resolve) => setTimeout(resolve, delay * 1000));
   }
 
@@ -89,30 +94,42 @@ export async function waitForJob({ submit, body = {}, monitor, deadline = 300, a
   async function read(response, url) {
     const code = response.status;
     if (TRANSIENT.has(code) || code === 304) return { next: url, wait: true };
-    if (code === 404 || code === 410) throw new JobFailed(`the job is no longer known at ${url}: ${await problem(response)}`);
+    if (code === 404 || code === 410) {
+      throw new JobFailed(`the job is no longer known at ${url}: ${await problem(response)}`);
+    }
     if (code >= 400) throw new JobFailed(await problem(response));
     const text = await response.text();
     const data = text ? JSON.parse(text) : {};
     if (response.redirected) return { result: data }; // the 303 (or 302) led to the result
     const status = typeof data?.status === "string" ? data.status.toLowerCase() : "";
     if (code === 201 || code === 202) {
-      const named = response.headers.get("Location") ?? response.headers.get("Operation-Location") ?? response.headers.get("Content-Location");
+      const named = response.headers.get("Location")
+        ?? response.headers.get("Operation-Location")
+        ?? response.headers.get("Content-Location");
       // A 201's Location is the job itself, worth asking at once.
-      return { next: named ? new URL(named, url).href : url, wait: code === 202 || PENDING.has(status) };
+      const next = named ? new URL(named, url).href : url;
+      return { next, wait: code === 202 || PENDING.has(status) };
     }
     if (data && typeof data === "object" && "done" in data && "name" in data) {
       // An AIP-151 Operation: poll it by name (relative to the API's root) until done.
       if (data.done) {
-        if (data.error) throw new JobFailed(`the operation failed: ${data.error.message ?? JSON.stringify(data.error)}`);
+        if (data.error) {
+          const message = data.error.message ?? JSON.stringify(data.error);
+          throw new JobFailed(`the operation failed: ${message}`);
+        }
         return { result: data.response };
       }
-      const root = apiRoot ?? (url.includes("/operations/") ? url.split("/operations/")[0] : url.split("/").slice(0, -2).join("/"));
+      const root = apiRoot ?? (url.includes("/operations/")
+        ? url.split("/operations/")[0]
+        : url.split("/").slice(0, -2).join("/"));
       return { next: `${root.replace(/\/$/, "")}/${data.name}`, wait: true };
     }
     if (FAILED.has(status)) throw new JobFailed(`the job ${status}: ${errorOf(data)}`);
     if (PENDING.has(status)) return { next: url, wait: true };
     const link = data?.resourceLocation ?? data?.result;
-    if (status === "succeeded" && typeof link === "string") return { next: new URL(link, url).href, wait: false };
+    if (status === "succeeded" && typeof link === "string") {
+      return { next: new URL(link, url).href, wait: false };
+    }
     return { result: data };
   }
 
@@ -120,7 +137,11 @@ export async function waitForJob({ submit, body = {}, monitor, deadline = 300, a
   let response;
   if (submit) {
     // A POST is retried only with the same Idempotency-Key, so a retry never starts a second job.
-    const headers = { "Content-Type": "application/json", Accept: "application/json", "Idempotency-Key": crypto.randomUUID() };
+    const headers = {
+      "Content-Type": "application/json",
+      Accept: "application/json",
+      "Idempotency-Key": crypto.randomUUID(),
+    };
     for (;;) {
       response = await send(submit, { method: "POST", headers, body: JSON.stringify(body) });
       if (!TRANSIENT.has(response.status)) break;
@@ -148,11 +169,14 @@ async function main(args) {
     else rest.push(args[i]);
   }
   if (rest.length < 1) {
-    console.error("usage: node poll.mjs [--deadline S] [--api-root URL] (URL [JSON] | --monitor URL)");
+    console.error("usage: node poll.mjs [--deadline S] [--api-root URL] URL [JSON]");
+    console.error("       node poll.mjs [--deadline S] --monitor URL");
     return 2;
   }
   const { monitorOnly, ...settings } = options;
-  const job = monitorOnly ? { monitor: rest[0] } : { submit: rest[0], body: JSON.parse(rest[1] ?? "{}") };
+  const job = monitorOnly
+    ? { monitor: rest[0] }
+    : { submit: rest[0], body: JSON.parse(rest[1] ?? "{}") };
   try {
     console.log(JSON.stringify(await waitForJob({ ...job, ...settings }), null, 2));
     return 0;
@@ -161,7 +185,8 @@ async function main(args) {
       console.error(`gave up: ${error.message}`);
       return 3;
     }
-    console.error(error instanceof JobFailed ? `job failed: ${error.message}` : `request failed: ${error.message}`);
+    const what = error instanceof JobFailed ? "job failed" : "request failed";
+    console.error(`${what}: ${error.message}`);
     return 1;
   }
 }
@@ -169,5 +194,7 @@ async function main(args) {
 // Run from the command line (not when a page imports it).
 if (globalThis.process?.argv?.[1]) {
   const { pathToFileURL } = await import("node:url");
-  if (import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main(process.argv.slice(2));
+  if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+    process.exitCode = await main(process.argv.slice(2));
+  }
 }

@@ -48,8 +48,10 @@ pause() {
     hint=$(( backoff < cap ? backoff : cap ))
     backoff=$(( backoff * 2 ))
   fi
-  delay=$(od -An -N2 -tu2 /dev/urandom | awk -v s="$hint" '{ printf "%.2f", s * (1 + $1 / 65535 * 0.2) }')
-  if awk -v d="$delay" -v now="$(date +%s)" -v end="$give_up" 'BEGIN { exit !(now + d > end) }'; then
+  delay=$(od -An -N2 -tu2 /dev/urandom |
+    awk -v s="$hint" '{ printf "%.2f", s * (1 + $1 / 65535 * 0.2) }')
+  if awk -v d="$delay" -v now="$(date +%s)" -v end="$give_up" \
+    'BEGIN { exit !(now + d > end) }'; then
     echo "gave up: the job was not done within $deadline s" >&2
     exit 3
   fi
@@ -121,7 +123,8 @@ while :; do
       # A 201's Location is the job itself, worth asking at once.
       if [ "$code" = 201 ]; then wait=no; fi ;;
     *)
-      status=$(jq -r 'if type == "object" then .status // "" | tostring | ascii_downcase else "" end' "$body")
+      status=$(jq -r 'if type == "object" then .status // "" | tostring | ascii_downcase
+        else "" end' "$body")
       if [ "$(jq -r 'type == "object" and has("done") and has("name")' "$body")" = true ]; then
         # An AIP-151 Operation: poll it by name until done, then read response or error.
         case $url in */operations/*) root=${url%%/operations/*} ;; esac
@@ -136,7 +139,8 @@ while :; do
       else
         case $status in
           failed | canceled | cancelled)
-            fail "the job $status: $(jq -r '.error | if type == "object" then .detail // .message // .code else . end' "$body")" ;;
+            fail "the job $status: $(jq -r '.error | if type == "object"
+              then .detail // .message // .code else . end' "$body")" ;;
           queued | notstarted | running | pending | inprogress | accepted) ;;
           *)
             link=$(jq -r '.resourceLocation // (.result | strings) // empty' "$body")

@@ -13,7 +13,9 @@ const [url, body] = process.argv.slice(2);
 async function send(method, target, payload) {
   const response = await fetch(target, {
     method,
-    headers: { Accept: "application/json", ...(payload ? { "Content-Type": "application/json" } : {}) },
+    headers: payload
+      ? { Accept: "application/json", "Content-Type": "application/json" }
+      : { Accept: "application/json" },
     body: payload,
   });
   const text = await response.text();
@@ -29,7 +31,12 @@ async function send(method, target, payload) {
   });
   return {
     flatResponse: parsed,
-    rawResponse: { statusCode: response.status, headers, body: parsed, request: { method, url: target } },
+    rawResponse: {
+      statusCode: response.status,
+      headers,
+      body: parsed,
+      request: { method, url: target },
+    },
   };
 }
 
