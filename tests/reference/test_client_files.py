@@ -16,9 +16,9 @@ from tests.reference.test_content import FULL_BODY, make_content_file, make_exam
 PYTHON = {"label": "Python", "file": "clients/python/poll.py"}
 
 
-def full_page(folder: Path, **overrides: object) -> Path:
+def full_page(folder: Path, *, clients: object) -> Path:
     return make_content_file(
-        folder, kind="full", body=FULL_BODY, examples=[make_example()], **overrides
+        folder, kind="full", body=FULL_BODY, examples=[make_example()], clients=clients
     )
 
 
