@@ -24,6 +24,7 @@ from playground.api.limits import limit_job_starts, limit_polls
 from playground.api.problems import PROBLEM_TYPES, problem
 from playground.api.protocol import api_view
 from playground.api.submit import start_job
+from playground.conventions import CONVENTIONS, PRESETS
 from playground.models import Job
 from playground.openapi import openapi_document
 from playground.outcomes import watched_job, watched_result
@@ -50,6 +51,8 @@ def api_docs(request: HttpRequest) -> HttpResponse:
             "jobs_per_client": settings.DEMO_MAX_JOBS_PER_CLIENT,
         },
         "queue": queue_depth(),
+        "conventions": CONVENTIONS,
+        "outcome_presets": PRESETS,
     }
     return render(request, "playground/api.html", context)
 

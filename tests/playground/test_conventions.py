@@ -314,3 +314,13 @@ def test_the_registry_is_cacheable_and_revalidates() -> None:
     assert first["Cache-Control"] == "public, max-age=300"
     again = Client().get("/api/conventions", headers={"If-None-Match": first["ETag"]})
     assert again.status_code == 304
+
+
+@pytest.mark.django_db
+def test_the_api_page_lists_the_conventions_and_presets(client: Client) -> None:
+    html = client.get("/api/").content.decode()
+    for convention in CONVENTIONS:
+        assert f'id="convention-{convention.id}"' in html
+        assert f"<code>GET {convention.monitor}</code>" in html
+    for value in OUTCOMES:
+        assert f"<code>?outcome={value}</code>" in html
