@@ -91,3 +91,9 @@ def test_no_redirect_to_hide_under_aip151(page: Page, site_server: Any, worker: 
     # The button fetches again at any time.
     page.get_by_role("button", name="fetch() the status monitor now").click()
     expect(fact(page, "response.status")).to_have_text("200 OK")
+
+
+def test_the_api_page_with_its_conventions_is_accessible(page: Page, site_server: Any) -> None:
+    page.goto(f"{site_server.url}/api/#conventions")
+    expect(page.locator("#convention-aip151")).to_contain_text("/api/aip151/operations/{jobId}")
+    assert_no_axe_violations(page)
