@@ -61,7 +61,8 @@ export async function waitForJob({
     }
     const delay = hint * (1 + Math.random() * 0.2);
     if (Date.now() + delay * 1000 > giveUp) {
-      throw new GaveUp(`the job was not done within ${deadline} s`);
+      const why = `the next poll would be past the ${deadline} s deadline`;
+      throw new GaveUp(`the job is not done, and ${why}`);
     }
     await new Promise((resolve) => setTimeout(resolve, delay * 1000));
   }

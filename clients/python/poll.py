@@ -86,7 +86,10 @@ class Poller:
             self.backoff *= 2
         delay = hint * random.uniform(1.0, 1.2)
         if time.monotonic() + delay > self.give_up:
-            raise GaveUp(f"the job was not done within {self.deadline:g} s")
+            deadline = f"{self.deadline:g} s"
+            raise GaveUp(
+                f"the job is not done, and the next poll would be past the {deadline} deadline"
+            )
         time.sleep(delay)
 
     def get(self, url: str) -> requests.Response:

@@ -52,7 +52,8 @@ pause() {
     awk -v s="$hint" '{ printf "%.2f", s * (1 + $1 / 65535 * 0.2) }')
   if awk -v d="$delay" -v now="$(date +%s)" -v end="$give_up" \
     'BEGIN { exit !(now + d > end) }'; then
-    echo "gave up: the job was not done within $deadline s" >&2
+    echo "gave up: the job is not done," \
+      "and the next poll would be past the $deadline s deadline" >&2
     exit 3
   fi
   sleep "$delay"

@@ -52,39 +52,66 @@ TEST_DEADLINE = 40
 CANCEL_AFTER = 2.5
 PENDING = {Job.Status.QUEUED, Job.Status.RUNNING}
 
-Command = Callable[[str, str], list[str]]
+# How to start each client: the submit URL, the JSON body, and the deadline the
+# example clients keep (the shell one reads it from DEADLINE; the others have none).
+Command = Callable[[str, str, float], list[str]]
 
 COMMANDS: dict[str, Command] = {
-    "azure-core": lambda url, body: [
+    "azure-core": lambda url, body, deadline: [
         sys.executable,
         str(RUNNERS / "azure_core_poller.py"),
         url,
         body,
     ],
-    "core-lro": lambda url, body: ["node", str(RUNNERS / "core_lro_poller.mjs"), url, body],
-    "naive-requests": lambda url, body: [
+    "core-lro": lambda url, body, deadline: [
+        "node",
+        str(RUNNERS / "core_lro_poller.mjs"),
+        url,
+        body,
+    ],
+    "naive-requests": lambda url, body, deadline: [
         sys.executable,
         str(RUNNERS / "naive_requests.py"),
         url,
         body,
     ],
-    "example-python": lambda url, body: [
+    "example-python": lambda url, body, deadline: [
         sys.executable,
         str(ROOT / "clients/python/poll.py"),
-        f"--deadline={CLIENT_DEADLINE}",
+        f"--deadline={deadline:g}",
         url,
         body,
     ],
-    "example-javascript": lambda url, body: [
+    "example-javascript": lambda url, body, deadline: [
         "node",
         str(ROOT / "clients/javascript/poll.mjs"),
         "--deadline",
-        str(CLIENT_DEADLINE),
+        f"{deadline:g}",
         url,
         body,
     ],
-    "example-shell": lambda url, body: ["sh", str(ROOT / "clients/shell/poll.sh"), url, body],
+    "example-shell": lambda url, body, deadline: [
+        "sh",
+        str(ROOT / "clients/shell/poll.sh"),
+        url,
+        body,
+    ],
 }
+
+
+def start_client(
+    client: str, *, url: str, body: str, deadline: float = CLIENT_DEADLINE
+) -> subprocess.Popen[str]:
+    """The client as a process of its own, its output captured."""
+    env = {**os.environ, "DEADLINE": f"{deadline:g}", "NODE_PATH": str(NODE_MODULES)}
+    return subprocess.Popen(
+        COMMANDS[client](url, body, deadline),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 @dataclass(frozen=True)
@@ -207,16 +234,8 @@ def _run(*, client: str, convention: str, scenario: str, origin: str) -> Run:
     body = json.dumps(payload(scenario=scenario, subject=subject))
     url = submit_url(origin=origin, convention=convention, scenario=scenario)
     started = time.monotonic()
-    env = {**os.environ, "DEADLINE": str(CLIENT_DEADLINE), "NODE_PATH": str(NODE_MODULES)}
     try:
-        with subprocess.Popen(
-            COMMANDS[client](url, body),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=ROOT,
-        ) as process:
+        with start_client(client, url=url, body=body) as process:
             canceled = ""
             if scenario == "canceled":
                 canceled = cancel_once_accepted(origin=origin, subject=subject)
