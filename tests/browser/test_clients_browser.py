@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.helpers import assert_no_axe_violations
+from tests.browser.helpers import OtherSite, assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -70,3 +71,35 @@ def test_without_javascript_every_client_is_shown_and_no_button(
     expect(page.locator("#client-shell pre")).to_contain_text("curl")
     expect(page.get_by_role("table").first).to_be_visible()
     context.close()
+
+
+def module_page(*, api: str, body: dict[str, Any]) -> str:
+    """Someone else's page that runs clients/javascript/poll.mjs, inlined as a module."""
+    source = (Path(settings.BASE_DIR) / "clients/javascript/poll.mjs").read_text()
+    start = f"""
+window.outcome = waitForJob({{ submit: {json.dumps(api)}, body: {json.dumps(body)}, deadline: 30 }})
+  .then((result) => ({{ result }}),
+        (error) => ({{ failed: error instanceof JobFailed, message: error.message }}));
+"""
+    return f'<!doctype html><title>A page</title><script type="module">{source}\n{start}</script>'
+
+
+@pytest.mark.parametrize(
+    ("recipients", "succeeds"), [(["ada@example.test"], True), (["ada@bounce.example.test"], False)]
+)
+def test_the_javascript_client_runs_in_a_browser_on_another_site(
+    page: Page, site_server: Any, worker: None, recipients: list[str], succeeds: bool
+) -> None:
+    body = {"subject": "Hi", "body": "Hello {name}", "recipients": recipients}
+    other = OtherSite({"/": module_page(api=f"{site_server.url}/api/emails/bulk", body=body)})
+    try:
+        page.goto(other.url("/"))
+        outcome = page.evaluate("window.outcome")
+    finally:
+        other.stop()
+    if succeeds:
+        # fetch() followed the 303 to the result, across origins, and the client read it.
+        assert outcome["result"]["counts"] == {"recipients": 1, "delivered": 1, "bounced": 0}
+    else:
+        assert outcome["failed"] is True
+        assert outcome["message"].startswith("the job failed: All 1 recipients were refused")
