@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -49,7 +50,7 @@ RECIPIENTS = ["ada", "grace"]
 CLIENT_DEADLINE = 30
 TEST_DEADLINE = 40
 # Seconds after acceptance the canceled scenario cancels the job.
-CANCEL_AFTER = 2.5
+CANCEL_AFTER = 1.5
 PENDING = {Job.Status.QUEUED, Job.Status.RUNNING}
 
 # How to start each client: the submit URL, the JSON body, and the deadline the
@@ -161,22 +162,38 @@ def find_job(subject: str) -> Job | None:
     return Job.objects.filter(input__subject=subject).first()
 
 
-def cancel_once_accepted(*, origin: str, subject: str, within: float = 30) -> str:
-    """Cancel the job through the RFC 9110 monitor a moment after it was accepted (a job
-    is one job, whichever convention watches it); say what came of it.
+class Canceling:
+    """Cancel the job through the RFC 9110 monitor (a job is one job, whichever convention
+    watches it) a moment after it was accepted, beside the client, in a thread.
 
-    The moment: after a client that concludes at once has concluded, and long before
+    The moment: after a client that concludes at once has concluded, and well before
     any client that waits for the first Retry-After polls again.
     """
-    give_up = time.monotonic() + within
-    while time.monotonic() < give_up:
-        job = find_job(subject)
-        if job is not None:
-            time.sleep(CANCEL_AFTER)
-            response = requests.delete(f"{origin}/api/jobs/{job.public_id}", timeout=30)
-            return f"DELETE answered {response.status_code}"
-        time.sleep(0.05)
-    return f"no job appeared within {within} s to cancel"
+
+    def __init__(self, *, origin: str, subject: str, within: float = 30) -> None:
+        self.origin, self.subject, self.within = origin, subject, within
+        self.said = "not canceled yet"
+        self.thread = threading.Thread(target=self.cancel, daemon=True)
+        self.thread.start()
+
+    def cancel(self) -> None:
+        try:
+            give_up = time.monotonic() + self.within
+            while time.monotonic() < give_up:
+                job = find_job(self.subject)
+                if job is not None:
+                    time.sleep(CANCEL_AFTER)
+                    url = f"{self.origin}/api/jobs/{job.public_id}"
+                    self.said = f"DELETE answered {requests.delete(url, timeout=30).status_code}"
+                    return
+                time.sleep(0.05)
+            self.said = f"no job appeared within {self.within} s to cancel"
+        finally:
+            connections.close_all()
+
+    def result(self) -> str:
+        self.thread.join(timeout=self.within + 30)
+        return self.said
 
 
 def holds_result(value: Any, result: dict[str, Any]) -> bool:
@@ -199,13 +216,19 @@ def reports_pending(value: Any) -> bool:
     return status in {"queued", "running", "notstarted"} or value.get("done") is False
 
 
-def judge(*, exit_code: int | None, stdout: str, job: Job | None) -> str:
+def judge(*, scenario: str, exit_code: int | None, stdout: str, job: Job | None) -> str:
+    """What the client concluded, given how it stopped and the job as it was at that moment."""
     if exit_code is None:
         return "never-stopped"
     if exit_code == 3:
         return "gave-up"
     if exit_code != 0:
-        return "raised-early" if job is None or job.status in PENDING else "raised"
+        # Where an error is the right end (the job fails, is canceled or expires), one
+        # raised while the job still ran was about something else. Where the job
+        # succeeds, any error is wrong, whenever it came.
+        ends_badly = SCENARIOS_BY_ID[scenario].expected == "raised"
+        early = job is None or job.status in PENDING
+        return "raised-early" if ends_badly and early else "raised"
     try:
         value = json.loads(stdout)
     except ValueError:
@@ -236,9 +259,9 @@ def _run(*, client: str, convention: str, scenario: str, origin: str) -> Run:
     started = time.monotonic()
     try:
         with start_client(client, url=url, body=body) as process:
-            canceled = ""
-            if scenario == "canceled":
-                canceled = cancel_once_accepted(origin=origin, subject=subject)
+            canceling = (
+                Canceling(origin=origin, subject=subject) if scenario == "canceled" else None
+            )
             try:
                 stdout, stderr = process.communicate(timeout=TEST_DEADLINE)
                 exit_code: int | None = process.returncode
@@ -246,12 +269,14 @@ def _run(*, client: str, convention: str, scenario: str, origin: str) -> Run:
                 process.kill()
                 stdout, stderr = process.communicate()
                 exit_code = None
+        # The job as it was when the client stopped, before anything else can change it.
         job = find_job(subject)
+        canceled = canceling.result() if canceling else ""
         return Run(
             client=client,
             convention=convention,
             scenario=scenario,
-            outcome=judge(exit_code=exit_code, stdout=stdout, job=job),
+            outcome=judge(scenario=scenario, exit_code=exit_code, stdout=stdout, job=job),
             exit_code=exit_code,
             stdout=stdout,
             stderr=f"{canceled}\n{stderr}".strip(),

@@ -30,9 +30,9 @@ from tests.clients.harness import COMMANDS, NODE_MODULES, claimed_conventions, m
 MEASURED = measured_keys()
 
 
-# The runs need the test database (created only for tests marked so); each row's
-# test then empties it, as any transactional test does.
-@pytest.mark.django_db(transaction=True)
+# The runs need the test database, which pytest-django creates only for tests
+# marked so; the runs themselves commit (the fixture empties it after them).
+@pytest.mark.django_db
 @pytest.mark.parametrize("key", MEASURED, ids="-".join)
 def test_the_client_concludes_what_its_row_says(key: tuple[str, str, str], observed: Any) -> None:
     row = rows_by_key().get(key)
