@@ -48,6 +48,17 @@ function response(status, headers, body)
 end
 """
 
+# A different reader for every request: 10.x.y.z, counted up per thread.
+READERS = r"""
+local sent = 0
+function request()
+  sent = sent + 1
+  wrk.headers["X-Forwarded-For"] = string.format(
+    "10.%d.%d.%d", math.random(0, 255), math.floor(sent / 256) % 256, sent % 256)
+  return wrk.format()
+end
+"""
+
 
 @dataclass(frozen=True)
 class Load:
@@ -82,12 +93,17 @@ def run(
     method: str = "GET",
     body: str | None = None,
     headers: dict[str, str] | None = None,
+    many_readers: bool = False,
 ) -> Load:
+    """Load url for `seconds`; with many_readers each request comes from an address of
+    its own (X-Forwarded-For, as a trusted proxy reports it)."""
     request = [f'wrk.method = "{method}"']
     if body is not None:
         request.append(f"wrk.body = {json.dumps(body)}")
     for name, value in (headers or {}).items():
         request.append(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
+    if many_readers:
+        request.append(READERS)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("\n".join([*request, COUNTING, EXPORT]))
     try:

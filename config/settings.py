@@ -175,11 +175,12 @@ TEMPLATES = [
 ]
 
 # SQLite is the embedded default. WAL lets the web process read while the worker
-# writes; IMMEDIATE transactions take the write lock up front so two writers queue
-# on the busy timeout instead of failing with "database is locked".
+# writes; IMMEDIATE transactions take the write lock up front, and writers queue
+# for it (config/sqlite_queue) instead of polling it, or failing with "database is
+# locked".
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "config.sqlite_queue",
         "NAME": env_path("DATABASE_PATH", BASE_DIR / "db.sqlite3"),
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",

@@ -30,6 +30,8 @@ import redis
 from django.conf import settings
 from django.db import connection, transaction
 
+from config.sqlite_queue.queue import WriterQueue
+
 
 class RateStore(Protocol):
     def take(self, key: str, *, cost: int, limit: int, period: float) -> float:
@@ -60,10 +62,22 @@ class SqliteStore:
                 " (key TEXT PRIMARY KEY, value REAL NOT NULL, expires REAL NOT NULL)"
             )
             self.local.connection = connection
+            # Writers queue for the file's write lock rather than poll it.
+            self.local.writers = WriterQueue(str(self.path), timeout=5)
         return connection
 
     def take(self, key: str, *, cost: int, limit: int, period: float) -> float:
         connection = self._connection()
+        writers: WriterQueue = self.local.writers
+        writers.join()
+        try:
+            return self._take(connection, key, cost=cost, limit=limit, period=period)
+        finally:
+            writers.leave()
+
+    def _take(
+        self, connection: sqlite3.Connection, key: str, *, cost: int, limit: int, period: float
+    ) -> float:
         now = time.time()
         connection.execute("BEGIN IMMEDIATE")
         try:

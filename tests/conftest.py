@@ -26,7 +26,7 @@ def django_db_modify_db_settings() -> None:
     other keys (MIRROR, MIGRATE, ...) and shares it with the connection.
     """
     database: dict[str, Any] = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.sqlite3":
+    if database["ENGINE"] != "config.sqlite_queue":
         return  # PostgreSQL (make test-postgres): Django's test_<name> database
     name = Path(tempfile.gettempdir()) / f"http202-test-{os.getpid()}.sqlite3"
     database.setdefault("TEST", {})["NAME"] = name

@@ -250,8 +250,13 @@ def test_a_worker_killed_mid_job_loses_none_of_the_queued_jobs(fleet: Fleet) -> 
     doomed = fleet.worker("doomed", slow_at="send:1")
 
     def held_after_a_delivery() -> Job | None:
-        running = Job.objects.filter(public_id__in=accepted, status=Job.Status.RUNNING)
-        held = running.filter(task_result__status=TaskResultStatus.RUNNING)
+        # Held at send:1 (its first message delivered), not in a slice that ends at once.
+        held = Job.objects.filter(
+            public_id__in=accepted,
+            status=Job.Status.RUNNING,
+            message="Rendered message 2 of 3.",
+            task_result__status=TaskResultStatus.RUNNING,
+        )
         return next((job for job in held if job.state.get("outcomes")), None)
 
     victim = wait_for(held_after_a_delivery, timeout=30, what="a job mid-way")

@@ -1,0 +1,86 @@
+"""Writers queue for SQLite's write lock (config/sqlite_queue): one at a time, across
+threads and processes, and never stuck: past the timeout SQLite's own busy handler
+takes over."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connections, transaction
+from django.utils import timezone
+
+from config.sqlite_queue.queue import WriterQueue
+from playground.models import WorkerHeartbeat
+
+
+def test_one_writer_at_a_time_across_threads(tmp_path: Path) -> None:
+    database = str(tmp_path / "db.sqlite3")
+    inside: list[int] = []
+    overlaps: list[int] = []
+
+    def write(n: int) -> None:
+        queue = WriterQueue(database, timeout=10)
+        for _ in range(20):
+            queue.join()
+            inside.append(n)
+            if len(inside) > 1:
+                overlaps.append(n)
+            time.sleep(0.0005)
+            inside.remove(n)
+            queue.leave()
+        queue.close()
+
+    threads = [threading.Thread(target=write, args=[n]) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert overlaps == []
+
+
+def test_another_process_waits_for_its_turn(tmp_path: Path) -> None:
+    database = str(tmp_path / "db.sqlite3")
+    mine = WriterQueue(database, timeout=10)
+    mine.join()
+    code = (
+        "import time; from config.sqlite_queue.queue import WriterQueue;"
+        f"q = WriterQueue({database!r}, timeout=10); t = time.monotonic(); q.join();"
+        "print(time.monotonic() - t)"
+    )
+    other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    mine.leave()
+    out, _ = other.communicate(timeout=30)
+    assert 0.4 <= float(out) < 5, out
+    mine.close()
+
+
+def test_past_the_timeout_the_writer_goes_on(tmp_path: Path) -> None:
+    database = str(tmp_path / "db.sqlite3")
+    holder, late = WriterQueue(database, timeout=10), WriterQueue(database, timeout=0.2)
+    holder.join()
+    started = time.monotonic()
+    threading.Thread(target=late.join).start()
+    time.sleep(0.6)
+    # The late one gave up its place in the queue and went on to SQLite itself.
+    assert time.monotonic() - started < 5
+    holder.close()
+    late.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_of_the_sites_database_holds_its_place_until_it_ends() -> None:
+    wrapper: Any = connections["default"]
+    if wrapper.vendor != "sqlite":
+        return  # PostgreSQL queues writers with row locks (make test-postgres)
+    assert type(wrapper).__module__ == "config.sqlite_queue.base"
+    with transaction.atomic():
+        WorkerHeartbeat.objects.create(worker_id="w", pid=1, seen_at=timezone.now())
+        assert wrapper._writers is not None and wrapper._writers.held
+    assert not wrapper._writers.held
