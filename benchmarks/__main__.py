@@ -16,8 +16,10 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import statistics
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from benchmarks import jobs_at_once, page_weight, wrk
 from benchmarks.server import LIMITS_OUT_OF_THE_WAY, ROOT, Server, serve
+from tests import postgres_server
 
 SECONDS = float(os.environ.get("BENCH_SECONDS") or 3)
 # Each comparison: this many alternating runs of both sides.
@@ -297,6 +300,36 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def postgres_rows(http_settings: dict[str, str]) -> list[Row]:
+    """POST again with DATABASE_URL: a throw-away PostgreSQL on loopback, this machine."""
+    if not (postgres_server.BIN / "postgres").exists():
+        print(f"No PostgreSQL server binaries in {postgres_server.BIN}: its row is left out.")
+        return []
+    directory = Path(tempfile.mkdtemp(prefix="bench-postgres-"))
+    port = postgres_server.free_port()
+    try:
+        postgres_server.start(directory, port)
+        url = f"postgres://postgres@127.0.0.1:{port}/postgres"
+        with serve(
+            workers=1, pace=DEFAULT_PACE, settings={**http_settings, "DATABASE_URL": url}
+        ) as server:
+            row = pair(
+                f"POST /api/emails/bulk -> 202 ({POST_CONNECTIONS} connections), a worker "
+                "running the jobs it accepts, on PostgreSQL 15 (same machine)",
+                lambda: post_load(server.origin),
+                "GET /healthz on PostgreSQL",
+                lambda: wrk.run(
+                    server.origin + "/healthz", connections=POST_CONNECTIONS, seconds=SECONDS
+                ),
+                0.5,
+                202,
+            )
+        return [row]
+    finally:
+        postgres_server.stop(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def main() -> int:
     print(f"Rate limits set out of the way for the HTTP rows: {LIMITS_OUT_OF_THE_WAY}")
     print("and DEMO_WORKER_STALE_AFTER=600 there, so /healthz stays 200 while workers pause.")
@@ -321,6 +354,7 @@ def main() -> int:
     more, job_servers = jobs_rows()
     rows += more
     servers += job_servers
+    rows += postgres_rows(http_settings)
     locked = sum(locked_count(s) for s in servers)
     if locked:
         problems.append(f'"database is locked" {locked} times in the servers\' logs')

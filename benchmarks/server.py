@@ -98,7 +98,12 @@ def serve(*, workers: int, pace: float, settings: dict[str, str]) -> Iterator[Se
     directory = Path(tempfile.mkdtemp(prefix="bench-"))
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEMO_"))},
+        # SQLite unless settings name a DATABASE_URL; no Redis: the limits' own store.
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "DEMO_", "DATABASE_URL", "REDIS_URL"))
+        },
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_PATH": str(directory / "site.sqlite3"),
         "DEMO_LIMITS_PATH": str(directory / "limits.sqlite3"),
@@ -112,7 +117,6 @@ def serve(*, workers: int, pace: float, settings: dict[str, str]) -> Iterator[Se
         "LOG_LEVEL": "WARNING",
         **settings,
     }
-    env.pop("REDIS_URL", None)
     subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"],
         env=env,

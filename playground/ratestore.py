@@ -131,14 +131,12 @@ class DatabaseStore:
     def take(self, key: str, *, cost: int, limit: int, period: float) -> float:
         key = self._key(key)
         with transaction.atomic(), connection.cursor() as cursor:
-            # A row to lock, then the lock: concurrent requests for one key queue here.
+            # The key's row, locked (created if new) in one statement: concurrent
+            # requests for one key queue here, and no cleanup can delete it meanwhile.
             cursor.execute(
                 f"INSERT INTO {self.TABLE} (key, value, expires) VALUES (%s, 0, 0)"
-                " ON CONFLICT (key) DO NOTHING",
-                [key],
-            )
-            cursor.execute(
-                f"SELECT value, expires, {self.CLOCK} FROM {self.TABLE} WHERE key = %s FOR UPDATE",
+                " ON CONFLICT (key) DO UPDATE SET key = excluded.key"
+                f" RETURNING value, expires, {self.CLOCK}",
                 [key],
             )
             value, expires, now = cursor.fetchone()
@@ -149,7 +147,10 @@ class DatabaseStore:
                     f"UPDATE {self.TABLE} SET value = %s, expires = %s WHERE key = %s",
                     [tat, tat, key],
                 )
-            if int(float(now) * 1000) % 97 == 0:
+        if int(float(now) * 1000) % 97 == 0:
+            # Now and then, forget what has expired: outside the key's lock, so two
+            # cleanups never wait on each other's keys.
+            with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {self.TABLE} WHERE expires <= {self.CLOCK}")
         return wait
 
