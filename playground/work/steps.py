@@ -112,7 +112,10 @@ def step(
         raise Later(due, reason=f"step {name} is due later")
     reached.send(sender=Job, job=job, point=name)
     with transaction.atomic():
-        current = Job.objects.get(pk=job.pk)
+        # Locked: a DELETE (cancel_requested_at) or a monitor's count committed while
+        # this step runs must not be overwritten by it (PostgreSQL reads without
+        # waiting; SQLite's write lock serialises anyway).
+        current = Job.objects.select_for_update().get(pk=job.pk)
         if not owns_job(job=job, current=current):
             raise LeaseLost(job.public_id)
         if current.cancel_requested_at is not None:
@@ -126,6 +129,8 @@ def step(
         # On schedule: a step that ran late leaves the next one due sooner.
         current.state["nextStepAt"] = (due + timedelta(seconds=settings.DEMO_PACE)).isoformat()
         current.lease_expires_at = lease_deadline()
-        current.save()
+        current.save(
+            update_fields=["progress", "message", "state", "lease_expires_at", "updated_at"]
+        )
     job.state, job.progress, job.message = current.state, current.progress, current.message
     return outcome

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import os
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db.models import F
@@ -14,7 +15,7 @@ from django_tasks_db.models import DBTaskResult
 
 from playground import jobs, recovery, retention, running
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
-from playground.work import file_digest, steps
+from playground.work import bulk_email, file_digest, steps
 from tests.playground.helpers import Killed, fault_at, make_email_job, raise_, run_worker, task_of
 
 # The worker these tests run commits each task and closes its connection between
@@ -298,3 +299,20 @@ def test_canceling_a_job_whose_claim_died_closes_its_task() -> None:
     # Nothing else would ever close it: the task follows the job.
     assert task_of(job).status == TaskResultStatus.FAILED
     assert recovery.recover_stalled_jobs() == []
+
+
+def test_a_step_keeps_a_cancel_that_came_while_it_ran(monkeypatch) -> None:
+    """A step writes back only what it changed: a DELETE committed while its work ran
+    (PostgreSQL lets it through; the row lock then orders them) is not undone."""
+    job = make_email_job("a@example.test", "b@example.test")
+    deliver = bulk_email.deliver
+
+    def deliver_while_canceled(**kwargs: Any) -> dict[str, Any]:
+        Job.objects.filter(pk=kwargs["job"].pk).update(cancel_requested_at=timezone.now())
+        return deliver(**kwargs)
+
+    monkeypatch.setattr(bulk_email, "deliver", deliver_while_canceled)
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == "canceled", job.message
+    assert MailboxMessage.objects.count() == 1  # the step under way finished; no other ran
