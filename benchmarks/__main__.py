@@ -79,21 +79,21 @@ def rate(load: wrk.Load) -> str:
     )
 
 
-def same_size_static_file(server: Server) -> str:
-    """A file of /202/'s size among the static files, for WhiteNoise to serve."""
+def page_size(server: Server) -> int:
     response = server.get("/202/", {"Accept": "text/html"})
-    size = len(response.read())
-    # collectstatic's output (STATIC_ROOT); the server indexes it on start, so it is
-    # written before the server that serves it starts (see main).
-    return f"/static/bench/page-sized-{size}.html"
+    return len(response.read())
 
 
-def write_static(size_path: str) -> Path:
-    size = int(size_path.rsplit("-", 1)[1].split(".")[0])
-    path = ROOT / "staticfiles" / "bench" / Path(size_path).name
+def write_static(size: int) -> tuple[Path, str]:
+    """A file of `size` bytes among the static files (STATIC_ROOT), and its URL path.
+
+    The server indexes the static files when it starts, so this is written before the
+    server that serves it starts (see main).
+    """
+    path = ROOT / "staticfiles" / "bench" / f"page-sized-{size}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"<!-- " + b"x" * max(0, size - 9) + b" -->")
-    return path
+    return path, f"/static/bench/{path.name}"
 
 
 def locked_count(server: Server) -> int:
@@ -339,9 +339,9 @@ def main() -> int:
     with serve(
         workers=1, pace=DEFAULT_PACE, settings={**PRODUCTION, **LIMITS_OUT_OF_THE_WAY}
     ) as server:
-        static_path = same_size_static_file(server)
+        size = page_size(server)
     servers.append(server)
-    static_file = write_static(static_path)
+    static_file, static_path = write_static(size)
     # /healthz stays the floor (a 200) while the workers pause for a minute or two.
     http_settings = {**PRODUCTION, **LIMITS_OUT_OF_THE_WAY, "DEMO_WORKER_STALE_AFTER": "600"}
     try:

@@ -74,9 +74,6 @@ class Server:
         )
         return done.stdout
 
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
 
 def _wait_healthy(server: Server, *, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout

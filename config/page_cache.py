@@ -49,8 +49,9 @@ NOT_KEPT = {"content-length", "content-encoding"}
 
 @dataclass
 class StoredPage:
+    """A 200 that cached_page marked: its tag, the headers it was given, its bytes."""
+
     etag: str
-    status: int
     headers: list[tuple[str, str]]
     content: bytes
     # Compressed once, when a reader first asks for that coding.
@@ -184,7 +185,7 @@ def _answer(request: HttpRequest, page: StoredPage) -> HttpResponse:
             if name.lower() in kept:
                 response.headers[name] = value
     else:
-        response = HttpResponse(page.body(coding) if coding else page.content, status=page.status)
+        response = HttpResponse(page.body(coding) if coding else page.content)
         for name, value in page.headers:
             response.headers[name] = value
         if coding:
@@ -225,7 +226,6 @@ class PageCacheMiddleware:
             return response
         page = StoredPage(
             etag=response.headers["ETag"],
-            status=response.status_code,
             headers=[(k, v) for k, v in response.headers.items() if k.lower() not in NOT_KEPT],
             content=response.content,
         )
