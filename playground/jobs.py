@@ -77,10 +77,13 @@ def accept_bulk_email(
     client: str = "",
     idempotency_key: str | None = None,
     wait: float | None = None,
+    outcome: str = "",
 ) -> Job:
     """Queue a bulk email, or return the job an identical earlier request created.
 
     With wait (Prefer: wait), return once the job finished or wait seconds passed.
+    outcome is the preset the request asked for (playground/outcome_presets.py), kept
+    on the job from its first write: the worker acts on one of them.
     """
     rows = [{"email": r.email, "name": r.name} for r in recipients]
     job_input = {
@@ -93,7 +96,9 @@ def accept_bulk_email(
         kind=Job.Kind.BULK_EMAIL,
         key=idempotency_key,
         fingerprint=fingerprint,
-        create=lambda: _create_job(kind=Job.Kind.BULK_EMAIL, job_input=job_input, client=client),
+        create=lambda: _create_job(
+            kind=Job.Kind.BULK_EMAIL, job_input=job_input, client=client, outcome=outcome
+        ),
     )
     return wait_for_job(job=job, timeout=wait) if wait else job
 
@@ -112,11 +117,13 @@ def accept_file_processing(
     client: str = "",
     idempotency_key: str | None = None,
     wait: float | None = None,
+    outcome: str = "",
 ) -> Job:
     """Queue the digest of an upload already written to upload_path(public_id=stored_as).
 
-    The job gets the upload's id. When no job takes the upload (a replayed
-    Idempotency-Key, a refusal, a crash before commit), the file goes.
+    outcome as for accept_bulk_email. The job gets the upload's id. When no job takes
+    the upload (a replayed Idempotency-Key, a refusal, a crash before commit), the file
+    goes.
     """
     job_input = {
         "filename": filename,
@@ -134,6 +141,7 @@ def accept_file_processing(
                 kind=Job.Kind.FILE_PROCESSING,
                 job_input=job_input,
                 client=client,
+                outcome=outcome,
                 public_id=stored_as,
                 upload_bytes=size,
             ),
@@ -149,6 +157,7 @@ def _create_job(
     kind: str,
     job_input: dict[str, Any],
     client: str,
+    outcome: str = "",
     public_id: str | None = None,
     upload_bytes: int = 0,
 ) -> Job:
@@ -158,7 +167,9 @@ def _create_job(
     # are checked in it too, so two requests cannot both take the last place.
     with transaction.atomic():
         priority = admission.admit(client=client, upload_bytes=upload_bytes)
-        job = Job(kind=kind, input=job_input, client=client, estimated_completion_at=now)
+        job = Job(
+            kind=kind, input=job_input, client=client, outcome=outcome, estimated_completion_at=now
+        )
         if public_id:
             job.public_id = public_id
         # Jobs do not wait for each other: a worker interleaves them (playground/running.py).

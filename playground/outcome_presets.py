@@ -55,8 +55,10 @@ class Preset:
         }
 
 
-# A job lost by its worker is a preset of the job layer (the worker), to come; its
-# entry goes here when the worker can provoke it, with where="query" like the others.
+# The preset the worker acts on (playground/work/steps.py); the others change only
+# how the API answers (playground/outcomes.py).
+LOST_BY_WORKER = "lost-by-worker"
+
 PRESETS: tuple[Preset, ...] = (
     Preset(
         "retry-after-date",
@@ -90,6 +92,17 @@ PRESETS: tuple[Preset, ...] = (
         "sees the final state.",
         Provoke("query", "gone-after-done"),
         statuses=(410,),
+    ),
+    Preset(
+        LOST_BY_WORKER,
+        "The job is lost by its worker",
+        "The worker running the job's first attempt lets go of it before its second step, "
+        "as a worker killed there would: nothing more commits and the job's lease stays "
+        "taken. The monitors go on answering running, with no progress, until the lease "
+        "runs out (DEMO_LEASE_TIMEOUT, 30 s by default); then the job is queued again "
+        "(attempt 2) and a worker finishes it from its last committed step. Nothing "
+        "accepted is lost; with DEMO_MAX_ATTEMPTS=1 the job ends failed (error worker-lost).",
+        Provoke("query", LOST_BY_WORKER),
     ),
     Preset(
         "fails-after-accept",

@@ -1,10 +1,11 @@
 """Outcome presets on a job: what a submit's ?outcome= asked for, applied when it is watched.
 
-A preset changes only how the API answers about the job, never what the job does:
-playground.conventions.PRESETS says what each one is. The job layer knows nothing of
-them; the API records the preset after accepting (record_outcome) and finds a job to
-answer about through watched_job, which applies them. No HTTP here: a busy monitor is
-an error (MonitorUnavailable, MonitorThrottled) the API maps to its problem type.
+playground.conventions.PRESETS says what each one is. The job keeps the preset from
+its first write (Job.outcome, jobs.accept_*); the API finds a job to answer about
+through watched_job, which applies the presets that change how the API answers. One
+preset changes what happens to the job instead, and is the worker's: lost-by-worker
+(playground/work/steps.py). No HTTP here: a busy monitor is an error
+(MonitorUnavailable, MonitorThrottled) the API maps to its problem type.
 """
 
 from __future__ import annotations
@@ -30,18 +31,6 @@ class MonitorThrottled(MonitorBusy):
 
 
 BUSY_ERRORS: dict[int, type[MonitorBusy]] = {503: MonitorUnavailable, 429: MonitorThrottled}
-
-
-def record_outcome(*, job: Job, outcome: str) -> Job:
-    """Give a job just accepted its preset; a job keeps the first it was given.
-
-    A replayed Idempotency-Key returns the original job: its request had the same
-    outcome (the outcome is part of the request's fingerprint), so nothing changes.
-    """
-    if outcome and not job.outcome:
-        Job.objects.filter(pk=job.pk, outcome="").update(outcome=outcome)
-        job.refresh_from_db(fields=["outcome"])
-    return job
 
 
 def watched_job(*, public_id: str, monitor: bool) -> Job:

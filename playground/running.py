@@ -7,8 +7,9 @@ not a worker's: one worker interleaves as many waiting jobs as there are.
 
 A slice's task ends SUCCESSFUL when it did its share: the job succeeded, or the
 next slice is queued. It ends FAILED (with the reason) when the job failed or was
-canceled, or the slice was superseded; playground/recovery.py closes the task of a
-slice whose worker died.
+canceled, or the slice was superseded, or the worker let go of the job (the
+lost-by-worker preset); playground/recovery.py closes the task of a slice whose
+worker died, and retries the job of a lease that ran out.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ def run_slice(*, job_id: str, task_result_id: str, priority: int = 0) -> str:
         return _continue_later(job=job, at=later.at, reason=later.reason, priority=priority)
     except steps.LeaseLost:
         logger.warning("Job %s was taken over by another attempt; stopping.", job_id)
+        raise
+    except steps.Dropped:
+        # The job stays as this slice found it, its lease this worker's until it runs out.
+        logger.warning("Job %s is let go of, as a worker killed now would.", job_id)
         raise
     except steps.JobCanceled:
         _finish(job=job, status=Job.Status.CANCELED, error=jobs.CANCELED_ERROR)

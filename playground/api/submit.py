@@ -1,6 +1,7 @@
-"""Starting a job, whichever convention's submit URL was called: intake, one call into
-the job layer, and the outcome preset recorded. Each convention then answers its own way
-(playground/api/representations.py for RFC 9110, convention_answers.py for the others).
+"""Starting a job, whichever convention's submit URL was called: intake, then one call
+into the job layer, which keeps the outcome preset asked for on the job. Each
+convention then answers its own way (playground/api/representations.py for RFC 9110,
+convention_answers.py for the others).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from config.site import client_address
-from playground import jobs, outcomes
+from playground import jobs
 from playground.api import intake
 from playground.api.headers import Submission
 from playground.models import Job
@@ -32,6 +33,7 @@ def start_job(request: HttpRequest, *, kind: str, honour_wait: bool) -> tuple[Jo
             fingerprint=email.fingerprint,
             idempotency_key=submission.idempotency_key,
             wait=submission.preferences.wait if honour_wait else None,
+            outcome=submission.outcome,
         )
     else:
         upload = intake.store_upload(request)
@@ -45,5 +47,6 @@ def start_job(request: HttpRequest, *, kind: str, honour_wait: bool) -> tuple[Jo
             fingerprint=upload.fingerprint,
             idempotency_key=submission.idempotency_key,
             wait=submission.preferences.wait if honour_wait else None,
+            outcome=submission.outcome,
         )
-    return outcomes.record_outcome(job=job, outcome=submission.outcome), submission
+    return job, submission

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from playground.models import Job
+from playground.outcome_presets import LOST_BY_WORKER
 
 T = TypeVar("T")
 
@@ -53,6 +54,12 @@ class JobCanceled(Exception):
 
 class LeaseLost(Exception):
     """Another attempt owns the job now (this worker was presumed dead)."""
+
+
+class Dropped(Exception):
+    """This worker lets go of the job as a worker killed there would (the lost-by-worker
+    preset): nothing more commits, and the job's lease stays taken until it runs out;
+    playground/recovery.py then retries the job, as for any worker that died."""
 
 
 class JobFailed(Exception):
@@ -89,6 +96,13 @@ def next_step_due(job: Job) -> datetime:
     return due or job.created_at + timedelta(seconds=settings.DEMO_PACE)
 
 
+def _lost_before(*, job: Job, done: int) -> bool:
+    """Whether the worker of a lost-by-worker job lets go of it before this step: its
+    second (its first, for a job of one step), in the first attempt only."""
+    planned = max(1, int(job.input.get("steps", 1)))
+    return job.outcome == LOST_BY_WORKER and job.attempts == 1 and done == min(2, planned)
+
+
 def step(
     *,
     job: Job,
@@ -110,6 +124,11 @@ def step(
         raise Later(max(due, timezone.now()), reason="the worker is stopping")
     if due > timezone.now():
         raise Later(due, reason=f"step {name} is due later")
+    if _lost_before(job=job, done=done):
+        raise Dropped(
+            f"Job {job.public_id} asked for {LOST_BY_WORKER}: its first attempt's worker "
+            f"lets go of it before step {name}."
+        )
     reached.send(sender=Job, job=job, point=name)
     with transaction.atomic():
         # Locked: a DELETE (cancel_requested_at) or a monitor's count committed while

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,10 +16,15 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 from django.urls import resolve
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
+from playground import recovery
 from playground.conventions import BUSY_POLLS, BY_ID, CONVENTIONS, OUTCOMES, PRESETS, Convention
-from playground.models import Job
-from tests.playground.helpers import ApiClient, make_email_payload, run_worker
+from playground.models import Job, MailboxMessage
+from playground.work import steps
+from tests.playground.helpers import ApiClient, make_email_payload, run_worker, task_of
 
 BOUNCING = ("a@bounce.example.test", "b@bounce.example.test")
 BUSY_PROBLEMS = {"monitor-503": "monitor-unavailable", "monitor-429": "monitor-throttled"}
@@ -234,6 +240,77 @@ def test_a_monitor_that_expired_once_the_job_finished(api: ApiClient) -> None:
         assert gone.status_code == 410, convention.id
         assert gone.json()["type"].endswith("#problem-job-expired")
     assert api.get(f"/api/jobs/{job_id}/result").status_code == 410
+
+
+def pending_answer(api: ApiClient, convention: Convention, job_id: str) -> str:
+    """What the convention's monitor says of a pending job: its status, or "pending"."""
+    answer = api.get(monitor_of(convention, job_id))
+    assert answer.status_code in convention.statuses.pending, convention.id
+    body = answer.json()
+    if convention.id == "aip151":
+        assert body["done"] is False
+        return "pending"
+    return str(body["status"])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("example", ["bulk-email", "file-processing"])
+def test_a_job_lost_by_its_worker_is_retried_once_its_lease_runs_out(
+    api: ApiClient, example: str
+) -> None:
+    job_id = job_id_of(submit(api, BY_ID["aip151"], example, outcome="lost-by-worker"))
+    first_task = task_of(Job.objects.get(public_id=job_id))
+    run_worker()  # the first attempt's worker lets go of the job before its second step
+
+    job = Job.objects.get(public_id=job_id)
+    assert (job.status, job.attempts, steps.steps_done(job)) == ("running", 1, 1)
+    assert job.lease_expires_at is not None and job.lease_expires_at > timezone.now()
+    lost = DBTaskResult.objects.get(pk=first_task.pk)
+    assert lost.status == TaskResultStatus.FAILED
+    assert lost.exception_class_path == "playground.work.steps.Dropped"
+    # A lease that has not run out is a worker that may still be alive: nothing moves.
+    assert recovery.recover_stalled_jobs() == []
+    for convention in CONVENTIONS:
+        assert pending_answer(api, convention, job_id) in ("running", "pending")
+
+    after_lease = job.lease_expires_at + timedelta(seconds=1)
+    assert [j.public_id for j in recovery.recover_stalled_jobs(now=after_lease)] == [job_id]
+    job.refresh_from_db()
+    assert job.status == "queued" and "attempt 2 of" in job.message
+    for convention in CONVENTIONS:
+        assert pending_answer(api, convention, job_id) in ("queued", "pending")
+
+    run_worker()
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("succeeded", 2)
+    assert api.get(monitor_of(BY_ID["rfc9110"], job_id)).status_code == 303
+    if example == "bulk-email":
+        # The retry went on from the last committed step: every message sent once.
+        for recipient in job.input["recipients"]:
+            assert MailboxMessage.objects.filter(recipient=recipient["email"]).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_lost_by_its_worker_with_no_attempt_left_fails(api: ApiClient, settings: Any) -> None:
+    settings.DEMO_MAX_ATTEMPTS = 1
+    job_id = job_id_of(submit(api, BY_ID["job-resource"], outcome="lost-by-worker"))
+    run_worker()
+    later = timezone.now() + timedelta(seconds=settings.DEMO_LEASE_TIMEOUT + 1)
+    recovery.recover_stalled_jobs(now=later)
+    failed = api.get(monitor_of(BY_ID["job-resource"], job_id))
+    assert failed.status_code in BY_ID["job-resource"].statuses.failed
+    assert failed.json()["status"] == "failed"
+    assert failed.json()["error"]["code"] == "worker-lost"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_the_first_attempt_of_a_lost_by_worker_job_is_lost(api: ApiClient) -> None:
+    job_id = job_id_of(submit(api, BY_ID["rfc9110"], outcome="lost-by-worker"))
+    # Its first attempt already lost (a worker killed at its claim, say): the next one goes on.
+    Job.objects.filter(public_id=job_id).update(attempts=1)
+    run_worker()
+    job = Job.objects.get(public_id=job_id)
+    assert (job.status, job.attempts) == ("succeeded", 2)
 
 
 @pytest.mark.django_db
