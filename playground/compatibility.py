@@ -186,6 +186,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         "raised",
         preset="gone-after-done",
     ),
+    Scenario(
+        "lost-by-worker",
+        "Lost by its worker",
+        "Its first worker lets go of it after one step; it stays running, with no "
+        "progress, until its lease runs out, goes back to queued, then succeeds.",
+        "succeeded",
+        preset="lost-by-worker",
+    ),
 )
 SCENARIOS_BY_ID = {scenario.id: scenario for scenario in SCENARIOS}
 CONVENTION_IDS = tuple(convention.id for convention in CONVENTIONS)

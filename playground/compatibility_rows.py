@@ -62,6 +62,10 @@ ROWS: tuple[Row, ...] = (
             "monitor-503": ("succeeded", "its pipeline retries the 503 on Retry-After"),
             "monitor-429": ("succeeded", "its pipeline retries the 429 on Retry-After"),
             "gone-after-done": "raised",
+            "lost-by-worker": (
+                "succeeded",
+                "polls the Operation-Location this API's RFC 9110 submit also sends",
+            ),
         },
     ),
     *measured(
@@ -75,6 +79,7 @@ ROWS: tuple[Row, ...] = (
             "monitor-503": ("succeeded", "its pipeline retries the 503 on Retry-After"),
             "monitor-429": ("succeeded", "its pipeline retries the 429 on Retry-After"),
             "gone-after-done": "raised",
+            "lost-by-worker": "succeeded",
         },
     ),
     *measured(
@@ -88,6 +93,7 @@ ROWS: tuple[Row, ...] = (
             "monitor-503": "succeeded",
             "monitor-429": "succeeded",
             "gone-after-done": "raised",
+            "lost-by-worker": ("succeeded", "202 while pending, then the 302 followed silently"),
         },
     ),
     *measured(
@@ -114,6 +120,10 @@ ROWS: tuple[Row, ...] = (
             "monitor-503": ("raised", LRO_NUMERIC_STATUS),
             "monitor-429": ("raised", LRO_NUMERIC_STATUS),
             "gone-after-done": "raised",
+            "lost-by-worker": (
+                "succeeded",
+                "polls the Operation-Location this API's RFC 9110 submit also sends",
+            ),
         },
     ),
     *measured(
@@ -127,6 +137,7 @@ ROWS: tuple[Row, ...] = (
             "monitor-503": ("raised", LRO_NUMERIC_STATUS),
             "monitor-429": ("raised", LRO_NUMERIC_STATUS),
             "gone-after-done": "raised",
+            "lost-by-worker": "succeeded",
         },
     ),
     *measured(
@@ -140,6 +151,7 @@ ROWS: tuple[Row, ...] = (
             "monitor-503": ("raised", LRO_LOCATION_5XX),
             "monitor-429": ("raised", LRO_LOCATION_5XX),
             "gone-after-done": "raised",
+            "lost-by-worker": ("succeeded", "fetch() follows the 302 to the result silently"),
         },
     ),
     *measured(
@@ -158,6 +170,7 @@ ROWS: tuple[Row, ...] = (
             "monitor-503": ("raised", LRO_LOCATION_5XX),
             "monitor-429": ("raised", LRO_LOCATION_5XX),
             "gone-after-done": ("pending-success", LRO_LOCATION_200),
+            "lost-by-worker": ("pending-success", LRO_LOCATION_200),
         },
     ),
     *measured(
@@ -171,6 +184,7 @@ ROWS: tuple[Row, ...] = (
             "monitor-503": ("raised", NAIVE_BUSY),
             "monitor-429": ("raised", NAIVE_BUSY),
             "gone-after-done": ("pending-success", NAIVE_200),
+            "lost-by-worker": ("pending-success", NAIVE_200),
         },
     ),
     *measured(
@@ -195,6 +209,7 @@ ROWS: tuple[Row, ...] = (
             "monitor-503": ("raised", NAIVE_BUSY),
             "monitor-429": ("raised", NAIVE_BUSY),
             "gone-after-done": "raised",
+            "lost-by-worker": ("succeeded", "requests follows the 302 to the result silently"),
         },
     ),
     *measured(

@@ -64,7 +64,9 @@ then 200s). Every monitor answers for any job, whichever URL started it.
 **Outcomes a client must survive**, from the submit URL's `outcome` query
 parameter (any convention): `retry-after-date` (Retry-After as an HTTP-date),
 `monitor-503` and `monitor-429` (the first 2 polls of the job's monitors are refused
-with Retry-After), `gone-after-done` (410 Gone once the job finished).
+with Retry-After), `gone-after-done` (410 Gone once the job finished), `lost-by-worker`
+(the first attempt's worker lets go of the job after one step: it stays running until
+its lease runs out, is queued again and finishes in attempt 2).
 
 **Polling cheaply**: the status monitor, the operation and the result answer
 `Cache-Control: no-cache` with an `ETag`; send it back in `If-None-Match` and an

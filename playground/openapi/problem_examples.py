@@ -188,13 +188,13 @@ PROBLEM_EXAMPLES: dict[str, Any] = {
     "invalidOutcome": problem_example(
         "invalid-request",
         "The outcome query parameter is not valid: 'fast' is no outcome; the outcomes are "
-        "retry-after-date, monitor-503, monitor-429, gone-after-done.",
+        "retry-after-date, monitor-503, monitor-429, gone-after-done, lost-by-worker.",
         f"{BULK}?outcome=fast",
         errors=[
             {
                 "parameter": "outcome",
                 "detail": "'fast' is no outcome; the outcomes are retry-after-date, "
-                "monitor-503, monitor-429, gone-after-done.",
+                "monitor-503, monitor-429, gone-after-done, lost-by-worker.",
             }
         ],
     ),

@@ -38,7 +38,14 @@ from config.site import HtmxHttpRequest, absolute_url
 from playground import presets
 from playground.api.headers import MAX_IDEMPOTENCY_KEY
 from playground.api_client import MAX_CONSOLE_BODY, Exchange, RequestRefused, send
-from playground.conventions import BY_ID, CONVENTIONS, Convention, find_convention
+from playground.conventions import (
+    BY_ID,
+    CONVENTIONS,
+    OUTCOME_PARAMETER,
+    OUTCOMES,
+    Convention,
+    find_convention,
+)
 from playground.models import JOB_ID_PREFIX
 
 TERMINAL = {"succeeded", "failed", "canceled"}
@@ -90,6 +97,8 @@ def console_context(request: HttpRequest, *, embed: bool = False) -> dict[str, A
         "body": presets.body_for(example, preset),
         "content_type": example.request_headers.get("Content-Type", "application/json"),
         "prefer_choices": presets.PREFER_CHOICES,
+        # The presets a submit URL's ?outcome= asks for (playground/outcome_presets.py).
+        "outcome_presets": list(OUTCOMES.values()),
         "max_body": MAX_CONSOLE_BODY,
         "max_key": MAX_IDEMPOTENCY_KEY,
         "embed": embed,
@@ -323,11 +332,17 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
     prefer = request.POST.get("prefer", "").strip()
     if prefer in dict(presets.PREFER_CHOICES) and prefer:
         headers["Prefer"] = prefer
+    url = convention.submit[example.id]
+    outcome = request.POST.get("outcome", "").strip()
+    if outcome in OUTCOMES:
+        url += "?" + urlencode({OUTCOME_PARAMETER: outcome})
+    else:
+        outcome = ""
     try:
         exchange = send(
             origin_request=request,
             method="POST",
-            url=convention.submit[example.id],
+            url=url,
             headers=headers,
             body=body,
         )
@@ -343,6 +358,7 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
         "content_type": content_type,
         "idempotency_key": headers.get("Idempotency-Key", ""),
         "prefer": headers.get("Prefer", ""),
+        "outcome": outcome,
     }
     context["console_path"] = reverse(
         "playground:embed" if _embedded(request) else "playground:playground"

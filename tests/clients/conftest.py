@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from playground.compatibility import rows_by_key
-from tests.clients.harness import NODE_MODULES, PACE, Run, measured_keys, run
+from tests.clients.harness import LEASE_TIMEOUT, NODE_MODULES, PACE, Run, measured_keys, run
 from tests.playground.helpers import database_env, wait_for, worker_command
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -52,6 +52,8 @@ class Site:
             **{key: value for key, value in os.environ.items() if key != "REDIS_URL"},
             **database_env(),
             "DEMO_PACE": str(PACE),
+            # A lost-by-worker job's lease runs out within every client's deadline.
+            "DEMO_LEASE_TIMEOUT": str(LEASE_TIMEOUT),
             "DEMO_LIMITS_PATH": str(folder / "limits.sqlite3"),
             "DEMO_UPLOAD_DIR": str(folder / "uploads"),
             # Room for every client at once: all of them come from 127.0.0.1.

@@ -45,6 +45,9 @@ NODE_MODULES = Path(__file__).resolve().parent / "node_modules"
 # every client meets it pending at least once, whatever the estimate said.
 PACE = 1.5
 RECIPIENTS = ["ada", "grace"]
+# The lease of a lost-by-worker job runs out this long after its first step: the job
+# then succeeds about LEASE_TIMEOUT + 2 paces after acceptance, before CLIENT_DEADLINE.
+LEASE_TIMEOUT = 8.0
 # The example clients' own deadline, and the test's: a client still running at the
 # second one never stopped polling.
 CLIENT_DEADLINE = 30
@@ -126,6 +129,8 @@ class Run:
     stderr: str
     job_status: str | None
     seconds: float
+    # The job's attempts when the client stopped (a lost-by-worker job's retry makes two).
+    job_attempts: int = 0
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -135,7 +140,8 @@ class Run:
         said = (self.stderr.strip() or self.stdout.strip()).splitlines()
         return (
             f"{self.client} / {self.convention} / {self.scenario}: {self.outcome} "
-            f"(exit {self.exit_code}, job {self.job_status}, {self.seconds:.1f} s"
+            f"(exit {self.exit_code}, job {self.job_status} after {self.job_attempts} "
+            f"attempts, {self.seconds:.1f} s"
             f"{': ' + said[-1][:160] if said else ''})"
         )
 
@@ -282,6 +288,7 @@ def _run(*, client: str, convention: str, scenario: str, origin: str) -> Run:
             stderr=f"{canceled}\n{stderr}".strip(),
             job_status=None if job is None else job.status,
             seconds=time.monotonic() - started,
+            job_attempts=0 if job is None else job.attempts,
         )
     finally:
         connections.close_all()

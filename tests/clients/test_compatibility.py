@@ -43,6 +43,18 @@ def test_the_client_concludes_what_its_row_says(key: tuple[str, str, str], obser
     )
 
 
+@pytest.mark.django_db
+def test_a_lost_by_worker_job_was_lost_for_real(observed: Any) -> None:
+    # A client that waited for the result met the retry: the job's second attempt.
+    finished = [
+        run
+        for run in observed.values()
+        if run.scenario == "lost-by-worker" and run.job_status == "succeeded"
+    ]
+    assert finished
+    assert [run.describe() for run in finished if run.job_attempts != 2] == []
+
+
 def test_the_rows_and_the_runs_cover_each_other_exactly() -> None:
     keys = [row.key for row in rows()]
     assert len(keys) == len(set(keys)), "a row is there twice"

@@ -4,18 +4,20 @@ convention, every exchange shown raw, polling and cancel through that convention
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 
-from playground import presets
-from playground.conventions import CONVENTIONS
+from playground import presets, recovery
+from playground.conventions import CONVENTIONS, OUTCOMES
+from playground.models import Job
 from tests.playground.helpers import run_worker
 
 pytestmark = pytest.mark.django_db
 
 
-def send(client: Client, convention: str, example: str = "bulk-email") -> str:
+def send(client: Client, convention: str, example: str = "bulk-email", outcome: str = "") -> str:
     chosen = presets.find_example(example)
     response = client.post(
         "/playground/send",
@@ -24,6 +26,7 @@ def send(client: Client, convention: str, example: str = "bulk-email") -> str:
             "convention": convention,
             "body": chosen.request_body,
             "content_type": chosen.request_headers["Content-Type"],
+            "outcome": outcome,
         },
     )
     assert response.status_code == 200
@@ -107,3 +110,39 @@ def test_cancel_goes_through_the_conventions_own_cancel(
     assert cancel in canceled
     after = client.get(poll_link(canceled)).content.decode()
     assert "canceled" in after and "Polling stopped" in after
+
+
+def test_the_console_offers_every_outcome_preset(client: Client) -> None:
+    html = client.get("/playground/").content.decode()
+    for value, preset in OUTCOMES.items():
+        assert f'<option value="{value}">{preset.name}</option>' in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outcome_preset_sent_from_the_console(client: Client) -> None:
+    html = send(client, "azure", outcome="monitor-503")
+    assert "POST http://testserver/api/azure/emails/bulk?outcome=monitor-503" in html
+    job = Job.objects.get()
+    assert job.outcome == "monitor-503"
+    # The resend keeps it; the first poll meets the preset's 503.
+    assert '<input type="hidden" name="outcome" value="monitor-503">' in html
+    page = client.get(poll_link(html)).content.decode()
+    assert "HTTP/1.1 503 Service Unavailable" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_console_shows_a_job_lost_by_its_worker_queued_again(client: Client) -> None:
+    html = send(client, "rfc9110", outcome="lost-by-worker")
+    run_worker()
+    job = Job.objects.get()
+    assert job.lease_expires_at is not None
+    recovery.recover_stalled_jobs(now=job.lease_expires_at + timedelta(seconds=1))
+    page = client.get(poll_link(html)).content.decode()
+    assert "badge--queued" in page and "retrying (attempt 2 of" in page
+
+
+def test_an_unknown_outcome_from_the_console_is_not_sent(client: Client) -> None:
+    html = send(client, "rfc9110", outcome="fast")
+    assert "POST http://testserver/api/emails/bulk" in html
+    assert "POST http://testserver/api/emails/bulk?" not in html
+    assert Job.objects.get().outcome == ""
