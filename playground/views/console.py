@@ -334,10 +334,9 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
         headers["Prefer"] = prefer
     url = convention.submit[example.id]
     outcome = request.POST.get("outcome", "").strip()
-    if outcome in OUTCOMES:
+    outcome = outcome if outcome in OUTCOMES else ""
+    if outcome:
         url += "?" + urlencode({OUTCOME_PARAMETER: outcome})
-    else:
-        outcome = ""
     try:
         exchange = send(
             origin_request=request,

@@ -90,6 +90,11 @@ def steps_done(job: Job) -> int:
     return int(job.state.get("stepsDone", 0))
 
 
+def steps_planned(job: Job) -> int:
+    """How many steps the job was planned with when it was accepted (at least one)."""
+    return max(1, int(job.input.get("steps", 1)))
+
+
 def next_step_due(job: Job) -> datetime:
     """When the job's next step is due: a pace after the last one was, or after acceptance."""
     due = parse_datetime(job.state["nextStepAt"]) if "nextStepAt" in job.state else None
@@ -99,8 +104,8 @@ def next_step_due(job: Job) -> datetime:
 def _lost_before(*, job: Job, done: int) -> bool:
     """Whether the worker of a lost-by-worker job lets go of it before this step: its
     second (its first, for a job of one step), in the first attempt only."""
-    planned = max(1, int(job.input.get("steps", 1)))
-    return job.outcome == LOST_BY_WORKER and job.attempts == 1 and done == min(2, planned)
+    first_lost = min(2, steps_planned(job))
+    return job.outcome == LOST_BY_WORKER and job.attempts == 1 and done == first_lost
 
 
 def step(
@@ -140,9 +145,8 @@ def step(
         if current.cancel_requested_at is not None:
             raise JobCanceled()
         outcome = work(current) if work is not None else None
-        total = max(1, int(current.input.get("steps", 1)))
         # 100 is reserved for a finished job.
-        current.progress = min(99, 100 * done // total)
+        current.progress = min(99, 100 * done // steps_planned(current))
         current.message = message
         current.state["stepsDone"] = done
         # On schedule: a step that ran late leaves the next one due sooner.
