@@ -46,18 +46,24 @@ def test_one_writer_at_a_time_across_threads(tmp_path: Path) -> None:
 
 def test_another_process_waits_for_its_turn(tmp_path: Path) -> None:
     database = str(tmp_path / "db.sqlite3")
+    released = tmp_path / "released"
     mine = WriterQueue(database, timeout=10)
     mine.join()
+    # The other process reports, once its turn came, whether this one had let go by then.
     code = (
-        "import time; from config.sqlite_queue.queue import WriterQueue;"
-        f"q = WriterQueue({database!r}, timeout=10); t = time.monotonic(); q.join();"
-        "print(time.monotonic() - t)"
+        "import sys; from pathlib import Path; from config.sqlite_queue.queue import WriterQueue;"
+        f"q = WriterQueue({database!r}, timeout=30); print('trying', flush=True); q.join();"
+        f"print('after release' if Path({str(released)!r}).exists() else 'too soon')"
     )
     other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    assert other.stdout is not None
+    assert other.stdout.readline().strip() == "trying"
+    # Give a broken queue the chance to let the other process in while this one holds it.
+    time.sleep(0.3)
+    released.touch()
     mine.leave()
-    out, _ = other.communicate(timeout=30)
-    assert 0.4 <= float(out) < 5, out
+    out, _ = other.communicate(timeout=60)
+    assert out.strip() == "after release"
     mine.close()
 
 
@@ -65,11 +71,13 @@ def test_past_the_timeout_the_writer_goes_on(tmp_path: Path) -> None:
     database = str(tmp_path / "db.sqlite3")
     holder, late = WriterQueue(database, timeout=10), WriterQueue(database, timeout=0.2)
     holder.join()
-    started = time.monotonic()
-    threading.Thread(target=late.join).start()
-    time.sleep(0.6)
-    # The late one gave up its place in the queue and went on to SQLite itself.
-    assert time.monotonic() - started < 5
+    waiting = threading.Thread(target=late.join)
+    waiting.start()
+    # The late one gives up its place in the queue and goes on to SQLite itself, without
+    # the turn the holder still has.
+    waiting.join(timeout=60)
+    assert not waiting.is_alive()
+    assert holder.held and not late.held
     holder.close()
     late.close()
 
