@@ -16,9 +16,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
-from gunicorn.config import Config
-from gunicorn.http import wsgi
-from gunicorn.http.parser import RequestParser
+from gunicorn.config import Config  # type: ignore[import-untyped]
+from gunicorn.http import wsgi  # type: ignore[import-untyped]
+from gunicorn.http.parser import RequestParser  # type: ignore[import-untyped]
 
 from config.middleware import ForwardedProtoMiddleware
 from playground.api.limits import client_address
@@ -41,7 +41,7 @@ def trust(settings: Any, *proxies: str) -> None:
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 
-def address_of(**meta: str) -> str:
+def address_of(**meta: Any) -> str:
     return client_address(RequestFactory().get("/", **meta))
 
 
