@@ -3,10 +3,17 @@ proxy, Idempotency-Keys of its own, and one next allowed poll per job."""
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
+import json
+import os
 import runpy
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +30,7 @@ from gunicorn.http.parser import RequestParser  # type: ignore[import-untyped]
 from config.middleware import ForwardedProtoMiddleware
 from playground.api.limits import client_address
 from playground.models import IdempotencyKey, Job
-from tests.playground.helpers import ApiClient, make_email_payload
+from tests.playground.helpers import ApiClient, database_env, make_email_payload, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -238,6 +245,75 @@ def test_x_forwarded_proto_from_an_untrusted_peer_is_not_https(
     # Without any trusted proxy, nobody is believed.
     settings.TRUSTED_PROXIES = []
     assert client.get("/api/", REMOTE_ADDR="10.0.0.1", **claimed).status_code == 301
+
+
+class Connection(http.client.HTTPConnection):
+    """A connection from a loopback address of the test's choosing."""
+
+    def __init__(self, port: int, *, source: str) -> None:
+        super().__init__("127.0.0.1", port, timeout=30, source_address=(source, 0))
+
+
+@pytest.fixture
+def gunicorn_port(tmp_path: Path) -> Iterator[int]:
+    """The site under gunicorn as deployed (deploy/gunicorn.conf.py), behind a proxy that
+    is not on this machine: a peer on this machine is no proxy of the site's."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_URL"))},
+        **database_env(),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_TRUSTED_PROXIES": "10.0.0.1",
+        "DEMO_LIMITS_PATH": str(tmp_path / "limits.sqlite3"),
+        "DEMO_JOBS_PER_MINUTE": "2",
+        "WEB_CONCURRENCY": "1",
+    }
+    config = django_settings.BASE_DIR / "deploy" / "gunicorn.conf.py"
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "-c", str(config), "-b", f"127.0.0.1:{port}", "config.wsgi"]
+    with (tmp_path / "web.log").open("ab") as log:
+        web = subprocess.Popen(
+            command,
+            env=env,
+            cwd=django_settings.BASE_DIR,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its workers are stopped with it
+        )
+    try:
+        wait_for(lambda: socket.create_connection(("127.0.0.1", port)), timeout=60, what="gunicorn")
+        yield port
+    finally:
+        os.killpg(web.pid, signal.SIGKILL)
+        web.wait(timeout=10)
+        print((tmp_path / "web.log").read_text(errors="replace")[-3000:])
+
+
+# gunicorn opens the test database from a process of its own: it must see commits.
+@pytest.mark.django_db(transaction=True)
+def test_under_gunicorn_a_local_client_is_its_address_and_cannot_claim_https(
+    gunicorn_port: int,
+) -> None:
+    answers = []
+    for n in range(3):
+        # gunicorn itself would believe any peer on loopback (FORWARDED_ALLOW_IPS).
+        connection = Connection(gunicorn_port, source="127.0.0.1")
+        headers = {
+            "Content-Type": "application/json",
+            # A fresh address every time, and https, as a proxy would say them.
+            "X-Forwarded-For": f"198.51.100.{n}",
+            "X-Forwarded-Proto": "https",
+        }
+        connection.request("POST", BULK, body=json.dumps(make_email_payload()), headers=headers)
+        response = connection.getresponse()
+        response.read()
+        answers.append((response.status, response.getheader("Location") or ""))
+        connection.close()
+    assert [status for status, _ in answers] == [202, 202, 429]
+    assert all(location.startswith("http://") for _, location in answers[:2])
+    assert set(Job.objects.values_list("client", flat=True)) == {"127.0.0.1"}
 
 
 # -- Idempotency-Keys, each client's own -------------------------------------------
