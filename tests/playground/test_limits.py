@@ -210,7 +210,9 @@ def test_the_limits_hold_across_processes(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
     )
     assert float(other.stdout) == 0
-    assert 19 <= here.take("jobs:a", cost=1, limit=3, period=60) <= 20
+    # Refused only because the other process's spend counted; how long until the next
+    # place frees depends on how long that process took to start, not asserted.
+    assert 0 < here.take("jobs:a", cost=1, limit=3, period=60) <= 20
 
 
 @pytest.mark.skipif(
@@ -239,7 +241,8 @@ def test_on_postgresql_the_limits_live_in_the_database_every_machine_shares(
     )
     assert other.returncode == 0, other.stderr
     assert float(other.stdout) == 0
-    assert 19 <= store.take("jobs:a", cost=1, limit=3, period=60) <= 20
+    # Refused only because the other process's spend counted (its start takes a while).
+    assert 0 < store.take("jobs:a", cost=1, limit=3, period=60) <= 20
     store.remember("next:" + "x" * 500, 42.0, ttl=5)  # a long key is kept by its digest
     assert store.recall("next:" + "x" * 500) == 42.0
     assert store.recall("next:" + "x" * 499) is None
