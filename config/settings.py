@@ -289,8 +289,8 @@ DEMO_WORKER_STALE_AFTER = env_float("DEMO_WORKER_STALE_AFTER", 30.0, minimum=0, 
 # -- Abuse limits: each answered as the reference teaches (429 or 503, Retry-After) -
 # Per client: an IPv4 address, or an IPv6 /64 (one host's or one home's network).
 DEMO_JOBS_PER_MINUTE = env_int("DEMO_JOBS_PER_MINUTE", 20, minimum=1)
-# And per IPv6 /48 in all: a site gets a /48 and may number its clients from 65,536
-# /64s, so without it a block of addresses could take everyone's share of the queue.
+# And per IPv6 /48 in all: a site gets a /48, 65,536 /64s, and without it could start
+# jobs at the pace of 65,536 clients.
 DEMO_JOBS_PER_MINUTE_PER_NETWORK = env_int("DEMO_JOBS_PER_MINUTE_PER_NETWORK", 60, minimum=1)
 # Retry-After is at least 1 s, and the console reads both monitors of a job: room for
 # a client following all its pending jobs at the pace it is asked to, and more.
