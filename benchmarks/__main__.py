@@ -43,8 +43,8 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
     "DJANGO_SSL_REDIRECT": "false",
-    # Each bench reader has an address of its own, as a proxy would report it.
-    "DJANGO_TRUST_X_FORWARDED_FOR": "true",
+    # Each bench reader has an address of its own, as a proxy on loopback reports it.
+    "DJANGO_TRUSTED_PROXIES": "127.0.0.1",
 }
 EMAIL_BODY = json.dumps(jobs_at_once.EXAMPLE)
 

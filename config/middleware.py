@@ -4,6 +4,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from playground.api.limits import from_trusted_proxy
+
 # Everything the site needs comes from its own origin: no CDN, no web fonts,
 # no inline script. Framing is refused except where a view opts in.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -88,3 +90,20 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+class ForwardedProtoMiddleware:
+    """X-Forwarded-Proto only from a trusted proxy (DJANGO_TRUSTED_PROXIES).
+
+    Django believes the header as a whole (SECURE_PROXY_SSL_HEADER); removing it from
+    anyone else's request, first in MIDDLEWARE, keeps a client that connects directly
+    from claiming https, whatever it sends.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "HTTP_X_FORWARDED_PROTO" in request.META and not from_trusted_proxy(request):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
+        return self.get_response(request)

@@ -9,6 +9,7 @@ refuses to start on an unsafe value and names the variable to set.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +66,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in items if item.strip()]
 
 
+def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """`name` as comma-separated IP addresses or CIDR networks; empty by default."""
+    networks = []
+    for entry in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} has {entry!r}, which is not an IP address or network; accepted values: "
+                "comma-separated IP addresses or CIDR networks (127.0.0.1,::1,10.0.0.0/8)."
+            ) from None
+    return networks
+
+
 def env_path(name: str, default: Path) -> Path:
     return Path(read(env.path, name, default, "a file system path"))
 
@@ -88,10 +103,22 @@ SITE_URL = read(
     "an http or https origin such as https://http202.example",
     validate=validate.URL(schemes={"http", "https"}, require_tld=False),
 ).rstrip("/")
-# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto so the absolute URLs the
-# API answers with (Location, Operation-Location, ...) say https.
-if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
+
+# The proxies standing directly in front of Django: only a request that arrives from
+# one of them has its X-Forwarded-For walked and its X-Forwarded-Proto believed
+# (a middleware at the top of the stack drops it from anyone else), so the
+# absolute URLs the API answers with say https behind a TLS proxy, and a client
+# connecting directly can claim neither another address nor https.
+TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
+if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+for retired in ("DJANGO_TRUST_X_FORWARDED_FOR", "DJANGO_TRUST_X_FORWARDED_PROTO"):
+    if os.environ.get(retired):
+        # A boolean trusted every peer: refuse it rather than guess which proxies were meant.
+        raise ImproperlyConfigured(
+            f"{retired} is no longer read; set DJANGO_TRUSTED_PROXIES to the proxies' "
+            "addresses or networks instead (comma-separated, e.g. 127.0.0.1,::1,10.0.0.0/8)."
+        )
 
 if PRODUCTION:
     if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
@@ -110,7 +137,7 @@ if PRODUCTION:
 # HTTPS, on by default in production: http:// is redirected to https:// (except
 # /healthz, which a platform's health check may call over plain HTTP inside its
 # network), and HSTS tells browsers to come back over https only. Behind a TLS
-# proxy, keep the redirect and set DJANGO_TRUST_X_FORWARDED_PROTO=true.
+# proxy, keep the redirect and list the proxy in DJANGO_TRUSTED_PROXIES.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", default=PRODUCTION)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
@@ -136,6 +163,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: nothing below may see an X-Forwarded-Proto that no trusted proxy sent.
+    "config.middleware.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything that answers early (CORS preflights, static files).
     "config.middleware.PermissionsPolicyMiddleware",
@@ -258,8 +287,11 @@ DEMO_MAX_ATTEMPTS = env_int("DEMO_MAX_ATTEMPTS", 3, minimum=1)
 DEMO_WORKER_STALE_AFTER = env_float("DEMO_WORKER_STALE_AFTER", 30.0, minimum=0, inclusive=False)
 
 # -- Abuse limits: each answered as the reference teaches (429 or 503, Retry-After) -
-# Per client (its address; X-Forwarded-For's last entry only when DJANGO_TRUST_X_FORWARDED_FOR).
+# Per client: an IPv4 address, or an IPv6 /64 (one host's or one home's network).
 DEMO_JOBS_PER_MINUTE = env_int("DEMO_JOBS_PER_MINUTE", 20, minimum=1)
+# And per IPv6 /48 in all: a site gets a /48, 65,536 /64s, and without it could start
+# jobs at the pace of 65,536 clients.
+DEMO_JOBS_PER_MINUTE_PER_NETWORK = env_int("DEMO_JOBS_PER_MINUTE_PER_NETWORK", 60, minimum=1)
 # Retry-After is at least 1 s, and the console reads both monitors of a job: room for
 # a client following all its pending jobs at the pace it is asked to, and more.
 DEMO_POLLS_PER_MINUTE = env_int("DEMO_POLLS_PER_MINUTE", 600, minimum=1)
@@ -274,7 +306,6 @@ DEMO_MAX_PENDING_JOBS = env_int("DEMO_MAX_PENDING_JOBS", 300, minimum=1)
 DEMO_MAX_STORED_UPLOAD_BYTES = env_int("DEMO_MAX_STORED_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
 # JSON bodies (and a form's fields) are read into memory up to this many bytes.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEMO_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
-TRUST_X_FORWARDED_FOR = env_bool("DJANGO_TRUST_X_FORWARDED_FOR", default=False)
 # Where the rate limits are counted, shared by every process: a SQLite file of its own
 # (never the job queue's database, so counting adds no write contention to it), or
 # Redis when REDIS_URL is set, for many machines.

@@ -40,16 +40,3 @@ def iso_utc(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def client_address(request: HttpRequest) -> str:
-    """Who is asking, for the abuse limits: the peer's address.
-
-    Behind a proxy (DJANGO_TRUST_X_FORWARDED_FOR), the address it appended last to
-    X-Forwarded-For: what the client itself wrote there, further left, is not trusted.
-    """
-    if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded[:64]
-    return str(request.META.get("REMOTE_ADDR") or "unknown")[:64]

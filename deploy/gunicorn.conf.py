@@ -39,9 +39,10 @@ proc_name = "http202-web"
 # instance): supervisorctl controls the processes, and gunicorn's signals still
 # work, e.g. `supervisorctl signal HUP web` reloads the workers.
 control_socket_disable = True
-# gunicorn's own default, kept: X-Forwarded-Proto is believed only from a proxy on this
-# machine (FORWARDED_ALLOW_IPS, 127.0.0.1 and ::1); a client connecting directly cannot
-# claim https.
+# The scheme is the site's to decide: it believes X-Forwarded-Proto only from
+# DJANGO_TRUSTED_PROXIES. gunicorn's own rule would believe it from any peer on this
+# machine (FORWARDED_ALLOW_IPS), whoever DJANGO_TRUSTED_PROXIES names.
+secure_scheme_headers: dict[str, str] = {}
 # Logs go to stdout and stderr, which supervisord passes to the terminal.
 accesslog = "-"
 errorlog = "-"

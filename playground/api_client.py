@@ -23,7 +23,7 @@ from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponseBase
 
-from config.site import client_address
+from playground.api.limits import client_address
 from playground.conventions import CONVENTIONS
 
 

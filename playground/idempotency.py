@@ -3,9 +3,11 @@
 The whole concept in one place: claiming a key, comparing the request's
 fingerprint with the first one's, replaying the original job, refusing a
 concurrent duplicate (KeyInFlight) or a key reused for another request
-(KeyReused), and forgetting keys with their jobs. The API answers the replayed
-job with the original 202 (playground/api/representations.py) and maps the two
-errors to 409 and 422.
+(KeyReused), and forgetting keys with their jobs. A key is its client's own (as
+Stripe scopes keys to an account): the same key from another client is another
+key, so nobody replays, or blocks, a request they did not send. The API answers
+the replayed job with the original 202 (playground/api/representations.py) and
+maps the two errors to 409 and 422.
 """
 
 from __future__ import annotations
@@ -36,18 +38,22 @@ class KeyReused(IdempotencyError):
     """The key was first used with a different request."""
 
 
-def create_once(*, kind: str, key: str | None, fingerprint: str, create: Callable[[], Job]) -> Job:
-    """Create the job, or return the one an identical earlier request with this key created."""
+def create_once(
+    *, client: str, kind: str, key: str | None, fingerprint: str, create: Callable[[], Job]
+) -> Job:
+    """Create the job, or return the one an identical earlier request of this client
+    with this key created."""
     if key is None:
         return create()
-    earlier = _claim(kind=kind, key=key, fingerprint=fingerprint)
+    mine = IdempotencyKey.objects.filter(client=client, kind=kind, key=key)
+    earlier = _claim(client=client, kind=kind, key=key, fingerprint=fingerprint)
     if earlier is not None:
         return earlier
     try:
         # The job and the key's link to it commit together.
         with transaction.atomic():
             job = create()
-            linked = IdempotencyKey.objects.filter(kind=kind, key=key, job=None).update(job=job)
+            linked = mine.filter(job=None).update(job=job)
             if not linked:
                 # Taken over meanwhile (this request stalled past IN_FLIGHT_TIMEOUT)
                 # and linked to the other request's job: this one must not exist.
@@ -56,19 +62,22 @@ def create_once(*, kind: str, key: str | None, fingerprint: str, create: Callabl
                 )
     except BaseException:
         # Not accepted after all: a retry with this key starts afresh.
-        IdempotencyKey.objects.filter(kind=kind, key=key, job__isnull=True).delete()
+        mine.filter(job__isnull=True).delete()
         raise
     return job
 
 
-def _claim(*, kind: str, key: str, fingerprint: str) -> Job | None:
+def _claim(*, client: str, kind: str, key: str, fingerprint: str) -> Job | None:
     """Return the job an identical earlier request created, or None once the key is ours."""
     with transaction.atomic():
-        record = IdempotencyKey.objects.select_related("job").filter(kind=kind, key=key).first()
+        mine = IdempotencyKey.objects.filter(client=client, kind=kind, key=key)
+        record = mine.select_related("job").first()
         if record is None:
             try:
                 with transaction.atomic():
-                    IdempotencyKey.objects.create(kind=kind, key=key, fingerprint=fingerprint)
+                    IdempotencyKey.objects.create(
+                        client=client, kind=kind, key=key, fingerprint=fingerprint
+                    )
             except IntegrityError:
                 # A concurrent request claimed it between our look and our insert (on
                 # PostgreSQL both may look; SQLite's write lock serialises them).

@@ -93,6 +93,7 @@ def accept_bulk_email(
         "steps": bulk_email.planned_steps(recipients=rows),
     }
     job = idempotency.create_once(
+        client=client,
         kind=Job.Kind.BULK_EMAIL,
         key=idempotency_key,
         fingerprint=fingerprint,
@@ -134,6 +135,7 @@ def accept_file_processing(
     }
     try:
         job = idempotency.create_once(
+            client=client,
             kind=Job.Kind.FILE_PROCESSING,
             key=idempotency_key,
             fingerprint=fingerprint,

@@ -112,8 +112,14 @@ class Job(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """An Idempotency-Key seen on a POST; job is empty while its request is in flight."""
+    """An Idempotency-Key seen on a POST; job is empty while its request is in flight.
 
+    A key is the client's own: another client sending the same key (guessed, or
+    copied from documentation) names another request, and gets a job of its own.
+    """
+
+    # Who sent it, as Job.client says: the client its job belongs to.
+    client = models.CharField(max_length=64)
     kind = models.CharField(max_length=20, choices=Job.Kind.choices)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
@@ -122,11 +128,13 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [  # noqa: RUF012
-            models.UniqueConstraint(fields=["kind", "key"], name="unique_idempotency_key")
+            models.UniqueConstraint(
+                fields=["client", "kind", "key"], name="unique_idempotency_key_per_client"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.key}"
+        return f"{self.client} {self.kind} {self.key}"
 
 
 class WorkerHeartbeat(models.Model):

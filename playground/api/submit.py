@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from config.site import client_address
 from playground import jobs
 from playground.api import intake
 from playground.api.headers import Submission
+from playground.api.limits import client_address
 from playground.models import Job
 
 

@@ -42,6 +42,7 @@ def api_docs(request: HttpRequest) -> HttpResponse:
         "max_wait": MAX_WAIT,
         "limits": {
             "jobs_per_minute": settings.DEMO_JOBS_PER_MINUTE,
+            "jobs_per_minute_per_network": settings.DEMO_JOBS_PER_MINUTE_PER_NETWORK,
             "polls_per_minute": settings.DEMO_POLLS_PER_MINUTE,
             "early_poll_cost": settings.DEMO_EARLY_POLL_COST,
             "pending_per_client": settings.DEMO_MAX_PENDING_PER_CLIENT,

@@ -178,8 +178,9 @@ def response_ref(name: str) -> dict[str, str]:
 
 RESPONSES: dict[str, Any] = {
     "RateLimited": problem_response(
-        "Too Many Requests: this client (its address) went over its rate limit. Polling "
-        "sooner than the Retry-After it was given counts several times against it.",
+        "Too Many Requests: this client (an IPv4 address, or an IPv6 /64), or all the "
+        "clients of its IPv6 /48 together, went over a rate limit. Polling a job sooner "
+        "than the Retry-After it was given counts several times against it.",
         "rateLimited",
         headers={"Retry-After": RETRY_AFTER},
     ),

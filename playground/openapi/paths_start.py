@@ -31,7 +31,9 @@ IDEMPOTENCY_KEY = {
     "required": False,
     "description": "Retry safely: the same key and body return the original job (or, once it "
     "finished, its 303); the same key with another body is 422; while the first request with "
-    "the key is still being processed, 409. The key is a structured-field string (RFC 8941): "
+    "the key is still being processed, 409. A key is the client's own: the same key from "
+    "another client is another key, with a job of its own. "
+    "The key is a structured-field string (RFC 8941): "
     'printable ASCII in double quotes, with \\" and \\\\ escaped, whose value is the key; '
     'a bare key of visible ASCII without spaces, `"` or `\\` is read as itself (as Stripe '
     f'sends it), so `"k-1"` and `k-1` are the same key. At most {MAX_IDEMPOTENCY_KEY} '

@@ -147,3 +147,44 @@ def test_the_https_settings_can_be_changed_and_default_off_in_development() -> N
     )
     assert changed == [False, 3600, False, True, True, True, []]
     assert https_settings()[:4] == [False, 0, False, False]
+
+
+@pytest.mark.parametrize(
+    "retired", ["DJANGO_TRUST_X_FORWARDED_FOR", "DJANGO_TRUST_X_FORWARDED_PROTO"]
+)
+def test_the_retired_proxy_switches_stop_the_process_naming_what_replaces_them(
+    retired: str,
+) -> None:
+    # Each trusted every peer: better not to start than to keep believing anyone.
+    started = load_settings(**{retired: "true"})
+    assert started.returncode != 0
+    error = started.stderr.strip().splitlines()[-1]
+    assert error.startswith("django.core.exceptions.ImproperlyConfigured: ")
+    assert retired in error and "DJANGO_TRUSTED_PROXIES" in error
+
+
+def proxy_settings(**overrides: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_ENV"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", **overrides)
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print([str(n) for n in settings.TRUSTED_PROXIES], settings.SECURE_PROXY_SSL_HEADER)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    return loaded.stdout.strip()
+
+
+def test_trusted_proxies_are_addresses_or_networks_and_a_bad_entry_is_named() -> None:
+    started = load_settings(DJANGO_TRUSTED_PROXIES="10.0.0.0/8, proxy.internal")
+    assert started.returncode != 0
+    error = started.stderr.strip().splitlines()[-1]
+    assert "DJANGO_TRUSTED_PROXIES" in error and "'proxy.internal'" in error
+    assert "IP addresses or CIDR networks" in error
+    assert proxy_settings(DJANGO_TRUSTED_PROXIES="127.0.0.1, ::1,10.1.2.3/8") == (
+        "['127.0.0.1/32', '::1/128', '10.0.0.0/8'] ('HTTP_X_FORWARDED_PROTO', 'https')"
+    )
+    # Without proxies, no X-Forwarded-Proto is believed at all.
+    assert proxy_settings() == "[] None"

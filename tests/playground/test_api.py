@@ -478,7 +478,9 @@ def test_same_key_with_another_body_is_422(api: ApiClient) -> None:
 def test_a_duplicate_while_the_first_is_in_flight_is_409(api: ApiClient) -> None:
     # The first request claimed the key and is still creating its job.
     payload = make_email_payload()
-    IdempotencyKey.objects.create(kind="bulk-email", key="k-3", fingerprint=fingerprint_of(payload))
+    IdempotencyKey.objects.create(
+        client="127.0.0.1", kind="bulk-email", key="k-3", fingerprint=fingerprint_of(payload)
+    )
     duplicate = api.post_json(BULK, payload, headers={"Idempotency-Key": "k-3"})
     assert duplicate.status_code == 409
     assert duplicate.json()["type"].endswith("#problem-idempotency-key-in-flight")
@@ -524,7 +526,9 @@ def fingerprint_of(payload: dict[str, Any]) -> str:
 def test_an_abandoned_key_is_taken_over(api: ApiClient) -> None:
     # The first request claimed the key, then its process died before creating the job.
     payload = make_email_payload()
-    IdempotencyKey.objects.create(kind="bulk-email", key="k-3", fingerprint=fingerprint_of(payload))
+    IdempotencyKey.objects.create(
+        client="127.0.0.1", kind="bulk-email", key="k-3", fingerprint=fingerprint_of(payload)
+    )
     assert api.post_json(BULK, payload, headers={"Idempotency-Key": "k-3"}).status_code == 409
     IdempotencyKey.objects.filter(key="k-3").update(
         created_at=timezone.now() - timedelta(minutes=5)
