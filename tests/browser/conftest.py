@@ -58,15 +58,28 @@ def worker(settings: Any, site_server: Any) -> Iterator[None]:
     thread.join(timeout=10)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    """Keep each phase's report on the test, so its fixtures know whether it failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture(autouse=True)
 def screenshot(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
-    """Save a screenshot of the final state of every browser test, to look at failures."""
+    """Save a screenshot of the final state of a browser test that failed, to look at.
+
+    Only on failure: a full-page picture of /202/ is some 20,000 px tall and takes
+    seconds to encode, which every passing test would pay for nothing.
+    """
     # Asking for the page here makes this fixture end before the page closes.
     page = request.getfixturevalue("page") if "page" in request.fixturenames else None
     yield
-    if page is None:
+    report = getattr(request.node, "report_call", None)
+    if page is None or report is None or not report.failed:
         return
     folder = tmp_path_factory.getbasetemp() / "screenshots"
     folder.mkdir(exist_ok=True)
