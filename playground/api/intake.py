@@ -17,7 +17,6 @@ import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.message import Message
 from typing import Any
 
 from django.conf import settings
@@ -28,10 +27,11 @@ from django.http.multipartparser import MultiPartParserError
 
 from playground import jobs
 from playground.api.headers import (
-    MEDIA_TYPE,
     Submission,
     cut_short,
+    is_media_type,
     read_content_length,
+    read_disposition_filename,
     read_media_type,
     read_submission,
 )
@@ -79,7 +79,8 @@ class StoredUpload:
 def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
     kind = read_media_type(request, accept_post=JSON_TYPES)
     # application/json, or a +json suffix after a subtype name (RFC 6838 section 4.2.8).
-    if kind != "application/json" and not re.fullmatch(r"[^/]+/[^/]+\+json", kind):
+    subtype = kind.partition("/")[2]
+    if kind != "application/json" and not (subtype.endswith("+json") and subtype != "+json"):
         raise Rejected(
             "unsupported-media-type",
             "Send the bulk email as application/json, not "
@@ -276,7 +277,7 @@ def store_upload(request: HttpRequest) -> StoredUpload:
         chunks = upload.chunks(CHUNK)
         empty = {"field": "file", "detail": "The file is empty."}
     else:
-        filename = _disposition_filename(request.headers.get("Content-Disposition", ""))
+        filename = base_name(read_disposition_filename(request))
         content_type = request.META.get("CONTENT_TYPE") or kind
         chunks = _raw_chunks(request, declared)
         empty = {"pointer": "", "detail": "The body (the file) is empty."}
@@ -363,7 +364,7 @@ def _too_large(size: int, *, at_least: bool = False) -> Rejected:
 def _part_type(upload: UploadedFile) -> str:
     # Django keeps the part's own Content-Type as it came (parameters aside).
     content_type = upload.content_type or "application/octet-stream"
-    if not MEDIA_TYPE.fullmatch(content_type):
+    if not is_media_type(content_type):
         detail = f"Its Content-Type {content_type!r} is not a media type (type/subtype)."
         raise Rejected(
             "invalid-request",
@@ -371,12 +372,6 @@ def _part_type(upload: UploadedFile) -> str:
             [{"field": "file", "detail": detail}],
         )
     return content_type
-
-
-def _disposition_filename(header: str) -> str:
-    message = Message()
-    message["Content-Disposition"] = header or "attachment"
-    return base_name(message.get_filename() or "")
 
 
 def base_name(name: str) -> str:

@@ -20,6 +20,9 @@ from config.site import absolute_url
 from playground.models import Job
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# A problem lists at most this many errors, and says how many more there were: a
+# request with thousands of wrong fields gets an answer of bounded size.
+MAX_ERRORS = 50
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,13 @@ PROBLEM_TYPES = {
             "Fields are missing or wrong; each entry of errors names one: a body field with "
             "a JSON pointer, a form field with field, a request header with header, a query "
             "parameter with parameter.",
+        ),
+        ProblemType(
+            "header-too-large",
+            431,
+            "Request header too large",
+            "A header the API reads (Content-Type, Content-Length, Content-Disposition) is "
+            "longer than it reads; the errors entry names it and its limit.",
         ),
         ProblemType(
             "too-many-recipients",
@@ -225,7 +235,12 @@ def problem(
         "instance": absolute_url(request, request.get_full_path()),
     }
     if errors:
-        body["errors"] = errors
+        body["errors"] = errors[:MAX_ERRORS]
+        if len(errors) > MAX_ERRORS:
+            body["detail"] += (
+                f" The first {MAX_ERRORS} of {len(errors)} errors are listed; "
+                f"{len(errors) - MAX_ERRORS} more are left out."
+            )
     response = JsonResponse(body, status=kind.status, content_type=PROBLEM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response[name] = value
