@@ -112,13 +112,15 @@ def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
             f"{settings.DEMO_MAX_RECIPIENTS} per job.",
         )
     errors: list[dict[str, str]] = []
-    for name in sorted(set(data) - {"subject", "body", "recipients"}):
-        errors.append({"pointer": _pointer(name), "detail": "Unknown field."})
     subject = _text(data, "subject", MAX_SUBJECT, errors, header=True)
     body = _text(data, "body", MAX_BODY, errors)
     if body is not None:
         _check_placeholders(body, errors)
     checked = _recipients(recipients, errors)
+    # After the fields the API reads: a problem lists only its first errors, and those
+    # must not all be about fields that a client could send by the thousand.
+    for name in sorted(set(data) - {"subject", "body", "recipients"}):
+        errors.append({"pointer": _pointer(name), "detail": "Unknown field."})
     if errors or subject is None or body is None:
         raise Rejected("invalid-request", "Some fields are missing or invalid.", errors)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
