@@ -48,14 +48,15 @@ OWS = " \t"
 # escapes are one step, so the text is cut into segments one way only.
 SEGMENTS = re.compile(r'[^"]+|"(?:[^"\\]|\\.)*"?', re.DOTALL)
 ESCAPED = re.compile(r"\\(.)")
-# The pieces of a media type (RFC 9110 section 8.3.1), each matched at one position of
-# a scan (see is_media_type): no pattern repeats a group that itself repeats, so none
-# can try a string in more than one way. ASCII only (obs-text, the obsolete bytes above
-# 0x7F, is not read). In a quoted string a backslash starts a pair and is no qdtext, so
-# each character is read one way only.
-TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-QUOTED = re.compile(r'"(?:[\t !#-\[\]-~]|\\[\t -~])*"')
-WHITESPACE = re.compile(r"[ \t]*")
+# A media type (RFC 9110 section 8.3.1): type/subtype, then any number of parameters,
+# each matched where the last one ended (see is_media_type). ASCII only (obs-text, the
+# obsolete bytes above 0x7F, is not read). Within a parameter each character can be
+# read one way only: whitespace, ";", a token and "=" are told apart by their first
+# character, and in a quoted string a backslash starts a pair and is no qdtext.
+TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+QUOTED = r'"(?:[\t !#-\[\]-~]|\\[\t -~])*"'
+TYPE_SUBTYPE = re.compile(rf"{TOKEN}/{TOKEN}")
+PARAMETER = re.compile(rf"[ \t]*;[ \t]*(?:{TOKEN}=(?:{TOKEN}|{QUOTED}))?")
 # Idempotency-Key is a structured-field string (RFC 8941: printable ASCII in double
 # quotes, \" and \\ escaped); like Stripe, a bare key of visible ASCII without " or \ too.
 # The key is the string's value, at most MAX_IDEMPOTENCY_KEY characters either way.
@@ -211,38 +212,14 @@ def is_media_type(text: str) -> bool:
     """Whether text is a media type (RFC 9110 section 8.3.1): type/subtype, then any
     number of `OWS ";" OWS [name=value]`, the value a token or a quoted string.
 
-    Read once from left to right: at each position only one piece can match, so
-    nothing is ever read twice.
+    One parameter at a time, each from where the last one ended: no pattern repeats
+    the parameters, so none can try to split the text among them in more than one way
+    (the whitespace between two ";" was once read every way it could be split).
     """
-    position = _match_end(TOKEN, text, 0)
-    if position is None or not text.startswith("/", position):
-        return False
-    position = _match_end(TOKEN, text, position + 1)
-    while position is not None and position < len(text):
-        position = _parameter_end(text, position)
-    return position == len(text)
-
-
-def _match_end(pattern: re.Pattern[str], text: str, position: int) -> int | None:
-    match = pattern.match(text, position)
-    return None if match is None else match.end()
-
-
-def _parameter_end(text: str, position: int) -> int | None:
-    """Where `OWS ";" OWS [name=value]` starting at position ends, or None."""
-    position = WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
-    if not text.startswith(";", position):
-        return None
-    position = WHITESPACE.match(text, position + 1).end()  # type: ignore[union-attr]
-    name_end = _match_end(TOKEN, text, position)
-    if name_end is None:
-        # No parameter after the ";": allowed, as "text/plain;" is.
-        return position
-    if not text.startswith("=", name_end):
-        return None
-    if text.startswith('"', name_end + 1):
-        return _match_end(QUOTED, text, name_end + 1)
-    return _match_end(TOKEN, text, name_end + 1)
+    match = TYPE_SUBTYPE.match(text)
+    while match is not None and match.end() < len(text):
+        match = PARAMETER.match(text, match.end())
+    return match is not None
 
 
 def read_media_type(request: HttpRequest, *, accept_post: str) -> str:
