@@ -14,17 +14,20 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import io
 import json
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 
 from playground import api_client
@@ -383,3 +386,93 @@ def test_the_console_sends_no_header_longer_than_the_api_reads(
     assert f"the API reads at most {MAX_CONTENT_TYPE}" in html
     assert "HTTP/1.1 " not in html
     assert not Job.objects.exists()
+
+
+# -- Django's own parse of a request's Content-Type --------------------------------------
+
+# One header line as gunicorn reads it, shaped for the quadratic scan of the standard
+# library's parameter parser that Django builds every request with.
+SERVER_LINE_CONTENT_TYPE = up_to(8190, 'multipart/form-data; boundary=b; x="', ";", '"')
+
+
+def call_site(*, path: str, content_type: str, body: bytes) -> tuple[str, bytes]:
+    """One request through the site's WSGI application, as gunicorn makes it."""
+    from config.wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    statuses: list[str] = []
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None, /
+    ) -> Callable[[bytes], object]:
+        statuses.append(status)
+        return lambda data: None
+
+    # As Django's test client does: the test's database connection outlives the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = application(environ, start_response)
+        content = b"".join(response)
+        response.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return statuses[0], content
+
+
+@pytest.mark.django_db
+def test_the_site_does_not_parse_a_content_type_longer_than_it_reads() -> None:
+    form = (
+        b'--b\r\nContent-Disposition: form-data; name="example"\r\n\r\nfile-processing\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="body"\r\n\r\nhello\r\n--b--\r\n'
+    )
+    status, content = call_site(
+        path="/playground/send", content_type=SERVER_LINE_CONTENT_TYPE, body=form
+    )
+    assert status.startswith("400 ")
+    html = content.decode()
+    assert "The console cannot read this form: its Content-Type is longer than the " in html
+    assert "HTTP/1.1 " not in html
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_api_refuses_a_content_type_longer_than_it_reads_before_parsing_it() -> None:
+    status, content = call_site(path=FILES, content_type=SERVER_LINE_CONTENT_TYPE, body=b"x")
+    assert status.startswith("431 ")
+    assert json.loads(content)["errors"] == [
+        {"header": "Content-Type", "detail": f"8190 characters; this API reads at most "
+         f"{MAX_CONTENT_TYPE}."}
+    ]  # fmt: skip
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_site_reads_a_form_of_an_ordinary_content_type() -> None:
+    form = (
+        b'--b\r\nContent-Disposition: form-data; name="example"\r\n\r\nfile-processing\r\n--b--\r\n'
+    )
+    status, content = call_site(
+        path="/playground/send", content_type="multipart/form-data; boundary=b", body=form
+    )
+    # The form is read, and the console sends it: the API's answer is shown.
+    assert status.startswith("200 "), content[:300]
+    assert "HTTP/1.1 " in content.decode()
