@@ -35,7 +35,7 @@ from playground.api.headers import (
     read_media_type,
     read_submission,
 )
-from playground.api.problems import Rejected
+from playground.api.problems import MAX_ERRORS, Rejected
 from playground.api.text import is_address, text_problem
 from playground.jobs import Recipient
 from playground.models import new_job_id
@@ -118,11 +118,18 @@ def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
         _check_placeholders(body, errors)
     checked = _recipients(recipients, errors)
     # After the fields the API reads: a problem lists only its first errors, and those
-    # must not all be about fields that a client could send by the thousand.
-    for name in sorted(set(data) - {"subject", "body", "recipients"}):
+    # must not all be about fields that a client could send by the thousand. Only the
+    # listed ones are written out; the others are counted.
+    unknown = sorted(set(data) - {"subject", "body", "recipients"})
+    for name in unknown[:MAX_ERRORS]:
         errors.append({"pointer": _pointer(name), "detail": "Unknown field."})
     if errors or subject is None or body is None:
-        raise Rejected("invalid-request", "Some fields are missing or invalid.", errors)
+        raise Rejected(
+            "invalid-request",
+            "Some fields are missing or invalid.",
+            errors,
+            unlisted=max(0, len(unknown) - MAX_ERRORS),
+        )
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     # The body is checked first: its problems are what a client most needs to hear.
     submission = read_submission(request)

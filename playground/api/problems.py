@@ -212,6 +212,9 @@ class Rejected(Exception):
     detail: str
     errors: list[dict[str, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    # More errors than errors holds, found but not written out (the answer lists at
+    # most MAX_ERRORS anyway).
+    unlisted: int = 0
 
 
 def problem_type_url(request: HttpRequest, slug: str) -> str:
@@ -225,6 +228,7 @@ def problem(
     *,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    unlisted: int = 0,
 ) -> JsonResponse:
     kind = PROBLEM_TYPES[slug]
     body: dict[str, Any] = {
@@ -236,10 +240,11 @@ def problem(
     }
     if errors:
         body["errors"] = errors[:MAX_ERRORS]
-        if len(errors) > MAX_ERRORS:
+        found = len(errors) + unlisted
+        if found > MAX_ERRORS:
             body["detail"] += (
-                f" The first {MAX_ERRORS} of {len(errors)} errors are listed; "
-                f"{len(errors) - MAX_ERRORS} more are left out."
+                f" The first {MAX_ERRORS} of {found} errors are listed; "
+                f"{found - MAX_ERRORS} more are left out."
             )
     response = JsonResponse(body, status=kind.status, content_type=PROBLEM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
@@ -255,6 +260,7 @@ def rejection(request: HttpRequest, rejected: Rejected) -> JsonResponse:
         rejected.detail,
         errors=rejected.errors,
         headers=rejected.headers,
+        unlisted=rejected.unlisted,
     )
 
 
