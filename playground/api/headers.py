@@ -5,6 +5,11 @@ and its one query parameter, the outcome preset.
 All are read before anything is created, so a header the API cannot use never
 fails a request whose job is already committed. A header that does not parse is
 refused, except Prefer: a server ignores the preferences it cannot use (RFC 7240).
+
+Each header has a length past which none of it is parsed (HEADER_LIMITS): a longer
+one is refused with 431 (an Idempotency-Key with the 422 of any key too long), and a
+longer Prefer is ignored. Below it, each is read in one pass: split outside quoted
+strings and scanned, never matched by a pattern that could try it more than one way.
 """
 
 from __future__ import annotations

@@ -14,7 +14,10 @@ What the API decides, besides the obvious:
   a Content-Length smaller than the body frames it (HTTP reads that many bytes).
 - Idempotency-Key is an RFC 8941 sf-string (its value is the key) or, as Stripe
   sends it, a bare key of visible ASCII without space, '"' or '\\'; else 422.
-- Prefer is never refused: what cannot be read is ignored (RFC 7240).
+- Prefer is never refused: what cannot be read is ignored (RFC 7240), and so is a
+  Prefer longer than the API reads.
+- A Content-Type, Content-Length or Content-Disposition longer than the API reads is
+  refused (431) before any of it is parsed.
 - An odd upload name is not refused: the file is stored under its job's id in
   DEMO_UPLOAD_DIR, and the name is only shown, as a sanitised base name.
 """
