@@ -479,3 +479,35 @@ def test_the_site_reads_a_form_of_an_ordinary_content_type() -> None:
     # The form is read, and the console sends it: the API's answer is shown.
     assert status.startswith("200 "), content[:300]
     assert "HTTP/1.1 " in content.decode()
+
+
+# Django's parse raises ValueError for this one (an RFC 2231 parameter in an unknown
+# charset) while it builds the request: a 500 from any URL, before any view.
+UNKNOWN_CHARSET_PARAMETER = "; x*=nosuch''a"
+
+
+@pytest.mark.django_db
+def test_a_content_type_django_cannot_parse_is_judged_by_the_api() -> None:
+    # A syntactically valid media type: the API reads the JSON body as usual.
+    status, content = call_site(
+        path=BULK,
+        content_type="application/json" + UNKNOWN_CHARSET_PARAMETER,
+        body=json.dumps(make_email_payload()).encode(),
+    )
+    assert status.startswith("202 "), content[:300]
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_form_whose_content_type_django_cannot_parse_is_unreadable() -> None:
+    form = (
+        b'--b\r\nContent-Disposition: form-data; name="example"\r\n\r\nfile-processing\r\n--b--\r\n'
+    )
+    status, content = call_site(
+        path="/playground/send",
+        content_type="multipart/form-data; boundary=b" + UNKNOWN_CHARSET_PARAMETER,
+        body=form,
+    )
+    assert status.startswith("400 ")
+    assert "The console cannot read this form: its Content-Type cannot be read" in content.decode()
+    assert not Job.objects.exists()
