@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import jobs_at_once, page_weight, wrk
+from benchmarks import jobs_at_once, page_weight, parse_cost, wrk
 from benchmarks.server import LIMITS_OUT_OF_THE_WAY, ROOT, Server, serve
 from tests import postgres_server
 
@@ -355,6 +355,7 @@ def main() -> int:
     rows += more
     servers += job_servers
     rows += postgres_rows(http_settings)
+    rows += [Row(*row) for row in parse_cost.rows()]
     locked = sum(locked_count(s) for s in servers)
     if locked:
         problems.append(f'"database is locked" {locked} times in the servers\' logs')

@@ -23,6 +23,7 @@ from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponseBase
 
+from playground.api.headers import HEADER_LIMITS
 from playground.api.limits import client_address
 from playground.conventions import CONVENTIONS
 
@@ -45,6 +46,10 @@ ALLOWED_REQUESTS: dict[str, tuple[str, ...]] = {
 }
 # Request headers the console forwards; anything else the reader types is dropped.
 FORWARDED_HEADERS = ("Content-Type", "Accept", "Idempotency-Key", "Prefer", "If-None-Match")
+# The longest header the console sends: what the API reads of it, else one header line
+# as gunicorn reads it. Django parses a request's Content-Type when it builds the request,
+# in time that grows with the square of its length, so nothing longer is built at all.
+MAX_FORWARDED_HEADER = 8190
 MAX_CONSOLE_BODY = 1024 * 1024
 # One line on each response header a reader of a 202 flow should understand.
 HEADER_NOTES = {
@@ -212,6 +217,12 @@ def send(
         for name, value in (headers or {}).items()
         if name in FORWARDED_HEADERS and value
     }
+    for name, value in headers.items():
+        limit = HEADER_LIMITS.get(name, MAX_FORWARDED_HEADER)
+        if len(value) > limit:
+            raise RequestRefused(
+                f"the {name} header has {len(value)} characters; the API reads at most {limit}"
+            )
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,

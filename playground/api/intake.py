@@ -17,7 +17,6 @@ import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.message import Message
 from typing import Any
 
 from django.conf import settings
@@ -28,14 +27,15 @@ from django.http.multipartparser import MultiPartParserError
 
 from playground import jobs
 from playground.api.headers import (
-    MEDIA_TYPE,
     Submission,
     cut_short,
+    is_media_type,
     read_content_length,
+    read_disposition_filename,
     read_media_type,
     read_submission,
 )
-from playground.api.problems import Rejected
+from playground.api.problems import MAX_ERRORS, Rejected
 from playground.api.text import is_address, text_problem
 from playground.jobs import Recipient
 from playground.models import new_job_id
@@ -79,7 +79,8 @@ class StoredUpload:
 def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
     kind = read_media_type(request, accept_post=JSON_TYPES)
     # application/json, or a +json suffix after a subtype name (RFC 6838 section 4.2.8).
-    if kind != "application/json" and not re.fullmatch(r"[^/]+/[^/]+\+json", kind):
+    subtype = kind.partition("/")[2]
+    if kind != "application/json" and not (subtype.endswith("+json") and subtype != "+json"):
         raise Rejected(
             "unsupported-media-type",
             "Send the bulk email as application/json, not "
@@ -111,15 +112,24 @@ def read_bulk_email(request: HttpRequest) -> BulkEmailRequest:
             f"{settings.DEMO_MAX_RECIPIENTS} per job.",
         )
     errors: list[dict[str, str]] = []
-    for name in sorted(set(data) - {"subject", "body", "recipients"}):
-        errors.append({"pointer": _pointer(name), "detail": "Unknown field."})
     subject = _text(data, "subject", MAX_SUBJECT, errors, header=True)
     body = _text(data, "body", MAX_BODY, errors)
     if body is not None:
         _check_placeholders(body, errors)
     checked = _recipients(recipients, errors)
+    # After the fields the API reads: a problem lists only its first errors, and those
+    # must not all be about fields that a client could send by the thousand. Only the
+    # listed ones are written out; the others are counted.
+    unknown = sorted(set(data) - {"subject", "body", "recipients"})
+    for name in unknown[:MAX_ERRORS]:
+        errors.append({"pointer": _pointer(name), "detail": "Unknown field."})
     if errors or subject is None or body is None:
-        raise Rejected("invalid-request", "Some fields are missing or invalid.", errors)
+        raise Rejected(
+            "invalid-request",
+            "Some fields are missing or invalid.",
+            errors,
+            unlisted=max(0, len(unknown) - MAX_ERRORS),
+        )
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     # The body is checked first: its problems are what a client most needs to hear.
     submission = read_submission(request)
@@ -276,7 +286,7 @@ def store_upload(request: HttpRequest) -> StoredUpload:
         chunks = upload.chunks(CHUNK)
         empty = {"field": "file", "detail": "The file is empty."}
     else:
-        filename = _disposition_filename(request.headers.get("Content-Disposition", ""))
+        filename = base_name(read_disposition_filename(request))
         content_type = request.META.get("CONTENT_TYPE") or kind
         chunks = _raw_chunks(request, declared)
         empty = {"pointer": "", "detail": "The body (the file) is empty."}
@@ -363,7 +373,7 @@ def _too_large(size: int, *, at_least: bool = False) -> Rejected:
 def _part_type(upload: UploadedFile) -> str:
     # Django keeps the part's own Content-Type as it came (parameters aside).
     content_type = upload.content_type or "application/octet-stream"
-    if not MEDIA_TYPE.fullmatch(content_type):
+    if not is_media_type(content_type):
         detail = f"Its Content-Type {content_type!r} is not a media type (type/subtype)."
         raise Rejected(
             "invalid-request",
@@ -371,12 +381,6 @@ def _part_type(upload: UploadedFile) -> str:
             [{"field": "file", "detail": detail}],
         )
     return content_type
-
-
-def _disposition_filename(header: str) -> str:
-    message = Message()
-    message["Content-Disposition"] = header or "attachment"
-    return base_name(message.get_filename() or "")
 
 
 def base_name(name: str) -> str:

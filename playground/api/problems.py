@@ -20,6 +20,9 @@ from config.site import absolute_url
 from playground.models import Job
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# A problem lists at most this many errors, and says how many more there were: a
+# request with thousands of wrong fields gets an answer of bounded size.
+MAX_ERRORS = 50
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,13 @@ PROBLEM_TYPES = {
             "Fields are missing or wrong; each entry of errors names one: a body field with "
             "a JSON pointer, a form field with field, a request header with header, a query "
             "parameter with parameter.",
+        ),
+        ProblemType(
+            "header-too-large",
+            431,
+            "Request header too large",
+            "A header the API reads (Content-Type, Content-Length, Content-Disposition) is "
+            "longer than it reads; the errors entry names it and its limit.",
         ),
         ProblemType(
             "too-many-recipients",
@@ -202,6 +212,9 @@ class Rejected(Exception):
     detail: str
     errors: list[dict[str, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    # More errors than errors holds, found but not written out (the answer lists at
+    # most MAX_ERRORS anyway).
+    unlisted: int = 0
 
 
 def problem_type_url(request: HttpRequest, slug: str) -> str:
@@ -215,6 +228,7 @@ def problem(
     *,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    unlisted: int = 0,
 ) -> JsonResponse:
     kind = PROBLEM_TYPES[slug]
     body: dict[str, Any] = {
@@ -225,7 +239,13 @@ def problem(
         "instance": absolute_url(request, request.get_full_path()),
     }
     if errors:
-        body["errors"] = errors
+        body["errors"] = errors[:MAX_ERRORS]
+        found = len(errors) + unlisted
+        if found > MAX_ERRORS:
+            body["detail"] += (
+                f" The first {MAX_ERRORS} of {found} errors are listed; "
+                f"{found - MAX_ERRORS} more are left out."
+            )
     response = JsonResponse(body, status=kind.status, content_type=PROBLEM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response[name] = value
@@ -240,6 +260,7 @@ def rejection(request: HttpRequest, rejected: Rejected) -> JsonResponse:
         rejected.detail,
         errors=rejected.errors,
         headers=rejected.headers,
+        unlisted=rejected.unlisted,
     )
 
 

@@ -21,7 +21,7 @@ from playground.admission import queue_depth
 from playground.api import representations
 from playground.api.headers import MAX_WAIT
 from playground.api.limits import limit_job_starts, limit_polls
-from playground.api.problems import PROBLEM_TYPES, problem
+from playground.api.problems import MAX_ERRORS, PROBLEM_TYPES, problem
 from playground.api.protocol import api_view
 from playground.api.submit import start_job
 from playground.conventions import CONVENTIONS, PRESETS
@@ -40,6 +40,7 @@ def api_docs(request: HttpRequest) -> HttpResponse:
         "max_upload_bytes": settings.DEMO_MAX_UPLOAD_BYTES,
         "retention_seconds": settings.DEMO_JOB_RETENTION,
         "max_wait": MAX_WAIT,
+        "max_errors": MAX_ERRORS,
         "limits": {
             "jobs_per_minute": settings.DEMO_JOBS_PER_MINUTE,
             "jobs_per_minute_per_network": settings.DEMO_JOBS_PER_MINUTE_PER_NETWORK,

@@ -7,7 +7,15 @@ from typing import Any
 
 from django.conf import settings
 
-from playground.api.headers import IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY, MAX_WAIT
+from playground.api.headers import (
+    IDEMPOTENCY_KEY_PATTERN,
+    MAX_CONTENT_DISPOSITION,
+    MAX_CONTENT_LENGTH,
+    MAX_CONTENT_TYPE,
+    MAX_IDEMPOTENCY_KEY,
+    MAX_PREFER,
+    MAX_WAIT,
+)
 from playground.conventions import OUTCOME_PARAMETER, OUTCOMES
 from playground.openapi.components import (
     JOB_RETRY_AFTER,
@@ -50,7 +58,8 @@ PREFER = {
     f"(N up to {MAX_WAIT}): answer the final outcome if the job finishes within N seconds. "
     "As RFC 7240 says, a preference the API cannot read (another name, a wait that is not "
     "whole seconds, a control character) is ignored, never refused: it is missing from "
-    "Preference-Applied.",
+    f"Preference-Applied. So is a Prefer longer than {MAX_PREFER} characters (several "
+    "Prefer headers counted together): none of it is read.",
     "schema": {"type": "string"},
     "examples": {"wait": {"value": "respond-async, wait=5"}},
 }
@@ -133,6 +142,13 @@ def start_responses(
             "queueFull",
             *(("uploadStorageFull",) if uploads else ()),
             headers={"Retry-After": RETRY_AFTER},
+        ),
+        "431": problem_response(
+            "Request Header Fields Too Large: a header the API reads is longer than it reads "
+            f"(Content-Type {MAX_CONTENT_TYPE} characters, Content-Length {MAX_CONTENT_LENGTH}, "
+            f"Content-Disposition {MAX_CONTENT_DISPOSITION}); it was not parsed. Nothing was "
+            "stored.",
+            "headerTooLarge",
         ),
         "409": problem_response(
             "A request with the same Idempotency-Key is still being processed.",

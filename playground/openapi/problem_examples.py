@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from playground.api.headers import MAX_CONTENT_TYPE
 from playground.api.problems import PROBLEM_TYPES
 from playground.openapi.examples import EXAMPLE_ORIGIN, JOB, MONITOR, example
 
@@ -61,6 +62,18 @@ PROBLEM_EXAMPLES: dict[str, Any] = {
         "invalid-content-length",
         "The body ended after 5 of the 100 bytes its Content-Length announced; none of it is used.",
         FILES,
+    ),
+    "headerTooLarge": problem_example(
+        "header-too-large",
+        f"The Content-Type header is too long: 1100 characters; this API reads at most "
+        f"{MAX_CONTENT_TYPE}.",
+        BULK,
+        errors=[
+            {
+                "header": "Content-Type",
+                "detail": f"1100 characters; this API reads at most {MAX_CONTENT_TYPE}.",
+            }
+        ],
     ),
     "notAMediaType": problem_example(
         "unsupported-media-type",

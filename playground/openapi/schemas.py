@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from playground.api.intake import MAX_BODY, MAX_FILENAME, MAX_NAME, MAX_SUBJECT
+from playground.api.problems import MAX_ERRORS
 from playground.api.text import BODY_CHARACTERS, ONE_LINE_CHARACTERS
 from playground.openapi.components import URL, ref
 
@@ -79,7 +80,9 @@ SCHEMAS: dict[str, Any] = {
             "errors": {
                 "type": "array",
                 "description": "Per-field errors (422): each names a body field, a form field, "
-                "a request header or a query parameter.",
+                f"a request header or a query parameter. At most {MAX_ERRORS}: when there are "
+                "more, `detail` says how many were left out.",
+                "maxItems": MAX_ERRORS,
                 "items": {
                     "type": "object",
                     "required": ["detail"],

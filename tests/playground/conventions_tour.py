@@ -10,11 +10,14 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from playground.api.headers import MAX_CONTENT_TYPE
 from playground.conventions import CONVENTIONS
 from playground.models import IdempotencyKey, Job
 from tests.playground.helpers import ApiClient, make_email_payload, run_worker
 
 JSON = "application/json"
+# Longer than the API reads: refused (431) before any of it is parsed.
+LONG_TYPE = "text/plain; x=" + "a" * MAX_CONTENT_TYPE
 SUBMITTED = {"azure": 202, "request-reply": 202, "aip151": 200, "job-resource": 201}
 FRESH = itertools.count()
 
@@ -57,6 +60,7 @@ def tour_submit(api: ApiClient, settings: Any, bulk: str, files: str, accepted: 
         (400, "{", JSON),
         (413, json.dumps(make_email_payload(*[f"u{i}@example.test" for i in range(6)])), JSON),
         (415, "hello", "text/plain"),
+        (431, "hello", LONG_TYPE),
         (422, json.dumps({"subject": "", "body": "Hi", "recipients": []}), JSON),
     ]
     for status, data, content_type in bulk_problems:
@@ -66,6 +70,7 @@ def tour_submit(api: ApiClient, settings: Any, bulk: str, files: str, accepted: 
         (411, {"data": b"", "content_type": "text/plain", "CONTENT_TYPE": "text/plain"}),
         (413, {"data": b"x" * 5000, "content_type": "application/octet-stream"}),
         (415, {"data": "a=b", "content_type": "application/x-www-form-urlencoded"}),
+        (431, {"data": b"x", "content_type": LONG_TYPE}),
         (422, {"data": {"other": "value"}}),
     ]
     for status, request in file_problems:

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from playground import jobs
+from playground.api.headers import MAX_CONTENT_TYPE
 from playground.api.problems import PROBLEM_TYPES
 from playground.cors import EXPOSE_HEADERS
 from playground.models import IdempotencyKey, Job
@@ -37,6 +38,8 @@ from tests.playground.helpers import (
 BULK = "/api/emails/bulk"
 FILES = "/api/files/process"
 JSON = "application/json"
+# Longer than the API reads: refused (431) before any of it is parsed.
+LONG_TYPE = "text/plain; x=" + "a" * MAX_CONTENT_TYPE
 METHODS = {"get", "head", "post", "put", "patch", "delete", "options", "trace"}
 
 
@@ -182,7 +185,9 @@ def test_every_operation_documents_its_statuses(document: dict[str, Any]) -> Non
         if "{jobId}" in path and method not in {"options", "head"}:
             assert {"404", "410", "429"} <= set(operation["responses"]), (path, method)
     post = document["paths"][BULK]["post"]["responses"]
-    assert {"202", "303", "400", "405", "409", "413", "415", "422", "429", "503"} == set(post)
+    assert {"202", "303", "400", "405", "409", "413", "415", "422", "429", "431", "503"} == set(
+        post
+    )
     files = document["paths"][FILES]["post"]["responses"]
     assert set(files) == set(post) | {"411"}
     accepted = post["202"]["headers"]
@@ -351,6 +356,7 @@ def tour_starting_jobs(api: TouringClient, monkeypatch: Any, settings: Any) -> d
         (413, make_email_payload(*[f"u{i}@example.test" for i in range(6)]), None),
         (413, make_email_payload(body="x" * 4000), None),
         (415, "hello", "text/plain"),
+        (431, "hello", LONG_TYPE),
         (422, {"subject": "", "body": "Hi {nam}", "recipients": ["nope"]}, None),
         (422, make_email_payload(subject="Hi\r\nBcc: everyone@example.test"), None),
     ]
@@ -369,6 +375,7 @@ def tour_starting_jobs(api: TouringClient, monkeypatch: Any, settings: Any) -> d
         (411, {"data": b"", "content_type": "text/plain", "CONTENT_TYPE": "text/plain"}),
         (413, {"data": b"x" * 5000, "content_type": "application/octet-stream"}),
         (415, {"data": "a=b", "content_type": "application/x-www-form-urlencoded"}),
+        (431, {"data": b"x", "content_type": LONG_TYPE}),
         (422, {"data": {"other": "value"}}),
         (422, {"data": {"file": empty}}),
     ]
