@@ -46,6 +46,10 @@ urlpatterns = [
     path("playground/send", console.console_send, name="send"),
     path("playground/jobs/<str:job_id>/poll", console.console_poll, name="poll"),
     path("playground/jobs/<str:job_id>/cancel", console.console_cancel, name="cancel"),
+    # The embed's own: the only routes other sites may frame.
+    path("playground/embed/send", console.embed_send, name="embed-send"),
+    path("playground/embed/jobs/<str:job_id>/poll", console.embed_poll, name="embed-poll"),
+    path("playground/embed/jobs/<str:job_id>/cancel", console.embed_cancel, name="embed-cancel"),
     path("playground/limits/", limits.limits_page, name="limits"),
     path("playground/limits/trip", limits.trip_limit, name="trip-limit"),
     path("api/", api.api_docs, name="api-docs"),

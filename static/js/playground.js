@@ -241,6 +241,20 @@
     }
   });
 
+  // The embed's Confirm counts only a moment after its preview appeared (the server
+  // checks it too): held disabled until then, so a click meant for Send, or the second
+  // half of a double-click, cannot land on it as it appears.
+  function holdConfirm() {
+    document.querySelectorAll("[data-confirm-after]:not([data-held])").forEach(function (button) {
+      var seconds = parseFloat(button.getAttribute("data-confirm-after")) || 0;
+      button.setAttribute("data-held", "");
+      button.disabled = true;
+      setTimeout(function () { button.disabled = false; }, seconds * 1000 + 100);
+    });
+  }
+  document.addEventListener("htmx:load", holdConfirm);
+  document.addEventListener("DOMContentLoaded", holdConfirm);
+
   // After Send, move focus to the run so keyboard and screen-reader users land on the result.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.target.id === "run") {
