@@ -1,4 +1,4 @@
-"""The embed: the only console other sites may frame, by its routes, and a Send no forged click makes.
+"""The embed: the only console other sites may frame, and a Send no forged click makes.
 
 Framing is decided by the route (/playground/embed/...), never by a query
 parameter a framing page could add. Framed, the embed's Send shows the request
