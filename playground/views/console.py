@@ -329,6 +329,19 @@ def _send_fields(request: HttpRequest) -> dict[str, str]:
     }
 
 
+def _outgoing(fields: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The API URL and request headers a Send with these fields is made of."""
+    url = find_convention(fields["convention"]).submit[fields["example"]]
+    if fields["outcome"]:
+        url += "?" + urlencode({OUTCOME_PARAMETER: fields["outcome"]})
+    headers = {"Content-Type": fields["content_type"]}
+    if fields["idempotency_key"]:
+        headers["Idempotency-Key"] = fields["idempotency_key"]
+    if fields["prefer"]:
+        headers["Prefer"] = fields["prefer"]
+    return url, headers
+
+
 def _digest(fields: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
@@ -356,21 +369,12 @@ def _preview(
     request: HtmxHttpRequest, fields: dict[str, str], *, token: str, too_soon: bool
 ) -> HttpResponse:
     """The embed's first step: the request its Send would make, and a Confirm that makes it."""
-    example = presets.find_example(fields["example"])
-    url = find_convention(fields["convention"]).submit[example.id]
-    if fields["outcome"]:
-        url += "?" + urlencode({OUTCOME_PARAMETER: fields["outcome"]})
-    headers = [("Content-Type", fields["content_type"])]
-    headers += [
-        (name, fields[field])
-        for name, field in [("Idempotency-Key", "idempotency_key"), ("Prefer", "prefer")]
-        if fields[field]
-    ]
+    url, headers = _outgoing(fields)
     context = {
         "preview": {
-            "method": example.method,
+            "method": presets.find_example(fields["example"]).method,
             "url": absolute_url(request, url),
-            "headers": headers,
+            "headers": list(headers.items()),
             "body": fields["body"],
         },
         "confirm": {**fields, "confirmation": token},
@@ -382,9 +386,8 @@ def _preview(
 
 def _send(request: HtmxHttpRequest, fields: dict[str, str], *, embed: bool) -> HttpResponse:
     """Send the console's form to the demo API: the first exchange of a run."""
-    example = presets.find_example(fields["example"])
     convention = find_convention(fields["convention"])
-    content_type = fields["content_type"]
+    url, headers = _outgoing(fields)
     body = fields["body"].encode()
     # The embed sends only what its preview showed, and a file cannot be shown again.
     upload = None if embed else request.FILES.get("upload")
@@ -394,15 +397,7 @@ def _send(request: HtmxHttpRequest, fields: dict[str, str], *, embed: bool) -> H
             message = f"The file is larger than the console sends ({limit})."
             return _console_error(request, message, embed=embed)
         body = upload.read()
-        content_type = upload.content_type or "application/octet-stream"
-    headers = {"Content-Type": content_type}
-    if fields["idempotency_key"]:
-        headers["Idempotency-Key"] = fields["idempotency_key"]
-    if fields["prefer"]:
-        headers["Prefer"] = fields["prefer"]
-    url = convention.submit[example.id]
-    if fields["outcome"]:
-        url += "?" + urlencode({OUTCOME_PARAMETER: fields["outcome"]})
+        headers["Content-Type"] = upload.content_type or "application/octet-stream"
     try:
         exchange = send(
             origin_request=request,
@@ -418,7 +413,7 @@ def _send(request: HtmxHttpRequest, fields: dict[str, str], *, embed: bool) -> H
     context["resend"] = {
         **fields,
         "body": fields["body"] if upload is None else "",
-        "content_type": content_type,
+        "content_type": headers["Content-Type"],
     }
     context["console_path"] = reverse("playground:embed" if embed else "playground:playground")
     return _render(request, "sent", context, embed=embed)
