@@ -6,17 +6,12 @@ the ``Retry-After`` the API gave, and the fragment for a terminal state has no
 trigger, so polling stops by itself. Without JavaScript the same URLs render
 whole pages and a "Poll now" link takes the next step.
 
-The embed is the console other sites may frame, and only its routes (under
-/playground/embed/) may be framed: it sends, polls and cancels through URLs of its
-own. Framed, its Send could be clickjacked (another page lays a decoy over the
-button), so the embed's Send only shows what it would send; a second, separate
-Confirm, at least CONFIRM_AFTER seconds later, sends it.
+The embed is the same console, framable by its own routes (its views import
+what they share with the playground's from here).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import re
 import time
@@ -26,7 +21,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import (
     BadRequest,
     RequestDataTooBig,
@@ -42,7 +36,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_http_date_safe
 from django.views.decorators.http import require_POST, require_safe
 
-from config.site import HtmxHttpRequest, absolute_url
+from config.site import HtmxHttpRequest
 from playground import presets
 from playground.api.headers import MAX_IDEMPOTENCY_KEY
 from playground.api_client import MAX_CONSOLE_BODY, Exchange, RequestRefused, send
@@ -55,7 +49,7 @@ from playground.conventions import (
     find_convention,
 )
 from playground.models import JOB_ID_PREFIX
-from playground.views.guard import FRAMED, LINKED, console_view
+from playground.views.guard import LINKED, console_view
 
 TERMINAL = {"succeeded", "failed", "canceled"}
 # The console's fragments: inline partials of the template every console page includes.
@@ -63,12 +57,6 @@ CONSOLE_TEMPLATE = "playground/_console.html"
 # The ids the API gives its jobs (at most 40 characters, its column's width): the
 # console polls and cancels no other, so what it sends is always a plain API path.
 JOB_ID = re.compile(rf"{JOB_ID_PREFIX}[A-Za-z0-9]{{1,36}}")
-# The embed's Confirm counts only this many seconds after its preview was made: a
-# double-click that lands on Send and then on the Confirm as it appears does not send.
-CONFIRM_AFTER = 1.0
-# ...and at most this long after: a preview left open is shown again before sending.
-CONFIRM_WITHIN = 600
-CONFIRMATION_SALT = "playground.embed-send"
 
 
 def _convention(request: HttpRequest) -> Convention:
@@ -118,7 +106,7 @@ def console_context(request: HttpRequest, *, embed: bool) -> dict[str, Any]:
     }
 
 
-def _render(
+def render_console(
     request: HtmxHttpRequest,
     fragment: str,
     context: dict[str, Any],
@@ -149,22 +137,7 @@ def _render(
 @console_view(entry=LINKED)
 def playground(request: HtmxHttpRequest) -> HttpResponse:
     # Choosing an example or preset swaps only the console when htmx drives it.
-    return _render(request, "console", console_context(request, embed=False), embed=False)
-
-
-@require_safe
-@console_view(entry=FRAMED, framable=True)
-def embed(request: HtmxHttpRequest) -> HttpResponse:
-    context = console_context(request, embed=True)
-    if not request.htmx:
-        # How a doc writer puts the embed on their page, shown below it.
-        url = absolute_url(request, reverse("playground:embed"))
-        context["snippet"] = (
-            f'<iframe src="{url}?example=bulk-email" title="202 Accepted, live" '
-            'width="100%" height="1400" loading="lazy"></iframe>'
-        )
-        context["email_presets"] = presets.EMAIL_PRESETS
-    return _render(request, "console", context, embed=True)
+    return render_console(request, "console", console_context(request, embed=False), embed=False)
 
 
 def _job_id(exchange: Exchange) -> str | None:
@@ -254,7 +227,7 @@ def _console_error(
     request: HtmxHttpRequest, message: str, *, embed: bool, status: int = 400
 ) -> HttpResponse:
     # htmx swaps only successful answers: under htmx the refusal is the fragment's content.
-    return _render(
+    return render_console(
         request,
         "run",
         {"console_error": message},
@@ -311,7 +284,7 @@ def _not_a_job(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpRes
     return _console_error(request, message, embed=embed, status=404)
 
 
-def _send_fields(request: HttpRequest) -> dict[str, str]:
+def send_fields(request: HttpRequest) -> dict[str, str]:
     """What a Send asks for, as the console will send it: every field checked and trimmed."""
     example = presets.find_example(request.POST.get("example"))
     prefer = request.POST.get("prefer", "").strip()
@@ -329,7 +302,7 @@ def _send_fields(request: HttpRequest) -> dict[str, str]:
     }
 
 
-def _outgoing(fields: dict[str, str]) -> tuple[str, dict[str, str]]:
+def outgoing_request(fields: dict[str, str]) -> tuple[str, dict[str, str]]:
     """The API URL and request headers a Send with these fields is made of."""
     url = find_convention(fields["convention"]).submit[fields["example"]]
     if fields["outcome"]:
@@ -342,52 +315,10 @@ def _outgoing(fields: dict[str, str]) -> tuple[str, dict[str, str]]:
     return url, headers
 
 
-def _digest(fields: dict[str, str]) -> str:
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
-
-
-def confirmation_for(fields: dict[str, str]) -> str:
-    """The token a preview's Confirm carries: these exact fields, and when they were shown."""
-    return signing.dumps({"fields": _digest(fields), "shown": time.time()}, salt=CONFIRMATION_SALT)
-
-
-def _confirmed(token: str, fields: dict[str, str]) -> str:
-    """Whether a Send carries a Confirm for these fields: "yes", "too-soon" or "no"."""
-    try:
-        data = signing.loads(token[:500], salt=CONFIRMATION_SALT, max_age=CONFIRM_WITHIN)
-    except signing.BadSignature:
-        return "no"
-    if not isinstance(data, dict) or data.get("fields") != _digest(fields):
-        return "no"
-    shown = data.get("shown")
-    if not isinstance(shown, (int, float)) or time.time() - shown < CONFIRM_AFTER:
-        return "too-soon"
-    return "yes"
-
-
-def _preview(
-    request: HtmxHttpRequest, fields: dict[str, str], *, token: str, too_soon: bool
-) -> HttpResponse:
-    """The embed's first step: the request its Send would make, and a Confirm that makes it."""
-    url, headers = _outgoing(fields)
-    context = {
-        "preview": {
-            "method": presets.find_example(fields["example"]).method,
-            "url": absolute_url(request, url),
-            "headers": list(headers.items()),
-            "body": fields["body"],
-        },
-        "confirm": {**fields, "confirmation": token},
-        "confirm_after": CONFIRM_AFTER,
-        "too_soon": too_soon,
-    }
-    return _render(request, "run", context, embed=True)
-
-
-def _send(request: HtmxHttpRequest, fields: dict[str, str], *, embed: bool) -> HttpResponse:
+def send_and_show(request: HtmxHttpRequest, fields: dict[str, str], *, embed: bool) -> HttpResponse:
     """Send the console's form to the demo API: the first exchange of a run."""
     convention = find_convention(fields["convention"])
-    url, headers = _outgoing(fields)
+    url, headers = outgoing_request(fields)
     body = fields["body"].encode()
     # The embed sends only what its preview showed, and a file cannot be shown again.
     upload = None if embed else request.FILES.get("upload")
@@ -416,32 +347,17 @@ def _send(request: HtmxHttpRequest, fields: dict[str, str], *, embed: bool) -> H
         "content_type": headers["Content-Type"],
     }
     context["console_path"] = reverse("playground:embed" if embed else "playground:playground")
-    return _render(request, "sent", context, embed=embed)
+    return render_console(request, "sent", context, embed=embed)
 
 
 @require_POST
 @console_view()
 @readable_form(embed=False)
 def console_send(request: HtmxHttpRequest) -> HttpResponse:
-    return _send(request, _send_fields(request), embed=False)
+    return send_and_show(request, send_fields(request), embed=False)
 
 
-@require_POST
-@console_view(framable=True)
-@readable_form(embed=True)
-def embed_send(request: HtmxHttpRequest) -> HttpResponse:
-    """The embed's Send: a preview first; the preview's Confirm, a moment later, sends."""
-    fields = _send_fields(request)
-    token = request.POST.get("confirmation", "")
-    confirmed = _confirmed(token, fields)
-    if confirmed == "yes":
-        return _send(request, fields, embed=True)
-    if confirmed == "no":
-        token = confirmation_for(fields)
-    return _preview(request, fields, token=token, too_soon=confirmed == "too-soon")
-
-
-def _poll(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpResponse:
+def poll_and_show(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpResponse:
     """One poll of the job's status monitor (and, after a 303, what it points at)."""
     if (refusal := _not_a_job(request, job_id, embed=embed)) is not None:
         return refusal
@@ -449,22 +365,16 @@ def _poll(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpResponse
     exchange = send(origin_request=request, method="GET", url=convention.monitor_path(job_id))
     exchanges = [exchange, *_follow(request, exchange)]
     context = _run_context(request, job_id, exchanges, convention, embed=embed)
-    return _render(request, "poll", context, embed=embed)
+    return render_console(request, "poll", context, embed=embed)
 
 
 @require_safe
 @console_view()
 def console_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
-    return _poll(request, job_id, embed=False)
+    return poll_and_show(request, job_id, embed=False)
 
 
-@require_safe
-@console_view(framable=True)
-def embed_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
-    return _poll(request, job_id, embed=True)
-
-
-def _cancel(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpResponse:
+def cancel_and_show(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpResponse:
     """Ask the API to cancel the job: the DELETE exchange, then polling goes on."""
     if (refusal := _not_a_job(request, job_id, embed=embed)) is not None:
         return refusal
@@ -478,18 +388,11 @@ def _cancel(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpRespon
         **_run_context(request, job_id, [exchange], convention, embed=embed),
         "terminal": False,
     }
-    return _render(request, "poll", context, embed=embed)
+    return render_console(request, "poll", context, embed=embed)
 
 
 @require_POST
 @console_view()
 @readable_form(embed=False)
 def console_cancel(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
-    return _cancel(request, job_id, embed=False)
-
-
-@require_POST
-@console_view(framable=True)
-@readable_form(embed=True)
-def embed_cancel(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
-    return _cancel(request, job_id, embed=True)
+    return cancel_and_show(request, job_id, embed=False)
