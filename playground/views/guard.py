@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from config.site import client_address
@@ -105,6 +105,9 @@ def refusal(
     template = f"{REFUSAL_TEMPLATE}#refusal" if htmx else REFUSAL_TEMPLATE
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
+    # It answers this one request (where it came from, how many came before): a cache
+    # in front must not hand it to the next reader of the same URL.
+    patch_cache_control(response, no_store=True)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     if framable:

@@ -86,6 +86,7 @@ def test_a_refused_link_offers_the_reader_a_link_of_this_sites_own(client: Clien
     url = f"/playground/jobs/{job_id}/poll"
     refused = client.get(url, headers=LINK_FROM_ANOTHER_SITE)
     assert refused.status_code == 403
+    assert "no-store" in refused["Cache-Control"]
     assert f'href="{url}"' in refused.content.decode()
     # Followed from that page, it is a same-origin navigation: answered.
     followed = client.get(url, headers={**LINK_FROM_ANOTHER_SITE, "Sec-Fetch-Site": "same-origin"})
@@ -169,6 +170,7 @@ def test_the_consoles_own_limit_answers_429_small_before_any_api_request(
     for response in refused:
         assert response.status_code == 429
         assert int(response["Retry-After"]) >= 1
+        assert "no-store" in response["Cache-Control"]
         assert len(response.content) < SMALL
         assert "Too many requests" in response.content.decode()
         assert ("<html" in response.content.decode()) is not htmx
