@@ -297,6 +297,9 @@ DEMO_JOBS_PER_MINUTE_PER_NETWORK = env_int("DEMO_JOBS_PER_MINUTE_PER_NETWORK", 6
 DEMO_POLLS_PER_MINUTE = env_int("DEMO_POLLS_PER_MINUTE", 600, minimum=1)
 # A poll sooner than the Retry-After the client was given costs this many polls.
 DEMO_EARLY_POLL_COST = env_int("DEMO_EARLY_POLL_COST", 10, minimum=1)
+# The console's own pages and fragments, per client: a reader following a job at its
+# Retry-After asks for at most one a second.
+DEMO_CONSOLE_REQUESTS_PER_MINUTE = env_int("DEMO_CONSOLE_REQUESTS_PER_MINUTE", 120, minimum=1)
 DEMO_MAX_PENDING_PER_CLIENT = env_int("DEMO_MAX_PENDING_PER_CLIENT", 3, minimum=1)
 # Jobs kept per client; beyond it its oldest finished jobs are pruned early (410 Gone).
 DEMO_MAX_JOBS_PER_CLIENT = env_int("DEMO_MAX_JOBS_PER_CLIENT", 100, minimum=1)

@@ -137,6 +137,11 @@ class Exchange:
 
     @property
     def curl(self) -> str:
+        """The same request as a shell command that sends the body byte for byte.
+
+        --data-raw, not --data-binary: curl reads a body that starts with @ from the
+        file it names, so a reader's body could make their own curl upload a local file.
+        """
         parts = ["curl", "-i"]
         if self.method != "GET":
             parts += ["-X", self.method]
@@ -144,7 +149,7 @@ class Exchange:
         for name, value in self.request_headers:
             parts += ["-H", f"{name}: {value}"]
         if self.request_body:
-            parts += ["--data-binary", self.request_body]
+            parts += ["--data-raw", self.request_body]
         return " ".join(shlex.quote(part) for part in parts)
 
 

@@ -4,7 +4,7 @@ from django.urls import path, register_converter
 
 from playground.api import conventions
 from playground.api import views as api
-from playground.views import console, limits
+from playground.views import console, embed, limits
 
 app_name = "playground"
 
@@ -42,10 +42,14 @@ register_converter(AnyPathConverter, "any_path")
 
 urlpatterns = [
     path("playground/", console.playground, name="playground"),
-    path("playground/embed/", console.embed, name="embed"),
+    path("playground/embed/", embed.embed, name="embed"),
     path("playground/send", console.console_send, name="send"),
     path("playground/jobs/<str:job_id>/poll", console.console_poll, name="poll"),
     path("playground/jobs/<str:job_id>/cancel", console.console_cancel, name="cancel"),
+    # The embed's own: the only routes other sites may frame.
+    path("playground/embed/send", embed.embed_send, name="embed-send"),
+    path("playground/embed/jobs/<str:job_id>/poll", embed.embed_poll, name="embed-poll"),
+    path("playground/embed/jobs/<str:job_id>/cancel", embed.embed_cancel, name="embed-cancel"),
     path("playground/limits/", limits.limits_page, name="limits"),
     path("playground/limits/trip", limits.trip_limit, name="trip-limit"),
     path("api/", api.api_docs, name="api-docs"),

@@ -16,5 +16,5 @@ def playground_console(context: template.Context) -> SafeString:
     """The live console, for pages other than the playground's own (the 202 page)."""
     request = context["request"]
     # Inside a page section (an h2), the console's own headings are h3.
-    extra: dict[str, Any] = {**console_context(request), "heading_level": 3}
+    extra: dict[str, Any] = {**console_context(request, embed=False), "heading_level": 3}
     return render_to_string(CONSOLE_TEMPLATE, extra, request=request)

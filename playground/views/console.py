@@ -5,6 +5,9 @@ Polling is driven by the server: each poll fragment re-requests itself after
 the ``Retry-After`` the API gave, and the fragment for a terminal state has no
 trigger, so polling stops by itself. Without JavaScript the same URLs render
 whole pages and a "Poll now" link takes the next step.
+
+The embed is the same console, framable by its own routes (its views import
+what they share with the playground's from here).
 """
 
 from __future__ import annotations
@@ -31,10 +34,9 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_http_date_safe
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
-from config.site import HtmxHttpRequest, absolute_url
+from config.site import HtmxHttpRequest
 from playground import presets
 from playground.api.headers import MAX_IDEMPOTENCY_KEY
 from playground.api_client import MAX_CONSOLE_BODY, Exchange, RequestRefused, send
@@ -47,6 +49,7 @@ from playground.conventions import (
     find_convention,
 )
 from playground.models import JOB_ID_PREFIX
+from playground.views.guard import LINKED, console_view
 
 TERMINAL = {"succeeded", "failed", "canceled"}
 # The console's fragments: inline partials of the template every console page includes.
@@ -54,11 +57,6 @@ CONSOLE_TEMPLATE = "playground/_console.html"
 # The ids the API gives its jobs (at most 40 characters, its column's width): the
 # console polls and cancels no other, so what it sends is always a plain API path.
 JOB_ID = re.compile(rf"{JOB_ID_PREFIX}[A-Za-z0-9]{{1,36}}")
-
-
-def _embedded(request: HttpRequest) -> bool:
-    """Whether this request belongs to the framable console (/playground/embed/)."""
-    return request.GET.get("embed") == "1" or request.POST.get("embed") == "1"
 
 
 def _convention(request: HttpRequest) -> Convention:
@@ -78,13 +76,12 @@ MONITOR_LABELS = {
 }
 
 
-def console_context(request: HttpRequest, *, embed: bool = False) -> dict[str, Any]:
+def console_context(request: HttpRequest, *, embed: bool) -> dict[str, Any]:
     """What the console form shows: the chosen example, convention, preset and options."""
     # After a plain-form Send, the page keeps showing the example that was sent.
     example = presets.find_example(request.GET.get("example") or request.POST.get("example"))
     preset = presets.find_preset(example, request.GET.get("preset"))
     convention = _convention(request)
-    embed = embed or _embedded(request)
     return {
         "examples": presets.examples(),
         "example": example,
@@ -105,46 +102,42 @@ def console_context(request: HttpRequest, *, embed: bool = False) -> dict[str, A
         # The console sits in a page section (h2) on the 202 page: its headings are h3 there.
         "heading_level": 3 if request.GET.get("level") == "3" else 2,
         "console_path": reverse("playground:embed" if embed else "playground:playground"),
+        "send_url": reverse("playground:embed-send" if embed else "playground:send"),
     }
 
 
-def _render(
-    request: HtmxHttpRequest, fragment: str, context: dict[str, Any], *, status: int = 200
+def render_console(
+    request: HtmxHttpRequest,
+    fragment: str,
+    context: dict[str, Any],
+    *,
+    embed: bool,
+    status: int = 200,
 ) -> HttpResponse:
     """The fragment for htmx; else the whole console page, framable when it is the embed."""
+    send_url = reverse("playground:embed-send" if embed else "playground:send")
+    context = {**context, "send_url": send_url}
     if request.htmx:
         response = render(request, f"{CONSOLE_TEMPLATE}#{fragment}", context, status=status)
     else:
-        page = {**console_context(request), **context}
-        template = "playground/embed.html" if page["embed"] else "playground/playground.html"
+        page = {**console_context(request, embed=embed), **context}
+        template = "playground/embed.html" if embed else "playground/playground.html"
         response = render(request, template, page, status=status)
     # The same URL answers a fragment to htmx and a page otherwise.
     patch_vary_headers(response, ["HX-Request"])
-    if _embedded(request) or context.get("embed"):
-        # Other people's docs may frame the embed, and only the embed.
+    if embed:
+        # Other people's docs may frame the embed's routes, and nothing else: the
+        # route decides, never a query parameter a framing page could add.
         response.xframe_options_exempt = True
         response.frame_ancestors = "*"  # type: ignore[attr-defined]
     return response
 
 
 @require_safe
+@console_view(entry=LINKED)
 def playground(request: HtmxHttpRequest) -> HttpResponse:
     # Choosing an example or preset swaps only the console when htmx drives it.
-    return _render(request, "console", console_context(request))
-
-
-@require_safe
-def embed(request: HtmxHttpRequest) -> HttpResponse:
-    context = console_context(request, embed=True)
-    if not request.htmx:
-        # How a doc writer puts the embed on their page, shown below it.
-        url = absolute_url(request, reverse("playground:embed"))
-        context["snippet"] = (
-            f'<iframe src="{url}?example=bulk-email" title="202 Accepted, live" '
-            'width="100%" height="1400" loading="lazy"></iframe>'
-        )
-        context["email_presets"] = presets.EMAIL_PRESETS
-    return _render(request, "console", context)
+    return render_console(request, "console", console_context(request, embed=False), embed=False)
 
 
 def _job_id(exchange: Exchange) -> str | None:
@@ -177,15 +170,13 @@ def _follow(request: HttpRequest, exchange: Exchange) -> list[Exchange]:
     return [send(origin_request=request, method="GET", url=location)]
 
 
-def _job_urls(request: HttpRequest, job_id: str, convention: Convention) -> dict[str, str]:
-    """The console's poll and cancel URLs for the job, keeping embed and convention."""
-    query = {"embed": "1"} if _embedded(request) else {}
-    if convention is not CONVENTIONS[0]:
-        query["convention"] = convention.id
-    suffix = f"?{urlencode(query)}" if query else ""
+def _job_urls(job_id: str, convention: Convention, *, embed: bool) -> dict[str, str]:
+    """The console's poll and cancel URLs for the job: the embed's own, keeping the convention."""
+    suffix = "" if convention is CONVENTIONS[0] else f"?{urlencode({'convention': convention.id})}"
+    prefix = "playground:embed-" if embed else "playground:"
     return {
-        "poll_url": reverse("playground:poll", args=[job_id]) + suffix,
-        "cancel_url": reverse("playground:cancel", args=[job_id]) + suffix,
+        "poll_url": reverse(f"{prefix}poll", args=[job_id]) + suffix,
+        "cancel_url": reverse(f"{prefix}cancel", args=[job_id]) + suffix,
     }
 
 
@@ -193,7 +184,9 @@ def _run_context(
     request: HttpRequest,
     job_id: str | None,
     exchanges: list[Exchange],
-    convention: Convention = CONVENTIONS[0],
+    convention: Convention,
+    *,
+    embed: bool,
 ) -> dict[str, Any]:
     # The job's state as the latest answer that speaks of it tells it (a result has no state).
     states = [exchange.job_state for exchange in exchanges if exchange.job_state]
@@ -222,65 +215,45 @@ def _run_context(
         "terminal": state in TERMINAL or job_id is None or gone,
         "retry_after": _retry_after(exchanges[0]),
         **(
-            _job_urls(request, job_id, convention) if job_id else {"poll_url": "", "cancel_url": ""}
+            _job_urls(job_id, convention, embed=embed)
+            if job_id
+            else {"poll_url": "", "cancel_url": ""}
         ),
         "operation": operation,
     }
 
 
-def _console_error(request: HtmxHttpRequest, message: str, *, status: int = 400) -> HttpResponse:
+def _console_error(
+    request: HtmxHttpRequest, message: str, *, embed: bool, status: int = 400
+) -> HttpResponse:
     # htmx swaps only successful answers: under htmx the refusal is the fragment's content.
-    return _render(
-        request, "run", {"console_error": message}, status=200 if request.htmx else status
+    return render_console(
+        request,
+        "run",
+        {"console_error": message},
+        embed=embed,
+        status=200 if request.htmx else status,
     )
 
 
-def _foreign_page(request: HttpRequest) -> str | None:
-    """The page a POST came from, when the browser says it is not one of this site's.
-
-    Sec-Fetch-Site is what current browsers send; Origin covers the others. A
-    request with neither (curl, a script) is no browser acting for a reader.
-    """
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None:
-        # The browser's own word: no proxy between can make it disagree with itself.
-        if fetch_site in ("same-origin", "none"):
-            return None
-        return request.headers.get("Origin") or f"another site ({fetch_site})"
-    origin = request.headers.get("Origin")
-    own = {f"{request.scheme}://{request.get_host()}", settings.SITE_URL}
-    if origin is not None and origin not in own | set(settings.CSRF_TRUSTED_ORIGINS):
-        return origin
-    return None
+View = Callable[..., HttpResponse]
 
 
-def from_this_site(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Accept a console POST only from the site's own pages (the embed included).
+def readable_form(*, embed: bool) -> Callable[[View], View]:
+    """Run a console POST only when its form can be read; else say why, and send nothing."""
 
-    The console sets no cookie and its forms carry no CSRF token: framed in another
-    site's page, a browser that blocks third-party cookies would never send one
-    back. The console only sends to the public demo API, which anyone may call, so
-    the check that remains is where the POST comes from.
-    """
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            unreadable = _unreadable_form(request)
+            if unreadable is not None:
+                message = f"The console cannot read this form: {unreadable}."
+                return _console_error(request, message, embed=embed)
+            return view(request, *args, **kwargs)
 
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        unreadable = _unreadable_form(request)
-        if unreadable is not None:
-            return _console_error(request, f"The console cannot read this form: {unreadable}.")
-        page = _foreign_page(request)
-        if page is not None:
-            api = absolute_url(request, reverse("playground:api-docs"))
-            message = (
-                f"Refused: this console sends only from this site's own pages, and this "
-                f"request came from {page}. Call the demo API directly instead ({api}): "
-                "it answers any origin."
-            )
-            return _console_error(request, message, status=403)
-        return view(request, *args, **kwargs)
+        return wrapper
 
-    return wrapper
+    return decorate
 
 
 def _unreadable_form(request: HttpRequest) -> str | None:
@@ -300,7 +273,7 @@ def _unreadable_form(request: HttpRequest) -> str | None:
     return reason
 
 
-def _not_a_job(request: HtmxHttpRequest, job_id: str) -> HttpResponse | None:
+def _not_a_job(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpResponse | None:
     """The console's own 404 for a job id the API never gives; None for a real-looking one."""
     if JOB_ID.fullmatch(job_id):
         return None
@@ -308,35 +281,54 @@ def _not_a_job(request: HtmxHttpRequest, job_id: str) -> HttpResponse | None:
         f"No job has this id: the API's job ids are {JOB_ID_PREFIX} and letters and digits, "
         "as its 202 Accepted gave them."
     )
-    return _console_error(request, message, status=404)
+    return _console_error(request, message, embed=embed, status=404)
 
 
-@require_POST
-@from_this_site
-def console_send(request: HtmxHttpRequest) -> HttpResponse:
-    """Send the console's form to the demo API: the first exchange of a run."""
+def send_fields(request: HttpRequest) -> dict[str, str]:
+    """What a Send asks for, as the console will send it: every field checked and trimmed."""
     example = presets.find_example(request.POST.get("example"))
-    convention = _convention(request)
-    content_type = request.POST.get("content_type", "").strip() or "application/json"
-    upload = request.FILES.get("upload")
-    body = request.POST.get("body", "").replace("\r\n", "\n").encode()
+    prefer = request.POST.get("prefer", "").strip()
+    outcome = request.POST.get("outcome", "").strip()
+    # A browser submits a textarea's line breaks as CRLF; the console sends LF.
+    body = request.POST.get("body", "").replace("\r\n", "\n").replace("\r", "\n")
+    return {
+        "example": example.id,
+        "convention": _convention(request).id,
+        "body": body,
+        "content_type": request.POST.get("content_type", "").strip() or "application/json",
+        "idempotency_key": request.POST.get("idempotency_key", "").strip()[:MAX_IDEMPOTENCY_KEY],
+        "prefer": prefer if prefer in dict(presets.PREFER_CHOICES) else "",
+        "outcome": outcome if outcome in OUTCOMES else "",
+    }
+
+
+def outgoing_request(fields: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The API URL and request headers a Send with these fields is made of."""
+    url = find_convention(fields["convention"]).submit[fields["example"]]
+    if fields["outcome"]:
+        url += "?" + urlencode({OUTCOME_PARAMETER: fields["outcome"]})
+    headers = {"Content-Type": fields["content_type"]}
+    if fields["idempotency_key"]:
+        headers["Idempotency-Key"] = fields["idempotency_key"]
+    if fields["prefer"]:
+        headers["Prefer"] = fields["prefer"]
+    return url, headers
+
+
+def send_and_show(request: HtmxHttpRequest, fields: dict[str, str], *, embed: bool) -> HttpResponse:
+    """Send the console's form to the demo API: the first exchange of a run."""
+    convention = find_convention(fields["convention"])
+    url, headers = outgoing_request(fields)
+    body = fields["body"].encode()
+    # The embed sends only what its preview showed, and a file cannot be shown again.
+    upload = None if embed else request.FILES.get("upload")
     if upload is not None:
         if upload.size is not None and upload.size > MAX_CONSOLE_BODY:
             limit = filesizeformat(MAX_CONSOLE_BODY)
-            return _console_error(request, f"The file is larger than the console sends ({limit}).")
+            message = f"The file is larger than the console sends ({limit})."
+            return _console_error(request, message, embed=embed)
         body = upload.read()
-        content_type = upload.content_type or "application/octet-stream"
-    headers = {"Content-Type": content_type}
-    if key := request.POST.get("idempotency_key", "").strip():
-        headers["Idempotency-Key"] = key[:MAX_IDEMPOTENCY_KEY]
-    prefer = request.POST.get("prefer", "").strip()
-    if prefer in dict(presets.PREFER_CHOICES) and prefer:
-        headers["Prefer"] = prefer
-    url = convention.submit[example.id]
-    outcome = request.POST.get("outcome", "").strip()
-    outcome = outcome if outcome in OUTCOMES else ""
-    if outcome:
-        url += "?" + urlencode({OUTCOME_PARAMETER: outcome})
+        headers["Content-Type"] = upload.content_type or "application/octet-stream"
     try:
         exchange = send(
             origin_request=request,
@@ -346,41 +338,45 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
             body=body,
         )
     except RequestRefused as refused:
-        return _console_error(request, str(refused))
+        return _console_error(request, str(refused), embed=embed)
     exchanges = [exchange, *_follow(request, exchange)]
-    context = _run_context(request, _job_id(exchange), exchanges, convention)
+    context = _run_context(request, _job_id(exchange), exchanges, convention, embed=embed)
     context["resend"] = {
-        "embed": "1" if _embedded(request) else "",
-        "example": example.id,
-        "convention": convention.id,
-        "body": body.decode("utf-8", errors="replace") if upload is None else "",
-        "content_type": content_type,
-        "idempotency_key": headers.get("Idempotency-Key", ""),
-        "prefer": headers.get("Prefer", ""),
-        "outcome": outcome,
+        **fields,
+        "body": fields["body"] if upload is None else "",
+        "content_type": headers["Content-Type"],
     }
-    context["console_path"] = reverse(
-        "playground:embed" if _embedded(request) else "playground:playground"
-    )
-    return _render(request, "sent", context)
-
-
-@require_safe
-def console_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
-    """One poll of the job's status monitor (and, after a 303, what it points at)."""
-    if (refusal := _not_a_job(request, job_id)) is not None:
-        return refusal
-    convention = _convention(request)
-    exchange = send(origin_request=request, method="GET", url=convention.monitor_path(job_id))
-    context = _run_context(request, job_id, [exchange, *_follow(request, exchange)], convention)
-    return _render(request, "poll", context)
+    context["console_path"] = reverse("playground:embed" if embed else "playground:playground")
+    return render_console(request, "sent", context, embed=embed)
 
 
 @require_POST
-@from_this_site
-def console_cancel(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
+@console_view()
+@readable_form(embed=False)
+def console_send(request: HtmxHttpRequest) -> HttpResponse:
+    return send_and_show(request, send_fields(request), embed=False)
+
+
+def poll_and_show(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpResponse:
+    """One poll of the job's status monitor (and, after a 303, what it points at)."""
+    if (refusal := _not_a_job(request, job_id, embed=embed)) is not None:
+        return refusal
+    convention = _convention(request)
+    exchange = send(origin_request=request, method="GET", url=convention.monitor_path(job_id))
+    exchanges = [exchange, *_follow(request, exchange)]
+    context = _run_context(request, job_id, exchanges, convention, embed=embed)
+    return render_console(request, "poll", context, embed=embed)
+
+
+@require_safe
+@console_view()
+def console_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
+    return poll_and_show(request, job_id, embed=False)
+
+
+def cancel_and_show(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpResponse:
     """Ask the API to cancel the job: the DELETE exchange, then polling goes on."""
-    if (refusal := _not_a_job(request, job_id)) is not None:
+    if (refusal := _not_a_job(request, job_id, embed=embed)) is not None:
         return refusal
     convention = _convention(request)
     # A convention without a cancel of its own: a job is one job, so the RFC 9110 DELETE.
@@ -388,5 +384,15 @@ def console_cancel(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     assert endpoint is not None
     url = endpoint.path.replace("{jobId}", job_id)
     exchange = send(origin_request=request, method=endpoint.method, url=url)
-    context = {**_run_context(request, job_id, [exchange], convention), "terminal": False}
-    return _render(request, "poll", context)
+    context = {
+        **_run_context(request, job_id, [exchange], convention, embed=embed),
+        "terminal": False,
+    }
+    return render_console(request, "poll", context, embed=embed)
+
+
+@require_POST
+@console_view()
+@readable_form(embed=False)
+def console_cancel(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
+    return cancel_and_show(request, job_id, embed=False)

@@ -3,6 +3,8 @@
 Every exchange is a real one, sent in process as the reader (their address is
 the client), so a demonstration spends the reader's own allowance and nobody
 else's; the jobs it starts are canceled at once, so they cost the worker nothing.
+A demonstration costs the reader as many console requests as the API requests it
+may send, counted before it sends any.
 The site-wide limit (503 when the queue is full) is shown by its live numbers, not
 tripped: filling the shared queue would refuse every other reader.
 """
@@ -13,14 +15,16 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.views.decorators.http import require_POST, require_safe
 
 from playground import presets
 from playground.admission import queue_depth
 from playground.api_client import Exchange, send
-from playground.views.console import from_this_site
+from playground.views.guard import LINKED, console_view
 
 # A demonstration sends at most this many requests, whatever the limits are set to.
 MAX_STARTS = 10
@@ -44,6 +48,7 @@ def _context(**extra: Any) -> dict[str, Any]:
 
 
 @require_safe
+@console_view(entry=LINKED)
 def limits_page(request: HttpRequest) -> HttpResponse:
     return render(request, "playground/limits.html", _context())
 
@@ -65,8 +70,32 @@ def _job_of(exchange: Exchange) -> str | None:
     return job_id if isinstance(job_id, str) and re.fullmatch(r"job_\w+", job_id) else None
 
 
+def _early_polls() -> int:
+    # Enough early polls to spend the whole allowance, and one more.
+    allowance = settings.DEMO_POLLS_PER_MINUTE // settings.DEMO_EARLY_POLL_COST + 2
+    return min(MAX_POLLS, allowance)
+
+
+def _starts() -> int:
+    return min(MAX_STARTS, settings.DEMO_MAX_PENDING_PER_CLIENT + 1)
+
+
+def requests_sent(request: HttpRequest) -> int:
+    """The most API requests the demonstration asked for sends: what it costs the reader."""
+    try:
+        what = request.POST.get("what", "")
+    except (BadRequest, SuspiciousOperation, MultiPartParserError):
+        # The view reads it as empty, and refuses.
+        return 1
+    if what == "pending":
+        return 2 * _starts()  # each started job is canceled
+    if what == "early":
+        return 1 + _early_polls() + 1
+    return 1
+
+
 @require_POST
-@from_this_site
+@console_view(cost=requests_sent)
 def trip_limit(request: HttpRequest) -> HttpResponse:
     """Send until the API refuses; show the first answers and the refusal, raw."""
     what = request.POST.get("what", "")
@@ -74,7 +103,7 @@ def trip_limit(request: HttpRequest) -> HttpResponse:
     skipped = 0
     started: list[str] = []
     if what == "pending":
-        for _ in range(min(MAX_STARTS, settings.DEMO_MAX_PENDING_PER_CLIENT + 1)):
+        for _ in range(_starts()):
             shown.append(_start_job(request))
             if (job_id := _job_of(shown[-1])) is None:
                 break
@@ -83,9 +112,7 @@ def trip_limit(request: HttpRequest) -> HttpResponse:
         shown.append(_start_job(request))
         if (job_id := _job_of(shown[-1])) is not None:
             started.append(job_id)
-            # Enough early polls to spend the whole allowance, and one more.
-            allowance = settings.DEMO_POLLS_PER_MINUTE // settings.DEMO_EARLY_POLL_COST + 2
-            for attempt in range(min(MAX_POLLS, allowance)):
+            for attempt in range(_early_polls()):
                 poll = send(origin_request=request, method="GET", url=f"/api/jobs/{job_id}")
                 if attempt == 0 or poll.status >= 400:
                     shown.append(poll)

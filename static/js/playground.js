@@ -212,8 +212,16 @@
   function failed(event) {
     var target = retryTarget(event.detail.elt);
     if (!target || !window.htmx) return;
-    var header = event.detail.xhr && event.detail.xhr.getResponseHeader("Retry-After");
-    scheduleRetry(target, what(event.detail), parseInt(header, 10) || 0);
+    var xhr = event.detail.xhr;
+    var header = xhr && xhr.getResponseHeader("Retry-After");
+    var reason = what(event.detail);
+    if (xhr && xhr.status === 429) {
+      // The console's own limit refuses before it sends anything to the API (what the API
+      // refuses is shown as an exchange, never as a 429 of the console's): safe to repeat.
+      target.safe = true;
+      reason += ": too many console requests from this address, and nothing was sent";
+    }
+    scheduleRetry(target, reason, parseInt(header, 10) || 0);
   }
   document.addEventListener("htmx:sendError", failed);
   document.addEventListener("htmx:responseError", failed);
@@ -240,6 +248,20 @@
       send(target);
     }
   });
+
+  // The embed's Confirm counts only a moment after its preview appeared (the server
+  // checks it too): held disabled until then, so a click meant for Send, or the second
+  // half of a double-click, cannot land on it as it appears.
+  function holdConfirm() {
+    document.querySelectorAll("[data-confirm-after]:not([data-held])").forEach(function (button) {
+      var seconds = parseFloat(button.getAttribute("data-confirm-after")) || 0;
+      button.setAttribute("data-held", "");
+      button.disabled = true;
+      setTimeout(function () { button.disabled = false; }, seconds * 1000 + 100);
+    });
+  }
+  document.addEventListener("htmx:load", holdConfirm);
+  document.addEventListener("DOMContentLoaded", holdConfirm);
 
   // After Send, move focus to the run so keyboard and screen-reader users land on the result.
   document.addEventListener("htmx:afterSwap", function (event) {

@@ -65,6 +65,17 @@ def framed(page: Page) -> FrameLocator:
     return page.frame_locator("iframe[title='202 Accepted, live']")
 
 
+def send_and_confirm(embed: FrameLocator, send: str = "Send") -> None:
+    """The embed's two steps: Send shows the request and sends nothing; Confirm sends it."""
+    embed.get_by_role("button", name=send).click()
+    expect(embed.locator(".confirm-send")).to_contain_text("Nothing is sent yet")
+    expect(embed.locator(".confirm-send")).to_contain_text("POST http")
+    # Held until the server would count it: a click landing as it appears does nothing.
+    confirm = embed.get_by_role("button", name="Confirm and send")
+    expect(confirm).to_be_disabled()
+    confirm.click()
+
+
 def test_the_embed_runs_the_whole_flow_on_another_site(
     reader: Page, docs: OtherSite, worker: None
 ) -> None:
@@ -77,15 +88,15 @@ def test_the_embed_runs_the_whole_flow_on_another_site(
         embed.locator("#console [aria-current='true']", has_text="Partial bounces")
     ).to_be_visible()
     expect(embed.get_by_label("Body")).to_contain_text("nobody@bounce.example.test")
-    embed.get_by_role("button", name="Send").click()
+    send_and_confirm(embed)
     # The first page of a fresh browser on a loaded machine: give it time.
     expect(embed.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted", timeout=20_000)
     expect(embed.locator("#timeline")).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
     expect(embed.locator("#timeline")).to_contain_text('"bounced": 1')
     expect(embed.locator(STATE)).to_have_text("succeeded")
     first = embed.locator("#run-status code").inner_text()
-    # Send again: a second job, from the same frame.
-    embed.get_by_role("button", name="Send again").click()
+    # Send again: a second job, from the same frame, through its own preview.
+    send_and_confirm(embed, "Send again")
     expect(embed.locator("#run-status code")).not_to_have_text(first)
     expect(embed.locator(STATE)).to_have_text("succeeded", timeout=20_000)
     assert embed.locator("#run-problem").is_hidden()
@@ -99,7 +110,7 @@ def test_cancel_and_pause_work_in_the_embed_on_another_site(reader: Page, docs: 
     # No worker: the job stays queued until canceled.
     reader.goto(docs.url("/guide"))
     embed = framed(reader)
-    embed.get_by_role("button", name="Send").click()
+    send_and_confirm(embed)
     expect(embed.locator(STATE)).to_have_text("queued")
     embed.get_by_role("button", name="Pause polling").click()
     expect(embed.get_by_role("button", name="Resume polling")).to_have_attribute(

@@ -150,6 +150,8 @@ def test_embed_can_be_framed_by_other_sites_and_the_playground_cannot(
     expect(embedded.get_by_role("button", name="Send")).to_be_visible()
     # The full page refuses every framer, and Chromium blocks it: the frame shows
     # Chromium's error page instead of the playground.
+    # Refused before anything rendered: another site's frame is no way into the full page.
+    assert full_answer.value.status == 403
     full_headers = full_answer.value.all_headers()
     assert "frame-ancestors 'none'" in full_headers["content-security-policy"]
     assert full_headers["x-frame-options"] == "DENY"

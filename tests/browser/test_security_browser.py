@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.test import Client
 from playwright.sync_api import ConsoleMessage, FrameLocator, Page, expect
 
 from tests.browser.helpers import OtherSite
+from tests.playground.helpers import make_email_job
 
 pytestmark = pytest.mark.browser
 
@@ -62,10 +64,13 @@ class CspWatch:
         assert self.console_errors == [], self.console_errors
 
 
-def send_to_the_result(console: Page | FrameLocator) -> None:
+def send_to_the_result(console: Page | FrameLocator, *, embed: bool) -> None:
     console.get_by_role("link", name="Partial bounces").click()
     expect(console.get_by_label("Body")).to_contain_text("bounce.example.test")
     console.get_by_role("button", name="Send").click()
+    if embed:
+        # The embed shows the request first; its Confirm sends it.
+        console.get_by_role("button", name="Confirm and send").click()
     timeline = console.locator("#timeline")
     expect(timeline).to_contain_text("HTTP/1.1 202 Accepted")
     expect(timeline).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
@@ -84,7 +89,7 @@ def test_the_console_reaches_the_result_without_a_csp_violation(
 ) -> None:
     page, watch = watched
     page.goto(f"{site_server.url}{path}")
-    send_to_the_result(page)
+    send_to_the_result(page, embed="embed" in path)
     watch.assert_none(page)
 
 
@@ -103,7 +108,37 @@ def test_the_embed_framed_on_another_site_runs_without_a_csp_violation(
     )
     try:
         page.goto(docs.url("/guide"))
-        send_to_the_result(page.frame_locator("iframe[title='202 Accepted, live']"))
+        send_to_the_result(page.frame_locator("iframe[title='202 Accepted, live']"), embed=True)
         watch.assert_none(page)
     finally:
         docs.stop()
+
+
+def test_another_sites_images_cannot_spend_a_visitors_poll_allowance(
+    page: Page, site_server: Any, settings: Any
+) -> None:
+    settings.DEMO_POLLS_PER_MINUTE = 4
+    settings.DEMO_EARLY_POLL_COST = 1
+    job_id = make_email_job("ada@example.test").public_id
+    polls = [
+        f"{site_server.url}/playground/jobs/{job_id}/poll",
+        f"{site_server.url}/playground/embed/jobs/{job_id}/poll",
+    ]
+    # A hostile page the visitor opens: 35 images pointing at their job's poll URLs
+    # (each its own URL, so the browser fetches every one).
+    tags = "".join(f'<img alt="" src="{polls[n % 2]}?n={n}">' for n in range(35))
+    hostile = OtherSite({"/cats": f"<!doctype html><title>Cats</title>{tags}"})
+    # Chromium hands an image none of these answers (they are HTML: blocked by ORB),
+    # but each reached the server first.
+    answered: list[str] = []
+    page.on("requestfailed", lambda request: answered.append(request.url))
+    page.on("requestfinished", lambda request: answered.append(request.url))
+    try:
+        page.goto(hostile.url("/cats"))  # returns once every image has loaded or failed
+    finally:
+        hostile.stop()
+    assert len([url for url in answered if "/poll?n=" in url]) == 35
+    # The visitor's own allowance at the API is whole.
+    client = Client()
+    answers = [client.get(f"/api/jobs/{job_id}").status_code for _ in range(5)]
+    assert answers == [200, 200, 200, 200, 429]

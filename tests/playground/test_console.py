@@ -236,16 +236,6 @@ def test_console_limits_uploads(client: Client) -> None:
     assert Job.objects.count() == 0
 
 
-def test_embed_can_be_framed_and_other_pages_cannot(client: Client) -> None:
-    embed = client.get("/playground/embed/")
-    assert embed.status_code == 200
-    assert "X-Frame-Options" not in embed.headers
-    assert "frame-ancestors *" in embed["Content-Security-Policy"]
-    page = client.get("/playground/")
-    assert page["X-Frame-Options"] == "DENY"
-    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
-
-
 def test_send_fragment_updates_the_live_status(client: Client) -> None:
     example = presets.find_example("bulk-email")
     fragment = client.post(
@@ -280,33 +270,6 @@ def test_embed_chips_swap_the_console_under_htmx(client: Client) -> None:
     html = fragment.content.decode()
     assert html.lstrip().startswith('<section id="console"')
     assert "slow.example.test" in html and "<html" not in html
-
-
-# The worker it runs commits each task and closes its connection, as a real one does.
-@pytest.mark.django_db(transaction=True)
-def test_embed_works_without_javascript_and_stays_framable(client: Client) -> None:
-    example = presets.find_example("bulk-email")
-    sent = client.post(
-        "/playground/send",
-        {
-            "example": example.id,
-            "body": example.request_body,
-            "content_type": "application/json",
-            "embed": "1",
-        },
-    )
-    html = sent.content.decode()
-    assert "X-Frame-Options" not in sent.headers
-    assert "frame-ancestors *" in sent["Content-Security-Policy"]
-    assert 'class="site-header"' not in html
-    job_id = job_id_in(html)
-    assert f"/playground/jobs/{job_id}/poll?embed=1" in html
-    run_worker()
-    polled = client.get(f"/playground/jobs/{job_id}/poll", {"embed": "1"})
-    assert "X-Frame-Options" not in polled.headers
-    assert "HTTP/1.1 303 See Other" in polled.content.decode()
-    page = client.get(f"/playground/jobs/{job_id}/poll")
-    assert page["X-Frame-Options"] == "DENY"
 
 
 def test_the_console_leaves_the_calling_requests_connection_open(client: Client) -> None:
