@@ -40,8 +40,11 @@ proc_name = "http202-web"
 # work, e.g. `supervisorctl signal HUP web` reloads the workers.
 control_socket_disable = True
 # gunicorn's own default, kept: X-Forwarded-Proto is believed only from a proxy on this
-# machine (FORWARDED_ALLOW_IPS, 127.0.0.1 and ::1); a client connecting directly cannot
-# claim https.
+# machine (FORWARDED_ALLOW_IPS, 127.0.0.1 and ::1: nginx under `make serve`); a client
+# connecting directly cannot claim https.
 # Logs go to stdout and stderr, which supervisord passes to the terminal.
 accesslog = "-"
+# gunicorn's default format with X-Forwarded-For in place of the ident ("-"): behind
+# nginx the peer is always 127.0.0.1, and the client is the address nginx forwarded.
+access_log_format = '%(h)s %({x-forwarded-for}i)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"

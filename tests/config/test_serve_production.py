@@ -1,9 +1,9 @@
-"""`make serve`'s command for real: gunicorn and two db_workers under supervisord.
+"""`make serve`'s command for real: nginx, gunicorn and two db_workers under supervisord.
 
 The test starts deploy/serve the way the Makefile does, kills the worker that ran a
 job's latest slice with SIGKILL, and checks that supervisord starts a replacement within 5 s, that
 the job is recovered and still delivers each message once, and that SIGTERM to
-supervisord stops every process it started.
+supervisord stops every process it started, nginx included.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,73 @@ def supervised(env: dict[str, str]) -> dict[str, tuple[str, int | None]]:
     return processes
 
 
+@dataclass
+class Production:
+    """A running `deploy/serve` on loopback: nginx on `port`, gunicorn behind it."""
+
+    port: int
+    env: dict[str, str]
+    database: Path
+    supervisord: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextmanager
+def production(tmp_path: Path, **settings: str) -> Iterator[Production]:
+    """deploy/serve as `make serve` runs it, once /healthz answers 200; every process it
+    started is stopped when the block ends (the log is printed if the block failed)."""
+    database = tmp_path / "site.sqlite3"
+    port = free_port()
+    env = {
+        # A SQLite file of its own, whatever database the tests use.
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "SITE_ENV", "DATABASE_URL"))
+        },
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_PATH": str(database),
+        "DEMO_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "DEMO_LIMITS_PATH": str(tmp_path / "limits.sqlite3"),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_PORT": str(free_port()),
+        "WEB_CONCURRENCY": "2",
+        "DEMO_WORKERS": "2",
+        "VENV_BIN": str(VENV_BIN),
+        **settings,
+    }
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"],
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    # Short: a unix socket's path must fit in 108 bytes. Removed in the finally below.
+    run_dir = Path(tempfile.mkdtemp(prefix="serve-"))
+    env["SERVE_RUN_DIR"] = str(run_dir)
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("wb")
+    supervisord = subprocess.Popen(
+        [str(SERVE)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        wait_for(lambda: call(port, "GET", "/healthz")[0] == 200, timeout=60, what="/healthz")
+        yield Production(port, env, database, supervisord, log_path)
+    except BaseException:
+        log.flush()
+        print(log_path.read_text(errors="replace")[-6000:])  # shown with the failure
+        raise
+    finally:
+        for pid in processes_using(database):
+            os.kill(pid, signal.SIGKILL)
+        if supervisord.poll() is None:
+            supervisord.kill()
+            supervisord.wait(timeout=10)
+        log.close()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
 @contextmanager
 def database_at(path: Path) -> Iterator[sqlite3.Connection]:
     with closing(sqlite3.connect(path, timeout=10)) as connection:
@@ -111,52 +179,26 @@ def worker_running(database: Path, job_id: str) -> int | None:
 def test_make_serve_restarts_a_killed_worker_recovers_its_job_and_stops_on_sigterm(
     tmp_path: Path,
 ) -> None:
-    database = tmp_path / "site.sqlite3"
-    port = free_port()
-    env = {
-        # A SQLite file of its own, whatever database the tests use.
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("DJANGO_", "SITE_ENV", "DATABASE_URL"))
-        },
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_PATH": str(database),
-        "DEMO_UPLOAD_DIR": str(tmp_path / "uploads"),
-        "DEMO_LIMITS_PATH": str(tmp_path / "limits.sqlite3"),
-        "DEMO_PACE": "0.3",
-        "DEMO_LEASE_TIMEOUT": "2",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "2",
-        "DEMO_WORKERS": "2",
-        "VENV_BIN": str(VENV_BIN),
-    }
-    subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"],
-        env=env,
-        check=True,
-        timeout=120,
-    )
-    # Short: a unix socket's path must fit in 108 bytes. Removed in the finally below.
-    run_dir = Path(tempfile.mkdtemp(prefix="serve-"))
-    env["SERVE_RUN_DIR"] = str(run_dir)
-    log = (tmp_path / "serve.log").open("wb")
-    supervisord = subprocess.Popen(
-        [str(SERVE)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    try:
-        wait_for(lambda: call(port, "GET", "/healthz")[0] == 200, timeout=60, what="/healthz")
-        workers = wait_for(
+    with production(tmp_path, DEMO_PACE="0.3", DEMO_LEASE_TIMEOUT="2") as served:
+        port, env, database, supervisord = (
+            served.port,
+            served.env,
+            served.database,
+            served.supervisord,
+        )
+        listed = wait_for(
             lambda: (
                 (listed := supervised(env))
                 and all(state == "RUNNING" for state, _ in listed.values())
-                and {name: pid for name, (_, pid) in listed.items() if name != "web"}
+                and listed
             ),
             timeout=30,
             what="supervisord to list its processes RUNNING",
         )
-        assert sorted(workers) == ["db_worker_00", "db_worker_01"]
+        workers = {name: pid for name, (_, pid) in listed.items() if name.startswith("db_worker")}
+        assert sorted(listed) == ["db_worker_00", "db_worker_01", "front", "web"]
+        front = listed["front"][1]
+        assert front is not None
 
         status, headers, _ = call(
             port,
@@ -211,22 +253,12 @@ def test_make_serve_restarts_a_killed_worker_recovers_its_job_and_stops_on_sigte
         assert attempts in (1, 2)
         assert [recipient for (recipient,) in delivered] == RECIPIENTS  # once each
 
-        # SIGTERM stops every process: web, both workers, then supervisord itself.
+        # SIGTERM stops every process: nginx, web, both workers, then supervisord itself.
         children = [pid for pid in processes_using(database) if pid != supervisord.pid]
         assert len(children) >= 5  # gunicorn, its 2 workers, 2 db_workers
         supervisord.send_signal(signal.SIGTERM)
         supervisord.wait(timeout=stop_timeout())
         assert supervisord.returncode == 0
         wait_for(lambda: not processes_using(database), timeout=5, what="every process to stop")
-    except BaseException:
-        log.flush()
-        print((tmp_path / "serve.log").read_text()[-6000:])  # shown with the failure
-        raise
-    finally:
-        for pid in processes_using(database):
-            os.kill(pid, signal.SIGKILL)
-        if supervisord.poll() is None:
-            supervisord.kill()
-            supervisord.wait(timeout=10)
-        log.close()
-        shutil.rmtree(run_dir, ignore_errors=True)
+        # nginx's master too (its workers leave with it).
+        wait_for(lambda: not Path(f"/proc/{front}").exists(), timeout=5, what="nginx to stop")
