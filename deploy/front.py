@@ -189,12 +189,15 @@ http {{
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host $http_host;
-            # Exactly one X-Forwarded-For, the client as nginx knows it, and the
-            # forwarded headers Django is not told about are not passed on at all.
+            # Exactly one X-Forwarded-For, the client as nginx knows it. The other
+            # forwarding headers are not passed on at all: gunicorn would believe
+            # X-Forwarded-Ssl and X-Forwarded-Protocol from nginx as it does -Proto.
             proxy_set_header X-Forwarded-For $remote_addr;
             proxy_set_header X-Forwarded-Proto $forwarded_proto;
             proxy_set_header X-Forwarded-Host "";
             proxy_set_header X-Forwarded-Port "";
+            proxy_set_header X-Forwarded-Ssl "";
+            proxy_set_header X-Forwarded-Protocol "";
             proxy_set_header X-Real-IP "";
             proxy_set_header Forwarded "";
             # A Prefer: wait holds a request up to 10 s; gunicorn's own timeout is 30 s.

@@ -1,0 +1,265 @@
+"""`make serve`'s front (nginx) against slow, idle and lying clients, for real.
+
+deploy/serve runs on loopback with its nginx, gunicorn and db_workers. Hostile
+connections are opened against it while /healthz is probed: each probe may take up to
+PROBE_TIMEOUT seconds, a bound a healthy site never nears, so what is asserted is
+that the site answers, not how fast.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import resource
+import select
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from tests.config.test_serve_production import Production, production
+from tests.playground.helpers import make_email_payload, wait_for
+
+IDLE = 400
+TRICKLING = 20
+PROBES = 12
+PROBE_TIMEOUT = 10.0
+# nginx cuts a stalled body after a few seconds; this is how long the test waits for it.
+CUT_OFF_WITHIN = 30.0
+OTHER_ADDRESS = "127.0.0.2"
+
+
+def connect(port: int, *, source: str = "127.0.0.1") -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
+    sock.setblocking(False)
+    return sock
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closed (or reset) this connection; what it sent first is read."""
+    try:
+        while select.select([sock], [], [], 0)[0]:
+            if not sock.recv(65536):
+                return True
+    except OSError:
+        return True
+    return False
+
+
+class Attack:
+    """IDLE connections that send nothing and TRICKLING ones that send a request header
+    one byte at a time, kept open against the server: one the server closes is opened
+    again, as an attacker would."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.idle = [connect(port) for _ in range(IDLE)]
+        self.trickling = [connect(port) for _ in range(TRICKLING)]
+        self.header = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 10_000
+        self.sent = [0] * TRICKLING
+        self.reopened = {"idle": 0, "trickling": 0}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.keep_up, daemon=True)
+
+    def keep_up(self) -> None:
+        while not self.stop.wait(0.25):
+            for index, sock in enumerate(self.idle):
+                if closed_by_server(sock):
+                    sock.close()
+                    self.idle[index] = connect(self.port)
+                    self.reopened["idle"] += 1
+            for index, sock in enumerate(self.trickling):
+                position = self.sent[index] % len(self.header)
+                try:
+                    sock.send(self.header[position : position + 1])
+                    self.sent[index] += 1
+                except OSError:
+                    pass
+                if closed_by_server(sock):
+                    sock.close()
+                    self.trickling[index] = connect(self.port)
+                    self.sent[index] = 0
+                    self.reopened["trickling"] += 1
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        for sock in [*self.idle, *self.trickling]:
+            sock.close()
+
+
+@contextmanager
+def attack(port: int) -> Iterator[Attack]:
+    # 400 sockets here, and as many on the server's side when it is this process's child.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = 4 * (IDLE + TRICKLING) + 256
+    if soft < needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
+    with ExitStack() as stack:
+        under_attack = Attack(port)
+        stack.callback(under_attack.close)
+        under_attack.thread.start()
+        yield under_attack
+
+
+def stalled_body(port: int) -> socket.socket:
+    """A POST that announces 2,000 bytes of body, sends 20, then nothing more."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(
+        b"POST /api/emails/bulk HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 2000\r\n\r\n" + b'{"subject": "stalled'
+    )
+    return sock
+
+
+def probe(port: int) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PROBE_TIMEOUT)
+    try:
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def jobs_stored(served: Production) -> int:
+    import sqlite3
+
+    with sqlite3.connect(served.database, timeout=10) as db:
+        return int(db.execute("SELECT count(*) FROM playground_job").fetchone()[0])
+
+
+def test_slow_and_idle_clients_do_not_stop_the_site_and_a_stalled_body_is_cut_off(
+    tmp_path: Path,
+) -> None:
+    with production(tmp_path) as served, attack(served.port) as under_attack:
+        stalled = stalled_body(served.port)
+        stalled.setblocking(False)
+        statuses = []
+        stalled_closed = False
+        deadline = time.monotonic() + CUT_OFF_WITHIN
+        try:
+            # Probe until the server has cut off the stalled body and every trickling
+            # and idle connection at least once (each opened again at once).
+            while not (
+                stalled_closed
+                and under_attack.reopened["trickling"] >= TRICKLING
+                and under_attack.reopened["idle"] >= IDLE
+                and len(statuses) >= PROBES
+            ):
+                assert time.monotonic() < deadline, (
+                    f"after {CUT_OFF_WITHIN} s: stalled body closed {stalled_closed}, "
+                    f"reopened {under_attack.reopened}, probes {statuses}"
+                )
+                statuses.append(probe(served.port))
+                select.select([stalled], [], [], 0.25)
+                stalled_closed = stalled_closed or closed_by_server(stalled)
+        finally:
+            stalled.close()
+        assert set(statuses) == {200}
+        under_attack.close()
+        assert probe(served.port) == 200
+        assert jobs_stored(served) == 0  # the stalled body made no job
+
+
+def sent_to_gunicorn(served: Production, path: str) -> tuple[str, str]:
+    """The peer and X-Forwarded-For gunicorn logged for the request to `path` (its access
+    log's first two fields)."""
+
+    def logged() -> tuple[str, str] | None:
+        for line in served.log.read_text(errors="replace").splitlines():
+            found = re.match(r"(\S+) (\S+) \S+ \[[^]]*\] \"[A-Z]+ (\S+) ", line)
+            if found and found.group(3) == path:
+                return found.group(1), found.group(2)
+        return None
+
+    return wait_for(logged, timeout=10, what=f"gunicorn to log {path}")
+
+
+def request_from(
+    source: str, port: int, path: str, headers: list[tuple[str, str]], body: bytes = b""
+) -> tuple[int, dict[str, str]]:
+    """A request from a given loopback address, with header lines as given (repeats too)."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=10, source_address=(source, 0)
+    )
+    try:
+        connection.putrequest("POST" if body else "GET", path, skip_accept_encoding=True)
+        for name, value in headers:
+            connection.putheader(name, value)
+        if body:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body or None)
+        response = connection.getresponse()
+        response.read()
+        return response.status, dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+def test_forwarded_headers_are_believed_only_from_trusted_proxies(tmp_path: Path) -> None:
+    payload = json.dumps(make_email_payload()).encode()
+    with production(tmp_path, DJANGO_TRUSTED_PROXIES="127.0.0.1") as served:
+        # A trusted proxy's X-Forwarded-For is walked from the right: the first address
+        # that is not a trusted proxy is the client, and gunicorn hears only that one.
+        request_from(
+            "127.0.0.1",
+            served.port,
+            "/healthz?from=proxy",
+            [("X-Forwarded-For", "203.0.113.9, 198.51.100.7"), ("X-Forwarded-For", "127.0.0.1")],
+        )
+        assert sent_to_gunicorn(served, "/healthz?from=proxy") == ("127.0.0.1", "198.51.100.7")
+        # A client that is not a trusted proxy is itself, whatever it claims.
+        request_from(
+            OTHER_ADDRESS,
+            served.port,
+            "/healthz?from=client",
+            [("X-Forwarded-For", "198.51.100.7"), ("X-Real-IP", "198.51.100.7")],
+        )
+        assert sent_to_gunicorn(served, "/healthz?from=client") == (
+            "127.0.0.1",
+            OTHER_ADDRESS,
+        )
+        # X-Forwarded-Proto (and its look-alikes) count only from a trusted proxy: the
+        # job's Location says which scheme the site believed.
+        json_type = ("Content-Type", "application/json")
+        https_claims = [("X-Forwarded-Proto", "https"), ("X-Forwarded-Ssl", "on")]
+        status, headers = request_from(
+            OTHER_ADDRESS, served.port, "/api/emails/bulk", [json_type, *https_claims], payload
+        )
+        assert status == 202
+        assert headers["Location"].startswith(f"http://127.0.0.1:{served.port}/")
+        status, headers = request_from(
+            "127.0.0.1", served.port, "/api/emails/bulk", [json_type, https_claims[0]], payload
+        )
+        assert status == 202
+        assert headers["Location"].startswith(f"https://127.0.0.1:{served.port}/")
+
+
+def test_a_body_larger_than_the_site_reads_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    octets = ("Content-Type", "application/octet-stream")
+    with production(tmp_path, DEMO_MAX_UPLOAD_BYTES="1000") as served:
+        # Over what the site accepts, under what it reads: the site's own answer.
+        status, headers = request_from(
+            "127.0.0.1", served.port, "/api/files/process", [octets], b"x" * 2000
+        )
+        assert status == 413 and headers["Content-Type"] == "application/problem+json"
+        # Far over anything the site reads: nginx answers at once, in the same format,
+        # from the Content-Length alone.
+        with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /api/files/process HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/octet-stream\r\nContent-Length: 100000000\r\n\r\n"
+            )
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            problem = json.loads(response.read())
+        assert response.status == 413
+        assert response.getheader("Content-Type") == "application/problem+json"
+        assert response.getheader("Server") == "nginx"  # no version
+        assert problem["type"] == "/api/#problem-body-too-large"
+        assert jobs_stored(served) == 0
