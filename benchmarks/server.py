@@ -1,8 +1,9 @@
 """The production setup the bench measures: `make serve`'s deploy/serve, on loopback.
 
-Each Server is a supervisord with gunicorn and `DEMO_WORKERS` db_workers, on a
-database and a rate-limit store of its own in a temporary directory, stopped (with
-every process it started) when the block ends. Its log is kept to count errors.
+Each Server is a supervisord with nginx in front of gunicorn and `DEMO_WORKERS`
+db_workers, on a database and a rate-limit store of its own in a temporary directory,
+stopped (with every process it started) when the block ends. Its log is kept to count
+errors.
 """
 
 from __future__ import annotations
@@ -105,9 +106,11 @@ def serve(*, workers: int, pace: float, settings: dict[str, str]) -> Iterator[Se
         "DATABASE_PATH": str(directory / "site.sqlite3"),
         "DEMO_LIMITS_PATH": str(directory / "limits.sqlite3"),
         "DEMO_UPLOAD_DIR": str(directory / "uploads"),
-        "SERVE_RUN_DIR": str(directory / "run"),
+        # A directory of its own: nginx's workers (SERVE_USER when root) must reach it.
+        "SERVE_RUN_DIR": tempfile.mkdtemp(prefix="bench-run-"),
         "HOST": "127.0.0.1",
         "PORT": str(port),
+        "WEB_PORT": str(free_port()),
         "DEMO_WORKERS": str(workers),
         "DEMO_PACE": str(pace),
         "VENV_BIN": str(VENV_BIN),
@@ -146,3 +149,4 @@ def serve(*, workers: int, pace: float, settings: dict[str, str]) -> Iterator[Se
         shutil.copyfile(server.log, kept)
         server.kept_log = kept
         shutil.rmtree(directory, ignore_errors=True)
+        shutil.rmtree(env["SERVE_RUN_DIR"], ignore_errors=True)

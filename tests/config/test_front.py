@@ -11,98 +11,21 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import resource
 import select
 import socket
-import threading
+import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from benchmarks.slow_clients import IDLE, TRICKLING, closed_by_server, slow_clients
 from tests.config.test_serve_production import Production, production
 from tests.playground.helpers import make_email_payload, wait_for
 
-IDLE = 400
-TRICKLING = 20
 PROBES = 12
 PROBE_TIMEOUT = 10.0
 # nginx cuts a stalled body after a few seconds; this is how long the test waits for it.
 CUT_OFF_WITHIN = 30.0
 OTHER_ADDRESS = "127.0.0.2"
-
-
-def connect(port: int, *, source: str = "127.0.0.1") -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
-    sock.setblocking(False)
-    return sock
-
-
-def closed_by_server(sock: socket.socket) -> bool:
-    """Whether the server closed (or reset) this connection; what it sent first is read."""
-    try:
-        while select.select([sock], [], [], 0)[0]:
-            if not sock.recv(65536):
-                return True
-    except OSError:
-        return True
-    return False
-
-
-class Attack:
-    """IDLE connections that send nothing and TRICKLING ones that send a request header
-    one byte at a time, kept open against the server: one the server closes is opened
-    again, as an attacker would."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.idle = [connect(port) for _ in range(IDLE)]
-        self.trickling = [connect(port) for _ in range(TRICKLING)]
-        self.header = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 10_000
-        self.sent = [0] * TRICKLING
-        self.reopened = {"idle": 0, "trickling": 0}
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.keep_up, daemon=True)
-
-    def keep_up(self) -> None:
-        while not self.stop.wait(0.25):
-            for index, sock in enumerate(self.idle):
-                if closed_by_server(sock):
-                    sock.close()
-                    self.idle[index] = connect(self.port)
-                    self.reopened["idle"] += 1
-            for index, sock in enumerate(self.trickling):
-                position = self.sent[index] % len(self.header)
-                try:
-                    sock.send(self.header[position : position + 1])
-                    self.sent[index] += 1
-                except OSError:
-                    pass
-                if closed_by_server(sock):
-                    sock.close()
-                    self.trickling[index] = connect(self.port)
-                    self.sent[index] = 0
-                    self.reopened["trickling"] += 1
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=10)
-        for sock in [*self.idle, *self.trickling]:
-            sock.close()
-
-
-@contextmanager
-def attack(port: int) -> Iterator[Attack]:
-    # 400 sockets here, and as many on the server's side when it is this process's child.
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    needed = 4 * (IDLE + TRICKLING) + 256
-    if soft < needed:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
-    with ExitStack() as stack:
-        under_attack = Attack(port)
-        stack.callback(under_attack.close)
-        under_attack.thread.start()
-        yield under_attack
 
 
 def stalled_body(port: int) -> socket.socket:
@@ -127,8 +50,6 @@ def probe(port: int) -> int:
 
 
 def jobs_stored(served: Production) -> int:
-    import sqlite3
-
     with sqlite3.connect(served.database, timeout=10) as db:
         return int(db.execute("SELECT count(*) FROM playground_job").fetchone()[0])
 
@@ -136,10 +57,10 @@ def jobs_stored(served: Production) -> int:
 def test_slow_and_idle_clients_do_not_stop_the_site_and_a_stalled_body_is_cut_off(
     tmp_path: Path,
 ) -> None:
-    with production(tmp_path) as served, attack(served.port) as under_attack:
+    with production(tmp_path) as served, slow_clients(served.port) as under_attack:
         stalled = stalled_body(served.port)
         stalled.setblocking(False)
-        statuses = []
+        statuses: list[int] = []
         stalled_closed = False
         deadline = time.monotonic() + CUT_OFF_WITHIN
         try:
@@ -243,9 +164,10 @@ def test_forwarded_headers_are_believed_only_from_trusted_proxies(tmp_path: Path
 def test_a_body_larger_than_the_site_reads_is_refused_before_it_is_read(tmp_path: Path) -> None:
     octets = ("Content-Type", "application/octet-stream")
     with production(tmp_path, DEMO_MAX_UPLOAD_BYTES="1000") as served:
-        # Over what the site accepts, under what it reads: the site's own answer.
+        # Over what the site accepts, under what it reads: the site's own answer, once
+        # nginx has read the body whole (into a temporary file: it is over 64 KiB).
         status, headers = request_from(
-            "127.0.0.1", served.port, "/api/files/process", [octets], b"x" * 2000
+            "127.0.0.1", served.port, "/api/files/process", [octets], b"x" * 200_000
         )
         assert status == 413 and headers["Content-Type"] == "application/problem+json"
         # Far over anything the site reads: nginx answers at once, in the same format,
