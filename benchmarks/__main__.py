@@ -68,10 +68,11 @@ problems: list[str] = []
 def expect(load: wrk.Load, what: str, *statuses: int) -> wrk.Load:
     print(f"  {what}: {rate(load)}; statuses {load.statuses}", flush=True)
     unexpected = {s: n for s, n in load.statuses.items() if s not in statuses}
-    if unexpected or load.socket_errors or load.timeouts:
+    if unexpected or load.socket_errors or load.timeouts or not load.statuses:
+        # No answer at all is a failure too: a server that stopped answering has no p99.
         problems.append(
             f"{what}: unexpected statuses {unexpected}, {load.socket_errors} socket errors, "
-            f"{load.timeouts} timeouts"
+            f"{load.timeouts} timeouts, {sum(load.statuses.values())} answers"
         )
     return load
 
@@ -157,12 +158,13 @@ def pair(
         p99 = statistics.median(load.p99_ms for load in loads)
         floor_p99 = statistics.median(load.p99_ms for load in floors)
         tail_target, met = tail(p99, floor_p99)
+        met = met and all(load.statuses for load in loads)
         rows.append(
             Row(
                 f"{what}: p99",
                 f"{p99:.1f} ms",
                 f"{floor_name}: {floor_p99:.1f} ms",
-                f"{p99 / floor_p99:.2f}x",
+                f"{p99 / floor_p99:.2f}x" if floor_p99 else "",
                 tail_target,
                 met,
             )
