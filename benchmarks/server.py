@@ -35,6 +35,18 @@ LIMITS_OUT_OF_THE_WAY = {
 }
 
 
+def site_user() -> str | None:
+    """SERVE_USER for a deploy/serve started here: as root, www-data when it can run the
+    project's Python, else root, named (deploy/serve refuses a user that cannot run the
+    site: where the interpreter lives under a directory closed to other users, as a
+    pyenv under /root); not root, None: everything runs as the caller."""
+    if os.geteuid() != 0:
+        return None
+    probe = ["runuser", "-u", "www-data", "--", str(VENV_BIN / "python"), "-c", "import django"]
+    runs = subprocess.run(probe, cwd="/", capture_output=True, check=False).returncode == 0
+    return "www-data" if runs else "root"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -94,6 +106,9 @@ def _wait_healthy(server: Server, *, timeout: float = 60) -> None:
 def serve(*, workers: int, pace: float, settings: dict[str, str]) -> Iterator[Server]:
     """Run deploy/serve with this many db_workers and this pace; yield it once healthy."""
     directory = Path(tempfile.mkdtemp(prefix="bench-"))
+    # The site's data alone in a directory: started as root, deploy/serve gives it to
+    # SERVE_USER (the log beside it would make it refuse).
+    data = Path(tempfile.mkdtemp(prefix="bench-data-"))
     port = free_port()
     env = {
         # SQLite unless settings name a DATABASE_URL; no Redis: the limits' own store.
@@ -103,9 +118,9 @@ def serve(*, workers: int, pace: float, settings: dict[str, str]) -> Iterator[Se
             if not k.startswith(("DJANGO_", "DEMO_", "DATABASE_URL", "REDIS_URL"))
         },
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_PATH": str(directory / "site.sqlite3"),
-        "DEMO_LIMITS_PATH": str(directory / "limits.sqlite3"),
-        "DEMO_UPLOAD_DIR": str(directory / "uploads"),
+        "DATABASE_PATH": str(data / "site.sqlite3"),
+        "DEMO_LIMITS_PATH": str(data / "limits.sqlite3"),
+        "DEMO_UPLOAD_DIR": str(data / "uploads"),
         # A directory of its own: nginx's workers (SERVE_USER when root) must reach it.
         "SERVE_RUN_DIR": tempfile.mkdtemp(prefix="bench-run-"),
         "HOST": "127.0.0.1",
@@ -115,6 +130,7 @@ def serve(*, workers: int, pace: float, settings: dict[str, str]) -> Iterator[Se
         "DEMO_PACE": str(pace),
         "VENV_BIN": str(VENV_BIN),
         "LOG_LEVEL": "WARNING",
+        **({"SERVE_USER": user} if (user := site_user()) else {}),
         **settings,
     }
     subprocess.run(
@@ -149,4 +165,5 @@ def serve(*, workers: int, pace: float, settings: dict[str, str]) -> Iterator[Se
         shutil.copyfile(server.log, kept)
         server.kept_log = kept
         shutil.rmtree(directory, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
         shutil.rmtree(env["SERVE_RUN_DIR"], ignore_errors=True)

@@ -12,6 +12,7 @@ import configparser
 import http.client
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -26,8 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.conf import settings
 
+from benchmarks.server import site_user
 from tests.playground.helpers import processes_using, wait_for
 
 ROOT = Path(settings.BASE_DIR)
@@ -95,8 +98,12 @@ class Production:
 @contextmanager
 def production(tmp_path: Path, **settings: str) -> Iterator[Production]:
     """deploy/serve as `make serve` runs it, once /healthz answers 200; every process it
-    started is stopped when the block ends (the log is printed if the block failed)."""
-    database = tmp_path / "site.sqlite3"
+    started is stopped when the block ends (the log is printed if the block failed).
+
+    The site's data lives in a directory of its own that any user may reach (as root,
+    deploy/serve gives it to SERVE_USER); pytest's tmp_path is closed to other users."""
+    data = Path(tempfile.mkdtemp(prefix="serve-data-"))
+    database = data / "site.sqlite3"
     port = free_port()
     env = {
         # A SQLite file of its own, whatever database the tests use.
@@ -107,14 +114,15 @@ def production(tmp_path: Path, **settings: str) -> Iterator[Production]:
         },
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_PATH": str(database),
-        "DEMO_UPLOAD_DIR": str(tmp_path / "uploads"),
-        "DEMO_LIMITS_PATH": str(tmp_path / "limits.sqlite3"),
+        "DEMO_UPLOAD_DIR": str(data / "uploads"),
+        "DEMO_LIMITS_PATH": str(data / "limits.sqlite3"),
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_PORT": str(free_port()),
         "WEB_CONCURRENCY": "2",
         "DEMO_WORKERS": "2",
         "VENV_BIN": str(VENV_BIN),
+        **({"SERVE_USER": user} if (user := site_user()) else {}),
         **settings,
     }
     subprocess.run(
@@ -146,6 +154,25 @@ def production(tmp_path: Path, **settings: str) -> Iterator[Production]:
             supervisord.wait(timeout=10)
         log.close()
         shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def uid_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            except OSError:
+                continue
+            if int(parent) == pid:
+                found.append(int(entry.name))
+    return found
 
 
 @contextmanager
@@ -199,6 +226,13 @@ def test_make_serve_restarts_a_killed_worker_recovers_its_job_and_stops_on_sigte
         assert sorted(listed) == ["db_worker_00", "db_worker_01", "front", "web"]
         front = listed["front"][1]
         assert front is not None
+        # Started as root, what reads a request or runs a job is SERVE_USER.
+        user = env.get("SERVE_USER")
+        uid = pwd.getpwnam(user).pw_uid if user else os.geteuid()
+        for name, pid in {**workers, "web": listed["web"][1]}.items():
+            assert pid is not None and uid_of(pid) == uid, name
+        nginx_workers = children_of(front)
+        assert nginx_workers and {uid_of(pid) for pid in nginx_workers} == {uid}
 
         status, headers, _ = call(
             port,
@@ -262,3 +296,42 @@ def test_make_serve_restarts_a_killed_worker_recovers_its_job_and_stops_on_sigte
         wait_for(lambda: not processes_using(database), timeout=5, what="every process to stop")
         # nginx's master too (its workers leave with it).
         wait_for(lambda: not Path(f"/proc/{front}").exists(), timeout=5, what="nginx to stop")
+
+
+def test_started_as_root_it_refuses_to_hand_over_a_directory_that_holds_more_than_the_site(
+    tmp_path: Path,
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only a start as root switches users")
+    data = Path(tempfile.mkdtemp(prefix="serve-data-"))
+    run_dir = Path(tempfile.mkdtemp(prefix="serve-"))
+    try:
+        (data / "notes.txt").write_text("someone else's")
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_ENV"))},
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_PATH": str(data / "site.sqlite3"),
+            "DEMO_LIMITS_PATH": str(data / "limits.sqlite3"),
+            "DEMO_UPLOAD_DIR": str(data / "uploads"),
+            "PORT": str(free_port()),
+            "VENV_BIN": str(VENV_BIN),
+            "SERVE_RUN_DIR": str(run_dir),
+        }
+        env.pop("SERVE_USER", None)  # the default: www-data
+        done = subprocess.run(
+            [str(SERVE)], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode != 0
+        refusal = done.stderr.strip().splitlines()[-1]
+        assert refusal.startswith("deploy/serve: started as root: ")
+        # Either www-data cannot run this project's Python at all, or it could, and the
+        # data's directory is not handed over.
+        assert "SERVE_USER=www-data cannot read the project" in refusal or (
+            "DATABASE_PATH=" in refusal and "notes.txt" in refusal
+        )
+        assert not (run_dir / "supervisord.pid").exists()
+        assert (data / "notes.txt").stat().st_uid == 0 and data.stat().st_uid == 0
+        assert not processes_using(data / "site.sqlite3")
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
