@@ -89,11 +89,15 @@ def render(
     user: str | None,
     proxies: list[str],
     max_body: int,
+    site_url: str,
 ) -> str:
     temp = run_dir / "nginx"
+    # The site's origin in the API's problem types: SITE_URL, else the request's own, if
+    # its Host is a plain host name (nothing that would break out of the JSON string).
+    origin = site_url.rstrip("/") or "$request_origin"
     too_large = json.dumps(
         {
-            "type": "/api/#problem-body-too-large",
+            "type": f"{origin}/api/#problem-body-too-large",
             "title": "Request body too large",
             "status": 413,
             "detail": f"The body is larger than the {max_body} bytes this site reads.",
@@ -173,6 +177,11 @@ http {{
         "1:http" http;
     }}
 
+    map $http_host $request_origin {{
+        "~^[A-Za-z0-9.:\\[\\]-]+$" "$forwarded_proto://$http_host";
+        default "";
+    }}
+
     upstream web {{
         server 127.0.0.1:{web_port};
         # Connections kept open to gunicorn, closed before its own keep-alive (5 s)
@@ -235,6 +244,7 @@ def main(out: Path) -> None:
         user=os.environ["SERVE_USER"] if started_as_root else None,
         proxies=trusted_proxies(os.environ.get("DJANGO_TRUSTED_PROXIES", "")),
         max_body=largest_body(),
+        site_url=os.environ.get("SITE_URL", ""),
     )
     out.write_text(text)
 

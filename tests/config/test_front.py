@@ -174,8 +174,8 @@ def test_a_body_larger_than_the_site_reads_is_refused_before_it_is_read(tmp_path
         # from the Content-Length alone.
         with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
             sock.sendall(
-                b"POST /api/files/process HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                b"Content-Type: application/octet-stream\r\nContent-Length: 100000000\r\n\r\n"
+                f"POST /api/files/process HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\n".encode()
+                + b"Content-Type: application/octet-stream\r\nContent-Length: 100000000\r\n\r\n"
             )
             response = http.client.HTTPResponse(sock)
             response.begin()
@@ -183,5 +183,5 @@ def test_a_body_larger_than_the_site_reads_is_refused_before_it_is_read(tmp_path
         assert response.status == 413
         assert response.getheader("Content-Type") == "application/problem+json"
         assert response.getheader("Server") == "nginx"  # no version
-        assert problem["type"] == "/api/#problem-body-too-large"
+        assert problem["type"] == f"http://127.0.0.1:{served.port}/api/#problem-body-too-large"
         assert jobs_stored(served) == 0
