@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import select
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from benchmarks.slow_clients import IDLE, TRICKLING, closed_by_server, slow_clients
-from tests.config.test_serve_production import Production, production
+from tests.config.test_serve_production import ROOT, Production, production
 from tests.playground.helpers import make_email_payload, wait_for
 
 PROBES = 12
@@ -185,3 +190,45 @@ def test_a_body_larger_than_the_site_reads_is_refused_before_it_is_read(tmp_path
         assert response.getheader("Server") == "nginx"  # no version
         assert problem["type"] == f"http://127.0.0.1:{served.port}/api/#problem-body-too-large"
         assert jobs_stored(served) == 0
+
+
+def front_config(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SERVE_RUN_DIR": str(tmp_path),
+        "SERVE_USER": "www-data",
+        "HOST": "127.0.0.1",
+        "PORT": "8000",
+        "WEB_PORT": "8001",
+        **environment,
+    }
+    return subprocess.run(
+        [sys.executable, str(ROOT / "deploy" / "front.py"), str(tmp_path / "nginx.conf")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("value", ["10.0.0.0/33", "proxy.example", "127.0.0.1;", "::1/200"])
+def test_an_invalid_trusted_proxies_value_stops_the_start_naming_the_variable(
+    tmp_path: Path, value: str
+) -> None:
+    done = front_config(tmp_path, DJANGO_TRUSTED_PROXIES=value)
+    assert done.returncode != 0
+    assert f"DJANGO_TRUSTED_PROXIES={value!r} is invalid; accepted values:" in done.stderr
+    assert not (tmp_path / "nginx.conf").exists()
+
+
+def test_trusted_proxies_are_the_only_addresses_nginx_believes(tmp_path: Path) -> None:
+    done = front_config(tmp_path, DJANGO_TRUSTED_PROXIES=" 10.1.2.3, 192.168.0.0/16 ,2001:db8::/48")
+    assert done.returncode == 0, done.stderr
+    config = (tmp_path / "nginx.conf").read_text()
+    believed = re.findall(r"set_real_ip_from (\S+);", config)
+    assert believed == ["10.1.2.3/32", "192.168.0.0/16", "2001:db8::/48"]
+    assert "real_ip_recursive on;" in config
+    without = front_config(tmp_path, DJANGO_TRUSTED_PROXIES="")
+    assert without.returncode == 0, without.stderr
+    assert "set_real_ip_from" not in (tmp_path / "nginx.conf").read_text()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import http.client
+import importlib.util
 import json
 import os
 import pwd
@@ -335,3 +336,38 @@ def test_started_as_root_it_refuses_to_hand_over_a_directory_that_holds_more_tha
     finally:
         shutil.rmtree(data, ignore_errors=True)
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def load_hand_over() -> Any:
+    spec = importlib.util.spec_from_file_location("hand_over", ROOT / "deploy" / "hand_over.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_only_a_directory_holding_the_sites_data_alone_may_be_handed_over(tmp_path: Path) -> None:
+    hand_over = load_hand_over()
+    run_dir = tmp_path / "run"
+    keep = [ROOT, VENV_BIN, run_dir]
+    data = tmp_path / "data"
+    data.mkdir()
+    database = data / "site.sqlite3"
+    site_files = {database, data / "site.sqlite3-wal", data / "uploads"}
+    database.write_bytes(b"")
+    (data / "site.sqlite3-wal").write_bytes(b"")
+
+    def why(directory: Path) -> str:
+        return str(hand_over.closed_to_hand_over(directory, site_files=site_files, keep=keep))
+
+    assert why(data) == ""
+    assert why(tmp_path / "not-yet") == ""
+    (data / "notes.txt").write_text("someone else's")
+    assert "more than the site's data (e.g. notes.txt)" in why(data)
+    assert "code or SERVE_RUN_DIR" in why(ROOT)
+    assert "code or SERVE_RUN_DIR" in why(ROOT.parent)
+    assert "code or SERVE_RUN_DIR" in why(tmp_path)  # it holds SERVE_RUN_DIR
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # as /tmp is
+    assert "every user shares" in why(shared)
