@@ -166,9 +166,32 @@ def test_forwarded_headers_are_believed_only_from_trusted_proxies(tmp_path: Path
         assert headers["Location"].startswith(f"https://127.0.0.1:{served.port}/")
 
 
-def test_a_body_larger_than_the_site_reads_is_refused_before_it_is_read(tmp_path: Path) -> None:
+def fetched(port: int, path: str, headers: dict[str, str]) -> tuple[dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Host": "127.0.0.1", **headers})
+        response = connection.getresponse()
+        return {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def test_the_front_passes_answers_unchanged_and_refuses_bodies_larger_than_the_site_reads(
+    tmp_path: Path,
+) -> None:
     octets = ("Content-Type", "application/octet-stream")
     with production(tmp_path, DEMO_MAX_UPLOAD_BYTES="1000") as served:
+        # A page as gunicorn answers it and as nginx passes it on: the same headers
+        # (the hop's own Connection and Date aside) and the same compressed bytes.
+        for path, asked in [("/202/", {"Accept-Encoding": "br"}), ("/api/", {})]:
+            direct, direct_body = fetched(int(served.env["WEB_PORT"]), path, asked)
+            fronted, fronted_body = fetched(served.port, path, asked)
+            hop = {"connection", "keep-alive", "date", "transfer-encoding"}
+            assert {k: v for k, v in fronted.items() if k not in hop} == {
+                k: v for k, v in direct.items() if k not in hop
+            }
+            assert fronted_body == direct_body
+            assert fronted["server"] == direct["server"]
         # Over what the site accepts, under what it reads: the site's own answer, once
         # nginx has read the body whole (into a temporary file: it is over 64 KiB).
         status, headers = request_from(
