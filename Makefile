@@ -6,7 +6,7 @@ PORT ?= 8000
 CHROMIUM_PATH ?= /usr/bin/chromium
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run serve test test-postgres test-fast lint format check chromium java redis postgres wrk clean static bench
+.PHONY: run serve test test-postgres test-fast lint format check chromium java redis postgres wrk nginx clean static bench
 
 # Reinstall only when the lock file changes.
 $(VENV)/.installed: requirements.lock
@@ -21,11 +21,11 @@ run: $(VENV)/.installed static
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py serve --port $(PORT)
 
-# Production on one machine: gunicorn and DEMO_WORKERS db_workers under supervisord
-# (deploy/serve; HOST, PORT, WEB_CONCURRENCY, DEMO_WORKERS). SITE_ENV=production only
-# when the caller sets it. `exec` leaves no shell between make and supervisord, so a
-# SIGTERM that make forwards reaches supervisord itself.
-serve: $(VENV)/.installed static
+# Production on one machine: nginx in front of gunicorn, and DEMO_WORKERS db_workers,
+# under supervisord (deploy/serve; HOST, PORT, WEB_PORT, WEB_CONCURRENCY, DEMO_WORKERS).
+# SITE_ENV=production only when the caller sets it. `exec` leaves no shell between make
+# and supervisord, so a SIGTERM that make forwards reaches supervisord itself.
+serve: $(VENV)/.installed static nginx
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	exec env PORT=$(PORT) deploy/serve
 
@@ -93,7 +93,7 @@ test-fast: $(VENV)/.installed static java redis $(NODE_CLIENTS)
 
 # The production setup on loopback, measured side by side with wrk (benchmarks/):
 # ratios to read, not a test. BENCH_SECONDS lengthens each run; BENCH_OUT names the table.
-bench: $(VENV)/.installed static wrk
+bench: $(VENV)/.installed static wrk nginx
 	$(BIN)/python -m benchmarks
 
 # The bench's load generator: Debian's wrk, installed when missing and we may.
@@ -104,6 +104,16 @@ wrk:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	else \
 		echo "wrk not found: install it (make bench needs it)"; exit 1; \
+	fi
+
+# make serve's buffering front: Debian's nginx, installed when missing and we may.
+nginx:
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+		echo "Installing Debian's nginx for make serve"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	else \
+		echo "nginx not found: install it (make serve runs it in front of gunicorn)"; exit 1; \
 	fi
 
 lint: $(VENV)/.installed

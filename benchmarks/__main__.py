@@ -1,4 +1,5 @@
-"""`make bench`: the production setup (`make serve`) on loopback, measured side by side.
+"""`make bench`: the production setup (`make serve`: nginx in front of gunicorn) on
+loopback, measured side by side.
 
 Every figure is next to the one it is compared with, measured in the same run on
 the same server, so what is read is a ratio, not a time that depends on the
@@ -17,21 +18,26 @@ import os
 import platform
 import secrets
 import shutil
-import statistics
 import sys
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import jobs_at_once, page_weight, parse_cost, wrk
+from benchmarks.compare import (
+    Measure,
+    Row,
+    pair,
+    problems,
+    table,
+    under_a_second,
+    within_twice,
+)
 from benchmarks.server import LIMITS_OUT_OF_THE_WAY, ROOT, Server, serve
+from benchmarks.slow_clients import IDLE, TRICKLING, slow_clients
 from tests import postgres_server
 
 SECONDS = float(os.environ.get("BENCH_SECONDS") or 3)
-# Each comparison: this many alternating runs of both sides.
-ROUNDS = 3
 PAGE_CONNECTIONS = 16
 POST_CONNECTIONS = 32
 JOBS_AT_ONCE = 200
@@ -43,40 +49,11 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
     "DJANGO_SSL_REDIRECT": "false",
-    # Each bench reader has an address of its own, as a proxy on loopback reports it.
+    # Each bench reader has an address of its own: wrk, on 127.0.0.1, stands for a proxy
+    # in front of the site, whose X-Forwarded-For the front believes.
     "DJANGO_TRUSTED_PROXIES": "127.0.0.1",
 }
 EMAIL_BODY = json.dumps(jobs_at_once.EXAMPLE)
-
-
-@dataclass
-class Row:
-    what: str
-    figure: str
-    compared_with: str
-    ratio: str
-    target: str
-    met: bool | None
-
-
-problems: list[str] = []
-
-
-def expect(load: wrk.Load, what: str, *statuses: int) -> wrk.Load:
-    print(f"  {what}: {rate(load)}; statuses {load.statuses}", flush=True)
-    unexpected = {s: n for s, n in load.statuses.items() if s not in statuses}
-    if unexpected or load.socket_errors or load.timeouts:
-        problems.append(
-            f"{what}: unexpected statuses {unexpected}, {load.socket_errors} socket errors, "
-            f"{load.timeouts} timeouts"
-        )
-    return load
-
-
-def rate(load: wrk.Load) -> str:
-    return (
-        f"{load.requests_per_second:,.0f} req/s, p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms"
-    )
 
 
 def page_size(server: Server) -> int:
@@ -117,37 +94,6 @@ def post_load(url: str) -> wrk.Load:
     )
 
 
-Measure = Callable[[], wrk.Load]
-
-
-def pair(
-    what: str, measure: Measure, floor_name: str, floor: Measure, target: float, *status: int
-) -> Row:
-    """ROUNDS alternating runs of the floor and the measured: the medians, and the median
-    of each round's ratio, so a machine busy for a moment moves both sides alike."""
-    loads, floors, ratios = [], [], []
-    for _ in range(ROUNDS):
-        floors.append(expect(floor(), floor_name, 200))
-        loads.append(expect(measure(), what, *status))
-        ratios.append(loads[-1].requests_per_second / floors[-1].requests_per_second)
-    value = statistics.median(ratios)
-    return Row(
-        what,
-        median_rate(loads),
-        f"{floor_name}: {median_rate(floors)}",
-        f"{value:.2f}",
-        f">= {target}",
-        value >= target,
-    )
-
-
-def median_rate(loads: list[wrk.Load]) -> str:
-    rps = statistics.median(load.requests_per_second for load in loads)
-    p50 = statistics.median(load.p50_ms for load in loads)
-    p99 = statistics.median(load.p99_ms for load in loads)
-    return f"{rps:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
-
-
 def http_rows(server: Server, static_path: str) -> list[Row]:
     url = server.origin
     html = {"Accept": "text/html"}
@@ -157,16 +103,34 @@ def http_rows(server: Server, static_path: str) -> list[Row]:
             url + path, connections=connections, seconds=SECONDS, headers=headers
         )
 
+    def slowed(measure: Measure) -> Measure:
+        def measured() -> wrk.Load:
+            with slow_clients(server.port):
+                return measure()
+
+        return measured
+
     rows = [
-        pair(
+        *pair(
             f"GET /202/ ({PAGE_CONNECTIONS} connections)",
             get("/202/", PAGE_CONNECTIONS, html),
             "same-size static file",
             get(static_path, PAGE_CONNECTIONS, html),
             0.8,
             200,
+            tail=within_twice,
         ),
-        pair(
+        *pair(
+            f"GET /healthz ({PAGE_CONNECTIONS} connections) while {IDLE} idle and "
+            f"{TRICKLING} trickling connections are open",
+            slowed(get("/healthz", PAGE_CONNECTIONS)),
+            "GET /healthz, no slow clients",
+            get("/healthz", PAGE_CONNECTIONS),
+            0.5,
+            200,
+            tail=under_a_second,
+        ),
+        *pair(
             f"POST /api/emails/bulk -> 202 ({POST_CONNECTIONS} connections), a worker running "
             "the jobs it accepts",
             lambda: post_load(url),
@@ -184,7 +148,7 @@ def http_rows(server: Server, static_path: str) -> list[Row]:
     monitor.read()
     etag = monitor.getheader("ETag") or ""
     rows += [
-        pair(
+        *pair(
             f"POST /api/emails/bulk -> 202 ({POST_CONNECTIONS} connections), workers paused",
             lambda: post_load(url),
             "GET /healthz, workers paused",
@@ -192,7 +156,7 @@ def http_rows(server: Server, static_path: str) -> list[Row]:
             0.5,
             202,
         ),
-        pair(
+        *pair(
             f"conditional poll of a pending job -> 304 ({POST_CONNECTIONS} connections)",
             get(created, POST_CONNECTIONS, {"If-None-Match": etag}),
             "GET /healthz, workers paused",
@@ -288,18 +252,6 @@ def jobs_rows() -> tuple[list[Row], list[Server]]:
     return rows, servers
 
 
-def table(rows: list[Row]) -> str:
-    lines = [
-        "| measured | figure | compared with | ratio | target | met |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        met = "" if row.met is None else ("yes" if row.met else "**no**")
-        cells = [row.what, row.figure, row.compared_with, row.ratio, row.target, met]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def postgres_rows(http_settings: dict[str, str]) -> list[Row]:
     """POST again with DATABASE_URL: a throw-away PostgreSQL on loopback, this machine."""
     if not (postgres_server.BIN / "postgres").exists():
@@ -313,7 +265,7 @@ def postgres_rows(http_settings: dict[str, str]) -> list[Row]:
         with serve(
             workers=1, pace=DEFAULT_PACE, settings={**http_settings, "DATABASE_URL": url}
         ) as server:
-            row = pair(
+            rows = pair(
                 f"POST /api/emails/bulk -> 202 ({POST_CONNECTIONS} connections), a worker "
                 "running the jobs it accepts, on PostgreSQL 15 (same machine)",
                 lambda: post_load(server.origin),
@@ -324,7 +276,7 @@ def postgres_rows(http_settings: dict[str, str]) -> list[Row]:
                 0.5,
                 202,
             )
-        return [row]
+        return rows
     finally:
         postgres_server.stop(directory)
         shutil.rmtree(directory, ignore_errors=True)
@@ -363,7 +315,8 @@ def main() -> int:
         f"`make bench`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, SQLite; wrk {SECONDS:g} s per run, "
         f"{PAGE_CONNECTIONS} connections for pages, {POST_CONNECTIONS} for the API; "
-        f"gunicorn workers: {os.environ.get('WEB_CONCURRENCY') or 'WEB_CONCURRENCY default'}."
+        f"nginx in front of gunicorn, gunicorn workers: "
+        f"{os.environ.get('WEB_CONCURRENCY') or 'WEB_CONCURRENCY default'}."
     )
     errors = (
         "Errors: none." if not problems else "Errors:\n" + "\n".join(f"- {p}" for p in problems)

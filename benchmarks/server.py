@@ -1,8 +1,9 @@
 """The production setup the bench measures: `make serve`'s deploy/serve, on loopback.
 
-Each Server is a supervisord with gunicorn and `DEMO_WORKERS` db_workers, on a
-database and a rate-limit store of its own in a temporary directory, stopped (with
-every process it started) when the block ends. Its log is kept to count errors.
+Each Server is a supervisord with nginx in front of gunicorn and `DEMO_WORKERS`
+db_workers, on a database and a rate-limit store of its own in a temporary directory,
+stopped (with every process it started) when the block ends. Its log is kept to count
+errors.
 """
 
 from __future__ import annotations
@@ -32,6 +33,18 @@ LIMITS_OUT_OF_THE_WAY = {
     "DEMO_MAX_PENDING_JOBS": "1000000",
     "DEMO_MAX_JOBS_PER_CLIENT": "100000000",
 }
+
+
+def site_user() -> str | None:
+    """SERVE_USER for a deploy/serve started here: as root, www-data when it can run the
+    project's Python, else root, named (deploy/serve refuses a user that cannot run the
+    site: where the interpreter lives under a directory closed to other users, as a
+    pyenv under /root); not root, None: everything runs as the caller."""
+    if os.geteuid() != 0:
+        return None
+    probe = ["runuser", "-u", "www-data", "--", str(VENV_BIN / "python"), "-c", "import django"]
+    runs = subprocess.run(probe, cwd="/", capture_output=True, check=False).returncode == 0
+    return "www-data" if runs else "root"
 
 
 def free_port() -> int:
@@ -93,6 +106,9 @@ def _wait_healthy(server: Server, *, timeout: float = 60) -> None:
 def serve(*, workers: int, pace: float, settings: dict[str, str]) -> Iterator[Server]:
     """Run deploy/serve with this many db_workers and this pace; yield it once healthy."""
     directory = Path(tempfile.mkdtemp(prefix="bench-"))
+    # The site's data alone in a directory: started as root, deploy/serve gives it to
+    # SERVE_USER (the log beside it would make it refuse).
+    data = Path(tempfile.mkdtemp(prefix="bench-data-"))
     port = free_port()
     env = {
         # SQLite unless settings name a DATABASE_URL; no Redis: the limits' own store.
@@ -102,16 +118,19 @@ def serve(*, workers: int, pace: float, settings: dict[str, str]) -> Iterator[Se
             if not k.startswith(("DJANGO_", "DEMO_", "DATABASE_URL", "REDIS_URL"))
         },
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_PATH": str(directory / "site.sqlite3"),
-        "DEMO_LIMITS_PATH": str(directory / "limits.sqlite3"),
-        "DEMO_UPLOAD_DIR": str(directory / "uploads"),
-        "SERVE_RUN_DIR": str(directory / "run"),
+        "DATABASE_PATH": str(data / "site.sqlite3"),
+        "DEMO_LIMITS_PATH": str(data / "limits.sqlite3"),
+        "DEMO_UPLOAD_DIR": str(data / "uploads"),
+        # A directory of its own: nginx's workers (SERVE_USER when root) must reach it.
+        "SERVE_RUN_DIR": tempfile.mkdtemp(prefix="bench-run-"),
         "HOST": "127.0.0.1",
         "PORT": str(port),
+        "WEB_PORT": str(free_port()),
         "DEMO_WORKERS": str(workers),
         "DEMO_PACE": str(pace),
         "VENV_BIN": str(VENV_BIN),
         "LOG_LEVEL": "WARNING",
+        **({"SERVE_USER": user} if (user := site_user()) else {}),
         **settings,
     }
     subprocess.run(
@@ -146,3 +165,5 @@ def serve(*, workers: int, pace: float, settings: dict[str, str]) -> Iterator[Se
         shutil.copyfile(server.log, kept)
         server.kept_log = kept
         shutil.rmtree(directory, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(env["SERVE_RUN_DIR"], ignore_errors=True)

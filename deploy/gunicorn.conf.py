@@ -45,4 +45,7 @@ control_socket_disable = True
 secure_scheme_headers: dict[str, str] = {}
 # Logs go to stdout and stderr, which supervisord passes to the terminal.
 accesslog = "-"
+# gunicorn's default format with X-Forwarded-For in place of the ident ("-"): behind
+# nginx the peer is always 127.0.0.1, and the client is the address nginx forwarded.
+access_log_format = '%(h)s %({x-forwarded-for}i)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"

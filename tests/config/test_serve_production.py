@@ -1,17 +1,19 @@
-"""`make serve`'s command for real: gunicorn and two db_workers under supervisord.
+"""`make serve`'s command for real: nginx, gunicorn and two db_workers under supervisord.
 
 The test starts deploy/serve the way the Makefile does, kills the worker that ran a
 job's latest slice with SIGKILL, and checks that supervisord starts a replacement within 5 s, that
 the job is recovered and still delivers each message once, and that SIGTERM to
-supervisord stops every process it started.
+supervisord stops every process it started, nginx included.
 """
 
 from __future__ import annotations
 
 import configparser
 import http.client
+import importlib.util
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -22,11 +24,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.conf import settings
 
+from benchmarks.server import site_user
 from tests.playground.helpers import processes_using, wait_for
 
 ROOT = Path(settings.BASE_DIR)
@@ -80,6 +85,97 @@ def supervised(env: dict[str, str]) -> dict[str, tuple[str, int | None]]:
     return processes
 
 
+@dataclass
+class Production:
+    """A running `deploy/serve` on loopback: nginx on `port`, gunicorn behind it."""
+
+    port: int
+    env: dict[str, str]
+    database: Path
+    supervisord: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextmanager
+def production(tmp_path: Path, **settings: str) -> Iterator[Production]:
+    """deploy/serve as `make serve` runs it, once /healthz answers 200; every process it
+    started is stopped when the block ends (the log is printed if the block failed).
+
+    The site's data lives in a directory of its own that any user may reach (as root,
+    deploy/serve gives it to SERVE_USER); pytest's tmp_path is closed to other users."""
+    data = Path(tempfile.mkdtemp(prefix="serve-data-"))
+    database = data / "site.sqlite3"
+    port = free_port()
+    env = {
+        # A SQLite file of its own, whatever database the tests use.
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "SITE_ENV", "DATABASE_URL"))
+        },
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_PATH": str(database),
+        "DEMO_UPLOAD_DIR": str(data / "uploads"),
+        "DEMO_LIMITS_PATH": str(data / "limits.sqlite3"),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_PORT": str(free_port()),
+        "WEB_CONCURRENCY": "2",
+        "DEMO_WORKERS": "2",
+        "VENV_BIN": str(VENV_BIN),
+        **({"SERVE_USER": user} if (user := site_user()) else {}),
+        **settings,
+    }
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"],
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    # Short: a unix socket's path must fit in 108 bytes. Removed in the finally below.
+    run_dir = Path(tempfile.mkdtemp(prefix="serve-"))
+    env["SERVE_RUN_DIR"] = str(run_dir)
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("wb")
+    supervisord = subprocess.Popen(
+        [str(SERVE)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        wait_for(lambda: call(port, "GET", "/healthz")[0] == 200, timeout=60, what="/healthz")
+        yield Production(port, env, database, supervisord, log_path)
+    except BaseException:
+        log.flush()
+        print(log_path.read_text(errors="replace")[-6000:])  # shown with the failure
+        raise
+    finally:
+        for pid in processes_using(database):
+            os.kill(pid, signal.SIGKILL)
+        if supervisord.poll() is None:
+            supervisord.kill()
+            supervisord.wait(timeout=10)
+        log.close()
+        shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def uid_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            except OSError:
+                continue
+            if int(parent) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 @contextmanager
 def database_at(path: Path) -> Iterator[sqlite3.Connection]:
     with closing(sqlite3.connect(path, timeout=10)) as connection:
@@ -111,52 +207,33 @@ def worker_running(database: Path, job_id: str) -> int | None:
 def test_make_serve_restarts_a_killed_worker_recovers_its_job_and_stops_on_sigterm(
     tmp_path: Path,
 ) -> None:
-    database = tmp_path / "site.sqlite3"
-    port = free_port()
-    env = {
-        # A SQLite file of its own, whatever database the tests use.
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("DJANGO_", "SITE_ENV", "DATABASE_URL"))
-        },
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_PATH": str(database),
-        "DEMO_UPLOAD_DIR": str(tmp_path / "uploads"),
-        "DEMO_LIMITS_PATH": str(tmp_path / "limits.sqlite3"),
-        "DEMO_PACE": "0.3",
-        "DEMO_LEASE_TIMEOUT": "2",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "2",
-        "DEMO_WORKERS": "2",
-        "VENV_BIN": str(VENV_BIN),
-    }
-    subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"],
-        env=env,
-        check=True,
-        timeout=120,
-    )
-    # Short: a unix socket's path must fit in 108 bytes. Removed in the finally below.
-    run_dir = Path(tempfile.mkdtemp(prefix="serve-"))
-    env["SERVE_RUN_DIR"] = str(run_dir)
-    log = (tmp_path / "serve.log").open("wb")
-    supervisord = subprocess.Popen(
-        [str(SERVE)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    try:
-        wait_for(lambda: call(port, "GET", "/healthz")[0] == 200, timeout=60, what="/healthz")
-        workers = wait_for(
+    with production(tmp_path, DEMO_PACE="0.3", DEMO_LEASE_TIMEOUT="2") as served:
+        port, env, database, supervisord = (
+            served.port,
+            served.env,
+            served.database,
+            served.supervisord,
+        )
+        listed = wait_for(
             lambda: (
                 (listed := supervised(env))
                 and all(state == "RUNNING" for state, _ in listed.values())
-                and {name: pid for name, (_, pid) in listed.items() if name != "web"}
+                and listed
             ),
             timeout=30,
             what="supervisord to list its processes RUNNING",
         )
-        assert sorted(workers) == ["db_worker_00", "db_worker_01"]
+        workers = {name: pid for name, (_, pid) in listed.items() if name.startswith("db_worker")}
+        assert sorted(listed) == ["db_worker_00", "db_worker_01", "front", "web"]
+        front = listed["front"][1]
+        assert front is not None
+        # Started as root, what reads a request or runs a job is SERVE_USER.
+        user = env.get("SERVE_USER")
+        uid = pwd.getpwnam(user).pw_uid if user else os.geteuid()
+        for name, pid in {**workers, "web": listed["web"][1]}.items():
+            assert pid is not None and uid_of(pid) == uid, name
+        nginx_workers = children_of(front)
+        assert nginx_workers and {uid_of(pid) for pid in nginx_workers} == {uid}
 
         status, headers, _ = call(
             port,
@@ -211,22 +288,86 @@ def test_make_serve_restarts_a_killed_worker_recovers_its_job_and_stops_on_sigte
         assert attempts in (1, 2)
         assert [recipient for (recipient,) in delivered] == RECIPIENTS  # once each
 
-        # SIGTERM stops every process: web, both workers, then supervisord itself.
+        # SIGTERM stops every process: nginx, web, both workers, then supervisord itself.
         children = [pid for pid in processes_using(database) if pid != supervisord.pid]
         assert len(children) >= 5  # gunicorn, its 2 workers, 2 db_workers
         supervisord.send_signal(signal.SIGTERM)
         supervisord.wait(timeout=stop_timeout())
         assert supervisord.returncode == 0
         wait_for(lambda: not processes_using(database), timeout=5, what="every process to stop")
-    except BaseException:
-        log.flush()
-        print((tmp_path / "serve.log").read_text()[-6000:])  # shown with the failure
-        raise
+        # nginx's master too (its workers leave with it).
+        wait_for(lambda: not Path(f"/proc/{front}").exists(), timeout=5, what="nginx to stop")
+
+
+def test_started_as_root_it_refuses_to_hand_over_a_directory_that_holds_more_than_the_site(
+    tmp_path: Path,
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only a start as root switches users")
+    data = Path(tempfile.mkdtemp(prefix="serve-data-"))
+    run_dir = Path(tempfile.mkdtemp(prefix="serve-"))
+    try:
+        (data / "notes.txt").write_text("someone else's")
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_ENV"))},
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_PATH": str(data / "site.sqlite3"),
+            "DEMO_LIMITS_PATH": str(data / "limits.sqlite3"),
+            "DEMO_UPLOAD_DIR": str(data / "uploads"),
+            "PORT": str(free_port()),
+            "VENV_BIN": str(VENV_BIN),
+            "SERVE_RUN_DIR": str(run_dir),
+        }
+        env.pop("SERVE_USER", None)  # the default: www-data
+        done = subprocess.run(
+            [str(SERVE)], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode != 0
+        refusal = done.stderr.strip().splitlines()[-1]
+        assert refusal.startswith("deploy/serve: started as root: ")
+        # Either www-data cannot run this project's Python at all, or it could, and the
+        # data's directory is not handed over.
+        assert "SERVE_USER=www-data cannot read the project" in refusal or (
+            "DATABASE_PATH=" in refusal and "notes.txt" in refusal
+        )
+        assert not (run_dir / "supervisord.pid").exists()
+        assert (data / "notes.txt").stat().st_uid == 0 and data.stat().st_uid == 0
+        assert not processes_using(data / "site.sqlite3")
     finally:
-        for pid in processes_using(database):
-            os.kill(pid, signal.SIGKILL)
-        if supervisord.poll() is None:
-            supervisord.kill()
-            supervisord.wait(timeout=10)
-        log.close()
+        shutil.rmtree(data, ignore_errors=True)
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def load_hand_over() -> Any:
+    spec = importlib.util.spec_from_file_location("hand_over", ROOT / "deploy" / "hand_over.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_only_a_directory_holding_the_sites_data_alone_may_be_handed_over(tmp_path: Path) -> None:
+    hand_over = load_hand_over()
+    run_dir = tmp_path / "run"
+    keep = [ROOT, VENV_BIN, run_dir]
+    data = tmp_path / "data"
+    data.mkdir()
+    database = data / "site.sqlite3"
+    site_files = {database, data / "site.sqlite3-wal", data / "uploads"}
+    database.write_bytes(b"")
+    (data / "site.sqlite3-wal").write_bytes(b"")
+
+    def why(directory: Path) -> str:
+        return str(hand_over.closed_to_hand_over(directory, site_files=site_files, keep=keep))
+
+    assert why(data) == ""
+    assert why(tmp_path / "not-yet") == ""
+    (data / "notes.txt").write_text("someone else's")
+    assert "more than the site's data (e.g. notes.txt)" in why(data)
+    assert "code or SERVE_RUN_DIR" in why(ROOT)
+    assert "code or SERVE_RUN_DIR" in why(ROOT.parent)
+    assert "code or SERVE_RUN_DIR" in why(tmp_path)  # it holds SERVE_RUN_DIR
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # as /tmp is
+    assert "every user shares" in why(shared)

@@ -1,0 +1,257 @@
+"""`make serve`'s front (nginx) against slow, idle and lying clients, for real.
+
+deploy/serve runs on loopback with its nginx, gunicorn and db_workers. Hostile
+connections are opened against it while /healthz is probed: each probe may take up to
+PROBE_TIMEOUT seconds, a bound a healthy site never nears, so what is asserted is
+that the site answers, not how fast.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import select
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.slow_clients import IDLE, TRICKLING, closed_by_server, slow_clients
+from tests.config.test_serve_production import ROOT, Production, production
+from tests.playground.helpers import make_email_payload, wait_for
+
+PROBES = 12
+PROBE_TIMEOUT = 10.0
+# nginx cuts a stalled body after a few seconds; this is how long the test waits for it.
+CUT_OFF_WITHIN = 30.0
+OTHER_ADDRESS = "127.0.0.2"
+
+
+def stalled_body(port: int) -> socket.socket:
+    """A POST that announces 2,000 bytes of body, sends 20, then nothing more."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(
+        b"POST /api/emails/bulk HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 2000\r\n\r\n" + b'{"subject": "stalled'
+    )
+    return sock
+
+
+def probe(port: int) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PROBE_TIMEOUT)
+    try:
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def jobs_stored(served: Production) -> int:
+    with sqlite3.connect(served.database, timeout=10) as db:
+        return int(db.execute("SELECT count(*) FROM playground_job").fetchone()[0])
+
+
+def test_slow_and_idle_clients_do_not_stop_the_site_and_a_stalled_body_is_cut_off(
+    tmp_path: Path,
+) -> None:
+    with production(tmp_path) as served, slow_clients(served.port) as under_attack:
+        stalled = stalled_body(served.port)
+        stalled.setblocking(False)
+        statuses: list[int] = []
+        stalled_closed = False
+        deadline = time.monotonic() + CUT_OFF_WITHIN
+        try:
+            # Probe until the server has cut off the stalled body and every trickling
+            # and idle connection at least once (each opened again at once).
+            while not (
+                stalled_closed
+                and under_attack.reopened["trickling"] >= TRICKLING
+                and under_attack.reopened["idle"] >= IDLE
+                and len(statuses) >= PROBES
+            ):
+                assert time.monotonic() < deadline, (
+                    f"after {CUT_OFF_WITHIN} s: stalled body closed {stalled_closed}, "
+                    f"reopened {under_attack.reopened}, probes {statuses}"
+                )
+                statuses.append(probe(served.port))
+                select.select([stalled], [], [], 0.25)
+                stalled_closed = stalled_closed or closed_by_server(stalled)
+        finally:
+            stalled.close()
+        assert set(statuses) == {200}
+        under_attack.close()
+        assert probe(served.port) == 200
+        assert jobs_stored(served) == 0  # the stalled body made no job
+
+
+def sent_to_gunicorn(served: Production, path: str) -> tuple[str, str]:
+    """The peer and X-Forwarded-For gunicorn logged for the request to `path` (its access
+    log's first two fields)."""
+
+    def logged() -> tuple[str, str] | None:
+        for line in served.log.read_text(errors="replace").splitlines():
+            found = re.match(r"(\S+) (\S+) \S+ \[[^]]*\] \"[A-Z]+ (\S+) ", line)
+            if found and found.group(3) == path:
+                return found.group(1), found.group(2)
+        return None
+
+    return wait_for(logged, timeout=10, what=f"gunicorn to log {path}")
+
+
+def request_from(
+    source: str, port: int, path: str, headers: list[tuple[str, str]], body: bytes = b""
+) -> tuple[int, dict[str, str]]:
+    """A request from a given loopback address, with header lines as given (repeats too)."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=10, source_address=(source, 0)
+    )
+    try:
+        connection.putrequest("POST" if body else "GET", path, skip_accept_encoding=True)
+        for name, value in headers:
+            connection.putheader(name, value)
+        if body:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body or None)
+        response = connection.getresponse()
+        response.read()
+        return response.status, dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+def test_forwarded_headers_are_believed_only_from_trusted_proxies(tmp_path: Path) -> None:
+    payload = json.dumps(make_email_payload()).encode()
+    with production(tmp_path, DJANGO_TRUSTED_PROXIES="127.0.0.1") as served:
+        # A trusted proxy's X-Forwarded-For is walked from the right: the first address
+        # that is not a trusted proxy is the client, and gunicorn hears only that one.
+        request_from(
+            "127.0.0.1",
+            served.port,
+            "/healthz?from=proxy",
+            [("X-Forwarded-For", "203.0.113.9, 198.51.100.7"), ("X-Forwarded-For", "127.0.0.1")],
+        )
+        assert sent_to_gunicorn(served, "/healthz?from=proxy") == ("127.0.0.1", "198.51.100.7")
+        # A client that is not a trusted proxy is itself, whatever it claims.
+        request_from(
+            OTHER_ADDRESS,
+            served.port,
+            "/healthz?from=client",
+            [("X-Forwarded-For", "198.51.100.7"), ("X-Real-IP", "198.51.100.7")],
+        )
+        assert sent_to_gunicorn(served, "/healthz?from=client") == (
+            "127.0.0.1",
+            OTHER_ADDRESS,
+        )
+        # X-Forwarded-Proto (and its look-alikes) count only from a trusted proxy: the
+        # job's Location says which scheme the site believed.
+        json_type = ("Content-Type", "application/json")
+        https_claims = [("X-Forwarded-Proto", "https"), ("X-Forwarded-Ssl", "on")]
+        status, headers = request_from(
+            OTHER_ADDRESS, served.port, "/api/emails/bulk", [json_type, *https_claims], payload
+        )
+        assert status == 202
+        assert headers["Location"].startswith(f"http://127.0.0.1:{served.port}/")
+        status, headers = request_from(
+            "127.0.0.1", served.port, "/api/emails/bulk", [json_type, https_claims[0]], payload
+        )
+        assert status == 202
+        assert headers["Location"].startswith(f"https://127.0.0.1:{served.port}/")
+
+
+def fetched(port: int, path: str, headers: dict[str, str]) -> tuple[dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Host": "127.0.0.1", **headers})
+        response = connection.getresponse()
+        return {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def test_the_front_passes_answers_unchanged_and_refuses_bodies_larger_than_the_site_reads(
+    tmp_path: Path,
+) -> None:
+    octets = ("Content-Type", "application/octet-stream")
+    with production(tmp_path, DEMO_MAX_UPLOAD_BYTES="1000") as served:
+        # A page as gunicorn answers it and as nginx passes it on: the same headers
+        # (the hop's own Connection and Date aside) and the same compressed bytes.
+        for path, asked in [("/202/", {"Accept-Encoding": "br"}), ("/api/", {})]:
+            direct, direct_body = fetched(int(served.env["WEB_PORT"]), path, asked)
+            fronted, fronted_body = fetched(served.port, path, asked)
+            hop = {"connection", "keep-alive", "date", "transfer-encoding"}
+            assert {k: v for k, v in fronted.items() if k not in hop} == {
+                k: v for k, v in direct.items() if k not in hop
+            }
+            assert fronted_body == direct_body
+            assert fronted["server"] == direct["server"]
+        # Over what the site accepts, under what it reads: the site's own answer, once
+        # nginx has read the body whole (into a temporary file: it is over 64 KiB).
+        status, headers = request_from(
+            "127.0.0.1", served.port, "/api/files/process", [octets], b"x" * 200_000
+        )
+        assert status == 413 and headers["Content-Type"] == "application/problem+json"
+        # Far over anything the site reads: nginx answers at once, in the same format,
+        # from the Content-Length alone.
+        with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+            sock.sendall(
+                f"POST /api/files/process HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\n".encode()
+                + b"Content-Type: application/octet-stream\r\nContent-Length: 100000000\r\n\r\n"
+            )
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            problem = json.loads(response.read())
+        assert response.status == 413
+        assert response.getheader("Content-Type") == "application/problem+json"
+        assert response.getheader("Server") == "nginx"  # no version
+        assert problem["type"] == f"http://127.0.0.1:{served.port}/api/#problem-body-too-large"
+        assert jobs_stored(served) == 0
+
+
+def front_config(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SERVE_RUN_DIR": str(tmp_path),
+        "SERVE_USER": "www-data",
+        "HOST": "127.0.0.1",
+        "PORT": "8000",
+        "WEB_PORT": "8001",
+        **environment,
+    }
+    return subprocess.run(
+        [sys.executable, str(ROOT / "deploy" / "front.py"), str(tmp_path / "nginx.conf")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("value", ["10.0.0.0/33", "proxy.example", "127.0.0.1;", "::1/200"])
+def test_an_invalid_trusted_proxies_value_stops_the_start_naming_the_variable(
+    tmp_path: Path, value: str
+) -> None:
+    done = front_config(tmp_path, DJANGO_TRUSTED_PROXIES=value)
+    assert done.returncode != 0
+    assert f"DJANGO_TRUSTED_PROXIES={value!r} is invalid; accepted values:" in done.stderr
+    assert not (tmp_path / "nginx.conf").exists()
+
+
+def test_trusted_proxies_are_the_only_addresses_nginx_believes(tmp_path: Path) -> None:
+    done = front_config(tmp_path, DJANGO_TRUSTED_PROXIES=" 10.1.2.3, 192.168.0.0/16 ,2001:db8::/48")
+    assert done.returncode == 0, done.stderr
+    config = (tmp_path / "nginx.conf").read_text()
+    believed = re.findall(r"set_real_ip_from (\S+);", config)
+    assert believed == ["10.1.2.3/32", "192.168.0.0/16", "2001:db8::/48"]
+    assert "real_ip_recursive on;" in config
+    without = front_config(tmp_path, DJANGO_TRUSTED_PROXIES="")
+    assert without.returncode == 0, without.stderr
+    assert "set_real_ip_from" not in (tmp_path / "nginx.conf").read_text()
