@@ -66,13 +66,13 @@ $(NODE_CLIENTS): tests/clients/package-lock.json
 	cd tests/clients && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: $(VENV)/.installed static chromium java redis $(NODE_CLIENTS)
+test: $(VENV)/.installed static chromium java redis nginx $(NODE_CLIENTS)
 	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The suite against a real PostgreSQL server: DATABASE_URL's when it answers, else a
 # throw-away one on loopback (tests/postgres_server.py). The browser tests drive pages
 # whose behaviour does not depend on the database: `make test` runs them, on SQLite.
-test-postgres: $(VENV)/.installed static java redis postgres $(NODE_CLIENTS)
+test-postgres: $(VENV)/.installed static java redis nginx postgres $(NODE_CLIENTS)
 	DJANGO_ALLOW_ASYNC_UNSAFE=true \
 		$(BIN)/python -m tests.postgres_server $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
@@ -88,7 +88,7 @@ postgres:
 	fi
 
 # The edit-test loop: everything but the browser tests.
-test-fast: $(VENV)/.installed static java redis $(NODE_CLIENTS)
+test-fast: $(VENV)/.installed static java redis nginx $(NODE_CLIENTS)
 	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
 # The production setup on loopback, measured side by side with wrk (benchmarks/):
