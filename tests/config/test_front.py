@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import re
-import select
 import socket
 import sqlite3
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.slow_clients import IDLE, TRICKLING, closed_by_server, slow_clients
+from benchmarks.slow_clients import IDLE, TRICKLING, closed_by_server, readable, slow_clients
 from tests.config.test_serve_production import ROOT, Production, production
 from tests.playground.helpers import make_email_payload, wait_for
 
@@ -82,7 +81,7 @@ def test_slow_and_idle_clients_do_not_stop_the_site_and_a_stalled_body_is_cut_of
                     f"reopened {under_attack.reopened}, probes {statuses}"
                 )
                 statuses.append(probe(served.port))
-                select.select([stalled], [], [], 0.25)
+                readable(stalled, timeout=0.25)
                 stalled_closed = stalled_closed or closed_by_server(stalled)
         finally:
             stalled.close()
