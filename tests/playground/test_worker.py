@@ -173,6 +173,9 @@ def test_a_cancel_before_the_last_message_stops_it_and_logs_one_line(
     assert job.status == "canceled"
     assert [r["status"] for r in job.result["recipients"]] == ["delivered", "delivered", "not-sent"]
     assert sorted(m.recipient for m in MailboxMessage.objects.all()) == RECIPIENTS[:2]
-    log = (tmp_path / "holder.log").read_text()
+    log_file = tmp_path / "holder.log"
+    # The task is closed (and logged) just after the job is marked.
+    wait_for(lambda: "JobCanceled" in log_file.read_text(), timeout=30, what="the log line")
+    log = log_file.read_text()
     assert "Traceback" not in log
     assert len([line for line in log.splitlines() if "JobCanceled" in line]) == 1, log

@@ -122,7 +122,7 @@ class Worker(db_worker.Worker):
             # Pruning can wait for the next turn; the heartbeat and recovery cannot.
             logger.exception("Pruning failed; the next turn tries again.")
         else:
-            if pruned is not None:
+            if pruned is not None and any(pruned.values()):
                 logger.info("Pruned: %s.", ", ".join(f"{k} {v}" for k, v in pruned.items()))
 
 
