@@ -46,9 +46,9 @@ MAX_PAGE_BYTES = 16 * 1024 * 1024
 # Compressed bodies, kept by what they compress: a page's variants that render the
 # same bytes share them.
 MAX_ENCODED_BYTES = 8 * 1024 * 1024
-# Brotli's best takes about a hundred times as long as gzip's: worth it for a page
-# every reader gets, not for one a stranger's query picked (a search), so those get
-# a quick one.
+# Brotli's best takes tens of times as long as gzip's (about a second for /202/ on a
+# busy machine): worth it for a page every reader gets, not for one a stranger's
+# query picked (a search), so those get a quick one, some 10% larger.
 BEST_QUALITY = 11
 QUICK_QUALITY = 5
 # A query value longer than this picks no page of its own: views cut theirs shorter.
@@ -82,8 +82,8 @@ class PageRule:
             # The last, as QueryDict.get reads it.
             for value in request.GET.getlist(name)[-1:]
         ]
-        variant = "\n".join([page_version(), request.get_host(), request.path, *chosen, *asked])
-        return hashlib.sha256(variant.encode()).hexdigest()
+        picked = "\n".join([page_version(), request.get_host(), request.path, *chosen, *asked])
+        return hashlib.sha256(picked.encode()).hexdigest()
 
     def picked_by_query(self, request: HttpRequest) -> bool:
         return any(name in request.GET for name in self.query)
