@@ -404,3 +404,16 @@ def test_a_worker_prunes_by_itself_taking_turns_with_the_others(settings, live_w
     assert not MailboxMessage.objects.exists()
     # The turn is taken for this interval: another worker does not prune again.
     assert retention.prune_when_due() is None
+
+
+def test_a_job_canceled_after_its_worker_died_says_what_it_delivered() -> None:
+    job = make_email_job("a@example.test", "b@example.test")
+    crash_after_first_delivery(job)
+    jobs.cancel_job(public_id=job.public_id)
+
+    assert recovery.recover_stalled_jobs() == [job]
+    job.refresh_from_db()
+    assert job.status == "canceled"
+    assert job.result["counts"] == {"recipients": 2, "delivered": 1, "bounced": 0, "notSent": 1}
+    assert [r["status"] for r in job.result["recipients"]] == ["delivered", "not-sent"]
+    assert "1 of 2 messages had been sent" in job.error["detail"]
