@@ -2,15 +2,17 @@
 
 A page's ETag is known before it is rendered: it is made from what the page is
 made of (the content, the templates, the static manifest, the code, the settings
-a page shows) and what picks the variant (the host, the path and query, the
-request headers the page varies on). Any deploy changes it.
+a page shows) and what picks the variant (the host, the path, the query
+parameters and request headers the view reads). Any deploy changes it.
 
 - `cached_page` marks a view whose 200s are such pages: it answers a request that
   sends the tag back in If-None-Match with a 304, without rendering anything.
 - `PageCacheMiddleware`, just inside WhiteNoise, keeps each rendered page in
   memory, per process, with the headers the inner middleware gave it, compressed
   once with Brotli and gzip, so the next reader gets it (or its 304) without
-  anything else running.
+  anything else running. Only what the view reads picks a page (a query parameter
+  it does not read makes none), and the pages and their compressed bodies are
+  bounded in count and bytes, so strangers' URLs cannot make it grow.
 
 Cache-Control lets a shared cache (a CDN in front) keep the page and revalidate it
 with the same cheap 304.
@@ -38,13 +40,53 @@ from django.utils.http import parse_etags, quote_etag
 # Short: content changes only on deploy, and revalidation is a cheap 304.
 PAGE_MAX_AGE = 300
 # Rendered pages kept per process; the least recently served go first. A page is a
-# few tens of kilobytes, and a query string a reader types makes a page of its own.
+# few tens of kilobytes; the bytes are bounded too, whatever the pages weigh.
 MAX_PAGES = 256
+MAX_PAGE_BYTES = 16 * 1024 * 1024
+# Compressed bodies, kept by what they compress: a page's variants that render the
+# same bytes share them.
+MAX_ENCODED_BYTES = 8 * 1024 * 1024
+# Brotli's best takes tens of times as long as gzip's (about a second for /202/ on a
+# busy machine): worth it for a page every reader gets, not for one a stranger's
+# query picked (a search), so those get a quick one, some 10% larger.
+BEST_QUALITY = 11
+QUICK_QUALITY = 5
+# A query value longer than this picks no page of its own: views cut theirs shorter.
+MAX_QUERY_VALUE = 200
 # What a page is made of, besides the code.
 SOURCE_DIRS = ("templates", "reference", "playground", "config")
 SOURCE_SUFFIXES = (".py", ".html", ".txt", ".md", ".yaml", ".yml", ".json", ".js", ".css")
 # The headers a stored page keeps; the outer middleware adds its own on every answer.
 NOT_KEPT = {"content-length", "content-encoding"}
+
+Variant = Callable[[HttpRequest], object]
+
+
+@dataclass(frozen=True)
+class PageRule:
+    """What picks a page's variant, as its view declared it (see cached_page)."""
+
+    vary: tuple[str, ...]
+    query: tuple[str, ...]
+    variant: Variant | None
+
+    def key(self, request: HttpRequest) -> str:
+        """The variant's key: only what the view reads, so nothing else makes a new page."""
+        if self.variant is not None:
+            chosen = [repr(self.variant(request))]
+        else:
+            chosen = [f"{name}={request.headers.get(name, '')[:200]}" for name in self.vary]
+        asked = [
+            f"{name}={value[: MAX_QUERY_VALUE + 1]}"
+            for name in self.query
+            # The last, as QueryDict.get reads it.
+            for value in request.GET.getlist(name)[-1:]
+        ]
+        picked = "\n".join([page_version(), request.get_host(), request.path, *chosen, *asked])
+        return hashlib.sha256(picked.encode()).hexdigest()
+
+    def picked_by_query(self, request: HttpRequest) -> bool:
+        return any(name in request.GET for name in self.query)
 
 
 @dataclass
@@ -54,22 +96,52 @@ class StoredPage:
     etag: str
     headers: list[tuple[str, str]]
     content: bytes
-    # Compressed once, when a reader first asks for that coding.
-    encoded: dict[str, bytes] = field(default_factory=dict)
+    quality: int = BEST_QUALITY
+    digest: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.digest = hashlib.sha256(self.content).hexdigest()
+
+    @property
+    def size(self) -> int:
+        return len(self.content) + sum(len(k) + len(v) for k, v in self.headers)
 
     def body(self, coding: str) -> bytes:
-        if coding not in self.encoded:
-            if coding == "br":
-                self.encoded[coding] = brotli.compress(self.content, mode=brotli.MODE_TEXT)
-            else:
-                self.encoded[coding] = gzip.compress(self.content, compresslevel=9, mtime=0)
-        return self.encoded[coding]
+        """The page in this coding, compressed once for every page of the same bytes."""
+        where = (self.digest, coding, self.quality)
+        with _lock:
+            encoded = _encoded.get(where)
+            if encoded is not None:
+                _encoded.move_to_end(where)
+                return encoded
+        if coding == "br":
+            encoded = brotli.compress(self.content, mode=brotli.MODE_TEXT, quality=self.quality)
+        else:
+            encoded = gzip.compress(self.content, compresslevel=9, mtime=0)
+        with _lock:
+            _encoded[where] = encoded
+            _evict()
+        return encoded
 
 
 _pages: OrderedDict[str, StoredPage] = OrderedDict()
-# Per host and path: the headers its view varies on, learnt from its first rendering.
-_varies: dict[tuple[str, str], tuple[str, ...]] = {}
+_encoded: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
+# Per host and path: what picks its variant, learnt from its first rendering.
+_rules: dict[tuple[str, str], PageRule] = {}
 _lock = threading.Lock()
+
+
+def _evict() -> None:
+    """Drop the least recently served pages and bodies beyond the bounds; holding _lock."""
+    page_bytes = sum(page.size for page in _pages.values())
+    while _pages and (len(_pages) > MAX_PAGES or page_bytes > MAX_PAGE_BYTES):
+        page_bytes -= _pages.popitem(last=False)[1].size
+    encoded_bytes = sum(len(body) for body in _encoded.values())
+    while _encoded and encoded_bytes > MAX_ENCODED_BYTES:
+        encoded_bytes -= len(_encoded.popitem(last=False)[1])
+    # Rules are per path a page answered, a short list; a bound all the same.
+    if len(_rules) > 4 * MAX_PAGES:
+        _rules.clear()
 
 
 def _files(roots: Iterable[Path]) -> Iterable[Path]:
@@ -113,12 +185,6 @@ def _settings_changed(**kwargs: Any) -> None:
 setting_changed.connect(_settings_changed)
 
 
-def _key(request: HttpRequest, vary: tuple[str, ...]) -> str:
-    headers = [f"{name}={request.headers.get(name, '')[:200]}" for name in vary]
-    variant = "\n".join([page_version(), request.get_host(), request.get_full_path(), *headers])
-    return hashlib.sha256(variant.encode()).hexdigest()
-
-
 def _matches(request: HttpRequest, etag: str) -> bool:
     # Weak comparison, as for any GET (RFC 9110 §13.1.2): a compressed page's tag is weak.
     sent = request.headers.get("If-None-Match")
@@ -140,14 +206,24 @@ def _with_cache_headers(response: HttpResponse, etag: str, vary: tuple[str, ...]
 def forget_pages() -> None:
     with _lock:
         _pages.clear()
-        _varies.clear()
+        _encoded.clear()
+        _rules.clear()
 
 
 ViewFunction = Callable[..., HttpResponse]
 
 
-def cached_page(*, vary: tuple[str, ...] = ()) -> Callable[[ViewFunction], ViewFunction]:
-    """Mark the view's 200s as pages (see above); vary names the headers that pick a variant."""
+def cached_page(
+    *, vary: tuple[str, ...] = (), query: tuple[str, ...] = (), variant: Variant | None = None
+) -> Callable[[ViewFunction], ViewFunction]:
+    """Mark the view's 200s as pages (see above).
+
+    vary names the headers that pick a variant, and variant (if given) what the view
+    makes of them: the key holds that, not the headers' bytes. query names the query
+    parameters the view reads; any other is no part of the page, so a URL with it is
+    answered with the page without it.
+    """
+    rule = PageRule(vary=vary, query=query, variant=variant)
 
     def decorator(view: ViewFunction) -> ViewFunction:
         @functools.wraps(view)
@@ -155,13 +231,13 @@ def cached_page(*, vary: tuple[str, ...] = ()) -> Callable[[ViewFunction], ViewF
             if request.method not in ("GET", "HEAD") or settings.DEBUG:
                 # Under DEBUG templates and content change under a running server.
                 return view(request, *args, **kwargs)
-            etag = quote_etag(_key(request, vary)[:32])
+            etag = quote_etag(rule.key(request)[:32])
             if _matches(request, etag):
                 return _with_cache_headers(HttpResponseNotModified(), etag, vary)
             response = view(request, *args, **kwargs)
             if response.status_code == 200 and not response.streaming:
                 _with_cache_headers(response, etag, vary)
-                response.page_cache_vary = vary  # type: ignore[attr-defined]
+                response.page_cache_rule = rule  # type: ignore[attr-defined]
             return response
 
         return wrapper
@@ -210,10 +286,10 @@ class PageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method not in ("GET", "HEAD") or settings.DEBUG:
             return self.get_response(request)
-        where = (request.get_host(), request.get_full_path())
-        vary = _varies.get(where)
-        if vary is not None:
-            key = _key(request, vary)
+        where = (request.get_host(), request.path)
+        rule = _rules.get(where)
+        if rule is not None:
+            key = rule.key(request)
             with _lock:
                 page = _pages.get(key)
                 if page is not None:
@@ -221,17 +297,17 @@ class PageCacheMiddleware:
             if page is not None:
                 return _answer(request, page)
         response = self.get_response(request)
-        page_vary = getattr(response, "page_cache_vary", None)
-        if page_vary is None:
+        rule = getattr(response, "page_cache_rule", None)
+        if rule is None:
             return response
         page = StoredPage(
             etag=response.headers["ETag"],
             headers=[(k, v) for k, v in response.headers.items() if k.lower() not in NOT_KEPT],
             content=response.content,
+            quality=QUICK_QUALITY if rule.picked_by_query(request) else BEST_QUALITY,
         )
         with _lock:
-            _varies[where] = page_vary
-            _pages[_key(request, page_vary)] = page
-            while len(_pages) > MAX_PAGES:
-                _pages.popitem(last=False)
+            _rules[where] = rule
+            _pages[rule.key(request)] = page
+            _evict()
         return _answer(request, page)

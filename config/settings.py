@@ -279,6 +279,9 @@ DEMO_MAX_UPLOAD_BYTES = env_int("DEMO_MAX_UPLOAD_BYTES", 5 * 1024 * 1024, minimu
 DEMO_UPLOAD_DIR = env_path("DEMO_UPLOAD_DIR", BASE_DIR / "var" / "uploads")
 # Finished jobs answer 410 Gone after this many seconds; their data is then pruned.
 DEMO_JOB_RETENTION = env_int("DEMO_JOB_RETENTION", 24 * 3600, minimum=1)
+# Every worker prunes them (and stray uploads, old mail and tasks) by itself, and
+# the workers of a deployment take turns: at most once per this many seconds.
+DEMO_PRUNE_INTERVAL = env_float("DEMO_PRUNE_INTERVAL", 300.0, minimum=0, inclusive=False)
 # A running job renews its lease at every step; a job whose lease ran out belongs
 # to a dead worker and is retried, up to DEMO_MAX_ATTEMPTS attempts in all.
 DEMO_LEASE_TIMEOUT = env_float("DEMO_LEASE_TIMEOUT", 30.0, minimum=0, inclusive=False)

@@ -184,6 +184,9 @@ CONVENTIONS: tuple[Convention, ...] = (
             "Browsers' fetch() and most HTTP libraries follow the 303 silently: the script "
             "sees the result's 200, with response.redirected set.",
             "With Prefer: wait=N the submit itself may answer 303 when the job finished in time.",
+            "A canceled bulk email's monitor lists in report who got the message and who did "
+            "not (not-sent); once every message is sent, DELETE answers 409 and the job "
+            "succeeds: mail sent cannot be unsent.",
         ),
     ),
     Convention(
@@ -297,7 +300,8 @@ CONVENTIONS: tuple[Convention, ...] = (
             "The monitor is found in the body (name: operations/{jobId}, relative to "
             "/api/aip151/), not in a header.",
             "The result is embedded in response; error is a google.rpc.Status (code, "
-            "message, details); a canceled operation's error has code 1 (CANCELLED).",
+            "message, details); a canceled operation's error has code 1 (CANCELLED), and "
+            "its metadata.report says who got the message and who did not.",
         ),
     ),
     Convention(
@@ -329,7 +333,8 @@ CONVENTIONS: tuple[Convention, ...] = (
         notes=(
             "201: what was created at once is the job, not the emails or the digest.",
             "DELETE answers 200 when the job is canceled at once (it was queued), 202 when "
-            "a running job will stop at its next step (RFC 9110 section 9.3.5).",
+            "a running job will stop at its next step (RFC 9110 section 9.3.5), 409 once "
+            "its work is done (every message sent): the job then ends as its work did.",
         ),
     ),
 )

@@ -29,10 +29,7 @@ from playground.work import bulk_email, file_digest, steps
 
 logger = logging.getLogger(__name__)
 
-CANCELED_ERROR = {
-    "code": Job.ErrorCode.CANCELED.value,
-    "detail": "A client asked for cancellation (DELETE on the status monitor).",
-}
+CANCELED_DETAIL = "A client asked for cancellation (DELETE on the status monitor)."
 
 
 class JobError(Exception):
@@ -52,7 +49,7 @@ class JobExpired(JobError):
 
 
 class JobFinished(JobError):
-    """The job already reached a final state (cancellation is too late)."""
+    """Cancellation is too late: the job reached a final state, or did all its work."""
 
 
 class ResultNotAvailable(JobError):
@@ -232,8 +229,11 @@ def get_succeeded_job(*, public_id: str) -> Job:
 def cancel_job(*, public_id: str) -> Job:
     """Cancel a queued job at once; ask a running one to stop at its next step.
 
-    Serialised with _finish on the job's row: either the job finishes first and this
-    raises JobFinished, or the request is recorded first and the job ends canceled.
+    A job whose work is all done (every message sent, the whole file read) is not
+    canceled: what was done cannot be undone, so this raises JobFinished and the job
+    ends as its work did. Serialised with each step on the job's row: either the step
+    commits first (and the job is judged with it), or the request is recorded first
+    and no later step runs.
     """
     with transaction.atomic():
         get_job(public_id=public_id)
@@ -243,10 +243,16 @@ def cancel_job(*, public_id: str) -> Job:
                 f"Job {public_id} already finished ({current.status}); there is nothing to cancel.",
                 job=current,
             )
+        if work_done(current):
+            raise JobFinished(
+                f"Job {public_id} has done all its work ({work_summary(current)}) and "
+                "cannot be undone; it is finishing, and its result will be read as usual.",
+                job=current,
+            )
         now = timezone.now()
         current.cancel_requested_at = current.cancel_requested_at or now
         if current.status == Job.Status.QUEUED:
-            mark_finished(job=current, status=Job.Status.CANCELED, error=CANCELED_ERROR, now=now)
+            mark_canceled(job=current, now=now)
             # Its task follows: a worker must not start it any more.
             _close_task(job=current, error=steps.JobCanceled("Canceled while queued."), now=now)
         else:
@@ -255,6 +261,38 @@ def cancel_job(*, public_id: str) -> Job:
     if not current.is_pending:
         discard_upload(job=current)
     return current
+
+
+def work_done(job: Job) -> bool:
+    """Whether nothing the job does remains to be done (only its report is left)."""
+    if job.kind == Job.Kind.BULK_EMAIL:
+        return bulk_email.all_handled(job)
+    return steps.steps_done(job) >= steps.steps_planned(job)
+
+
+def work_summary(job: Job) -> str:
+    if job.kind == Job.Kind.BULK_EMAIL:
+        return bulk_email.handled_summary(job)
+    return "the whole file was read"
+
+
+def mark_canceled(*, job: Job, now: datetime) -> None:
+    """Put job (not yet saved) in the canceled state, with what it did before it stopped.
+
+    A bulk email keeps a report of who got the message and who did not, so a client
+    resends only to the rest; a file job did nothing that outlasts it.
+    """
+    report = bulk_email.canceled_report(job) if job.kind == Job.Kind.BULK_EMAIL else None
+    detail = CANCELED_DETAIL
+    if report is not None:
+        counts = report["counts"]
+        detail += (
+            f" {counts['recipients'] - counts['notSent']} of {counts['recipients']} messages "
+            f"had been sent ({counts['delivered']} delivered, {counts['bounced']} bounced), "
+            f"{counts['notSent']} not: the report lists which."
+        )
+    error = {"code": Job.ErrorCode.CANCELED.value, "detail": detail}
+    mark_finished(job=job, status=Job.Status.CANCELED, result=report, error=error, now=now)
 
 
 def mark_finished(

@@ -49,9 +49,7 @@ def recover_stalled_jobs(*, now: datetime | None = None) -> list[Job]:
                 # even when a worker dies every time before the job starts.
                 job.attempts += 1
             if job.cancel_requested_at is not None:
-                jobs.mark_finished(
-                    job=job, status=Job.Status.CANCELED, error=jobs.CANCELED_ERROR, now=now
-                )
+                jobs.mark_canceled(job=job, now=now)
                 job.save()
             elif job.attempts >= settings.DEMO_MAX_ATTEMPTS:
                 error = {

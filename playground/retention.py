@@ -1,7 +1,9 @@
 """Retention: what the demo keeps, and for how long, once jobs are done.
 
 A finished job answers for DEMO_JOB_RETENTION seconds; then its data goes and a
-tombstone answers 410 Gone for as long again. `manage.py prune_jobs` runs this.
+tombstone answers 410 Gone for as long again. Nobody needs to schedule it: every
+worker's housekeeping calls prune_when_due, and one of them prunes every
+DEMO_PRUNE_INTERVAL seconds. `manage.py prune_jobs` runs it at once.
 """
 
 from __future__ import annotations
@@ -16,6 +18,22 @@ from django_tasks_db.models import DBTaskResult
 
 from playground import idempotency
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
+from playground.ratestore import rate_store
+from playground.work import bulk_email
+
+# The rate store's key that lets one worker of a deployment prune per interval.
+PRUNE_TURN = "housekeeping:prune-jobs"
+
+
+def prune_when_due(*, now: datetime | None = None) -> dict[str, int] | None:
+    """Prune, unless another worker did less than DEMO_PRUNE_INTERVAL seconds ago.
+
+    The workers share the rate store (as the web processes do for the limits), so
+    one turn per interval is taken, whichever worker comes first.
+    """
+    if rate_store().take(PRUNE_TURN, cost=1, limit=1, period=settings.DEMO_PRUNE_INTERVAL):
+        return None
+    return prune_jobs(now=now)
 
 
 def prune_jobs(*, now: datetime | None = None) -> dict[str, int]:
@@ -23,12 +41,13 @@ def prune_jobs(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     retention = timedelta(seconds=settings.DEMO_JOB_RETENTION)
     expired = Job.objects.filter(pruned=False, expires_at__lte=now)
-    keys, tombstoned = _tombstone(expired, now=now)
+    keys, tombstoned, messages = _tombstone(expired, now=now)
     counts = {
         "keys": keys,
         "expired": tombstoned,
         "deleted": Job.objects.filter(pruned=True, expires_at__lte=now - retention).delete()[0],
-        "messages": MailboxMessage.objects.filter(delivered_at__lte=now - retention).delete()[0],
+        "messages": messages
+        + MailboxMessage.objects.filter(delivered_at__lte=now - retention).delete()[0],
         "tasks": DBTaskResult.objects.finished()
         .filter(finished_at__lte=now - retention)
         .delete()[0],
@@ -51,10 +70,14 @@ def keep_newest(*, client: str, count: int) -> int:
     return _tombstone(older, now=timezone.now())[1]
 
 
-def _tombstone(jobs: QuerySet[Job], *, now: datetime) -> tuple[int, int]:
-    """Drop the data of these jobs, keeping the row that answers 410; (keys, jobs) counts."""
+def _tombstone(jobs: QuerySet[Job], *, now: datetime) -> tuple[int, int, int]:
+    """Drop the data of these jobs and their mail, keeping the row that answers 410;
+    (keys, jobs, messages) counts."""
     keys = idempotency.forget_keys(jobs=jobs, now=now)
-    return keys, jobs.update(pruned=True, input={}, state={}, result=None, error=None)
+    emails = jobs.filter(kind=Job.Kind.BULK_EMAIL).values_list("public_id", flat=True)
+    messages = bulk_email.forget_mail(job_ids=list(emails))
+    tombstoned = jobs.update(pruned=True, input={}, state={}, result=None, error=None)
+    return keys, tombstoned, messages
 
 
 def _delete_stray_uploads(*, now: datetime) -> int:

@@ -60,7 +60,7 @@ def run_slice(*, job_id: str, task_result_id: str, priority: int = 0) -> str:
         logger.warning("Job %s is let go of, as a worker killed now would.", job_id)
         raise
     except steps.JobCanceled:
-        _finish(job=job, status=Job.Status.CANCELED, error=jobs.CANCELED_ERROR)
+        _finish(job=job, status=Job.Status.CANCELED)
         raise
     except steps.JobFailed as failure:
         _finish(job=job, status=Job.Status.FAILED, error=failure.error, result=failure.result)
@@ -74,9 +74,7 @@ def run_slice(*, job_id: str, task_result_id: str, priority: int = 0) -> str:
         _finish(job=job, status=Job.Status.FAILED, error=error)
         raise
     steps.reached.send(sender=Job, job=job, point="finish")
-    if _finish(job=job, status=Job.Status.SUCCEEDED, result=result) != Job.Status.SUCCEEDED:
-        # Canceled after its last step: the DELETE was answered 202 before this.
-        raise steps.JobCanceled(f"Job {job_id} was canceled after its last step.")
+    _finish(job=job, status=Job.Status.SUCCEEDED, result=result)
     return Job.Status.SUCCEEDED
 
 
@@ -120,20 +118,22 @@ def _finish(
     status: str,
     result: dict[str, Any] | None = None,
     error: dict[str, Any] | None = None,
-) -> str:
-    """End the attempt's job in status (canceled if a DELETE came first); return its status."""
+) -> None:
+    """End the attempt's job in status; a canceled one keeps what it did before it stopped.
+
+    No DELETE can come between the job's last step and this: once its work is done,
+    a cancel is refused (jobs.cancel_job), so the job ends as its work did.
+    """
     with transaction.atomic():
         current = Job.objects.select_for_update().get(pk=job.pk)
         # Only the attempt that holds the job may finish it.
         if not steps.owns_job(job=job, current=current):
             raise steps.LeaseLost(job.public_id)
-        if current.cancel_requested_at is not None:
-            # The DELETE came after the last step but before this: it was answered
-            # 202, so the job ends canceled and whatever it produced is discarded.
-            status, result, error = Job.Status.CANCELED, None, jobs.CANCELED_ERROR
-        jobs.mark_finished(
-            job=current, status=status, result=result, error=error, now=timezone.now()
-        )
+        if status == Job.Status.CANCELED:
+            jobs.mark_canceled(job=current, now=timezone.now())
+        else:
+            jobs.mark_finished(
+                job=current, status=status, result=result, error=error, now=timezone.now()
+            )
         current.save()
     jobs.discard_upload(job=current)
-    return current.status

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_safe
+from django_htmx.middleware import HtmxDetails
 
 from config.page_cache import cached_page
 from config.site import HtmxHttpRequest, site_origin
@@ -34,8 +35,18 @@ def _matching(catalog: Catalog, query: str) -> list[tuple[str, str, list[StatusP
     return [group for group in groups if group[2]]
 
 
+def _swapped(request: HttpRequest) -> bool:
+    # What request.htmx says; the page cache asks before HtmxMiddleware has run.
+    return bool(HtmxDetails(request))
+
+
+def _which_code_variant(request: HttpRequest) -> tuple[bool, bool]:
+    htmx = HtmxDetails(request)
+    return bool(htmx), htmx.history_restore_request
+
+
 @require_safe
-@cached_page(vary=("HX-Request",))
+@cached_page(vary=("HX-Request",), query=("q",), variant=_swapped)
 def index(request: HtmxHttpRequest) -> HttpResponse:
     catalog = get_catalog()
     query = request.GET.get("q", "").strip()[:100]
@@ -116,7 +127,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 @require_safe
-@cached_page(vary=("Accept",))
+@cached_page(vary=("Accept",), variant=_wants_json)
 def status_page(request: HttpRequest, code: str) -> HttpResponse:
     page = get_catalog().get(int(code))
     if page is None:
@@ -172,7 +183,7 @@ def _which_code_title(walk: Walk) -> str:
 
 
 @require_safe
-@cached_page(vary=("HX-Request", "HX-History-Restore-Request"))
+@cached_page(vary=("HX-Request", "HX-History-Restore-Request"), variant=_which_code_variant)
 def which_code(request: HtmxHttpRequest, answers: str = "") -> HttpResponse:
     """One step of "Which code should I return?": a question, or the answer it led to."""
     guide = get_guide()

@@ -26,6 +26,7 @@ from playground.api.representations import (
     result_url,
     retry_after_header,
     see_other_body,
+    unfinished_report,
 )
 from playground.models import Job
 
@@ -72,8 +73,8 @@ def job_state(request: HttpRequest, job: Job, *, instance: str) -> dict[str, Any
         body["cancelRequestedAt"] = iso(job.cancel_requested_at)
     if job.error is not None:
         body["error"] = job_error(request, job.error, instance=instance)
-    if job.status == Job.Status.FAILED and job.result is not None:
-        body["report"] = job.result
+    if (report := unfinished_report(job)) is not None:
+        body["report"] = report
     return body
 
 
@@ -170,6 +171,10 @@ def aip_operation_body(request: HttpRequest, job: Job) -> dict[str, Any]:
         }
     elif not job.is_pending:
         body["error"] = rpc_status(request, job)
+        if (report := unfinished_report(job)) is not None:
+            # What a failed or canceled operation did anyway: its metadata is the place
+            # AIP-151 gives for progress, and google.rpc.Status has no room for it.
+            body["metadata"]["report"] = report
     return body
 
 

@@ -128,7 +128,9 @@ PROBLEM_TYPES = {
             "job-already-finished",
             409,
             "The job already finished",
-            "A finished job cannot be canceled.",
+            "A finished job cannot be canceled, nor one that has done all its work (every "
+            "message sent, the whole file read): what was done cannot be undone, so the job "
+            "ends as its work did. The detail names its monitor and, if it succeeds, its result.",
         ),
         ProblemType(
             "idempotency-key-reused",

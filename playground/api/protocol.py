@@ -17,7 +17,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from playground import admission, idempotency, jobs, outcomes
 from playground.api.problems import Rejected, problem, rejection
-from playground.api.representations import monitor_url, retry_after_header
+from playground.api.representations import monitor_url, result_url, retry_after_header
+from playground.models import Job
 
 View = Callable[..., HttpResponse]
 
@@ -89,4 +90,12 @@ def rejected_for(
         detail = f"{detail}; see its status monitor {monitor_url(request, error.job)}."
         if error.job.is_pending:
             headers["Retry-After"] = retry_after_header(job=error.job)
+    if isinstance(error, jobs.JobFinished) and error.job is not None:
+        # Too late to cancel: say where to read what the job did.
+        detail = f"{detail} Its status monitor: {monitor_url(request, error.job)}"
+        if error.job.is_pending:
+            detail += f"; its result, once it succeeds: {result_url(request, error.job)}"
+        elif error.job.status == Job.Status.SUCCEEDED:
+            detail += f"; its result: {result_url(request, error.job)}"
+        detail += "."
     return Rejected(ERROR_TYPES[type(error)], detail, headers=headers)

@@ -197,10 +197,17 @@ def monitor_body(request: HttpRequest, job: Job) -> dict[str, Any]:
         body["cancelRequestedAt"] = iso(job.cancel_requested_at)
     if (error := error_body(request, job)) is not None:
         body["error"] = error
-    if job.status == Job.Status.FAILED and job.result is not None:
-        # A failed bulk email still has a delivery report worth reading.
-        body["report"] = job.result
+    if (report := unfinished_report(job)) is not None:
+        body["report"] = report
     return body
+
+
+def unfinished_report(job: Job) -> dict[str, Any] | None:
+    """What a job that failed or was canceled did anyway: a bulk email's delivery report
+    says who got the message and who did not, so a client resends only to the rest."""
+    if job.status in (Job.Status.FAILED, Job.Status.CANCELED):
+        return job.result
+    return None
 
 
 def see_other_body(request: HttpRequest, job: Job) -> dict[str, Any]:
@@ -225,6 +232,8 @@ def operation_body(request: HttpRequest, job: Job) -> dict[str, Any]:
         body["resourceLocation"] = result_url(request, job)
     if (error := error_body(request, job)) is not None:
         body["error"] = error
+    if (report := unfinished_report(job)) is not None:
+        body["report"] = report
     return body
 
 

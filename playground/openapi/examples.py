@@ -44,13 +44,15 @@ RUNNING = {
     "startedAt": STARTED,
     "updatedAt": "2025-01-01T12:00:03.020Z",
 }
+CANCELED = "A client asked for cancellation (DELETE on the status monitor). 1 of 2 messages "
+CANCELED += "had been sent (1 delivered, 0 bounced), 1 not: the report lists which."
 CANCELED_ERROR = {
     "type": f"{EXAMPLE_ORIGIN}/api/#problem-canceled",
     "title": "The job was canceled",
-    "detail": "A client asked for cancellation (DELETE on the status monitor).",
+    "detail": CANCELED,
     "instance": MONITOR,
     "code": "canceled",
-    "message": "A client asked for cancellation (DELETE on the status monitor).",
+    "message": CANCELED,
 }
 BOUNCED = "All 2 recipients were refused (addresses at bounce.example.test always bounce); "
 BOUNCED += "nothing was delivered."
@@ -84,6 +86,21 @@ FAILED_REPORT = {
     "recipients": [
         delivery("a@bounce.example.test", 0, bounced=True),
         delivery("b@bounce.example.test", 1, bounced=True),
+    ],
+}
+CANCELED_REPORT = {
+    "kind": "bulk-email",
+    "subject": "Welcome",
+    "outcome": "canceled",
+    "counts": {"recipients": 2, "delivered": 1, "bounced": 0, "notSent": 1},
+    "recipients": [
+        delivery("ada@example.test", 0),
+        {
+            "email": "grace@example.test",
+            "name": "grace",
+            "status": "not-sent",
+            "detail": "Not sent: the job was canceled first.",
+        },
     ],
 }
 FINISHED_AT = {"updatedAt": FINISHED, "finishedAt": FINISHED, "estimatedCompletionAt": FINISHED}
@@ -176,17 +193,22 @@ EXAMPLES: dict[str, Any] = {
         },
     ),
     "canceled": example(
-        "Canceled while queued",
+        "Canceled after its first message: the report says who got it",
         {
             **STATUS_BASE,
             "status": "canceled",
+            "progress": 66,
             "message": "Canceled.",
-            "updatedAt": STARTED,
-            "finishedAt": STARTED,
-            "estimatedCompletionAt": STARTED,
-            "cancelRequestedAt": STARTED,
+            "startedAt": STARTED,
+            "updatedAt": FINISHED,
+            "finishedAt": FINISHED,
+            "estimatedCompletionAt": FINISHED,
+            "cancelRequestedAt": "2025-01-01T12:00:02.500Z",
             "error": CANCELED_ERROR,
+            "report": CANCELED_REPORT,
         },
+        "Canceled while running: the message to the first recipient had been sent, the "
+        "other not. Send again only to the recipients whose status is not-sent.",
     ),
     # The operation
     "operationQueued": example("Queued", OPERATION_QUEUED),
@@ -224,8 +246,10 @@ EXAMPLES: dict[str, Any] = {
         {
             **OPERATION_QUEUED,
             "status": "canceled",
-            "lastUpdatedDateTime": STARTED,
+            "percentComplete": 66,
+            "lastUpdatedDateTime": FINISHED,
             "error": CANCELED_ERROR,
+            "report": CANCELED_REPORT,
         },
     ),
     # Results

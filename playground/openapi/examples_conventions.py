@@ -9,6 +9,7 @@ from typing import Any
 from playground.conventions import registry_json
 from playground.openapi.examples import (
     CANCELED_ERROR,
+    CANCELED_REPORT,
     CREATED,
     EXAMPLE_ORIGIN,
     FAILED_ERROR,
@@ -57,12 +58,15 @@ FAILED = {
 CANCELED = {
     **STATE,
     "status": "canceled",
+    "progress": 66,
     "message": "Canceled.",
-    "updatedAt": STARTED,
-    "finishedAt": STARTED,
-    "estimatedCompletionAt": STARTED,
-    "cancelRequestedAt": STARTED,
+    "startedAt": STARTED,
+    "updatedAt": FINISHED,
+    "finishedAt": FINISHED,
+    "estimatedCompletionAt": FINISHED,
+    "cancelRequestedAt": "2025-01-01T12:00:02.500Z",
     "error": {**CANCELED_ERROR, "instance": JOB_URL},
+    "report": CANCELED_REPORT,
 }
 REPORT = {
     "kind": "bulk-email",
@@ -163,7 +167,12 @@ CONVENTION_EXAMPLES: dict[str, Any] = {
         {
             "name": f"operations/{JOB}",
             "done": True,
-            "metadata": {**DONE_METADATA, "status": "canceled", "progress": 0},
+            "metadata": {
+                **DONE_METADATA,
+                "status": "canceled",
+                "progress": 66,
+                "report": CANCELED_REPORT,
+            },
             "error": rpc_error(1, "CANCELLED", "CANCELED", CANCELED_ERROR["detail"]),
         },
     ),

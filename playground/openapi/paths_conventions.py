@@ -200,7 +200,9 @@ def aip_cancel_path() -> dict[str, Any]:
             "summary": "Cancel the operation (google.longrunning's CancelOperation).",
             "description": "Asks for a cancellation: a queued job is canceled at once, a "
             "running one stops at its next step. The Operation then answers done, with "
-            "error code 1 (CANCELLED). A finished job cannot be canceled (409).",
+            "error code 1 (CANCELLED), and metadata.report says who got the message and who "
+            "did not. A finished job, or one that did all its work (every message sent), "
+            "cannot be canceled (409).",
             "responses": {
                 "200": response(
                     "Cancellation accepted (google.protobuf.Empty).",
@@ -210,7 +212,12 @@ def aip_cancel_path() -> dict[str, Any]:
                 ),
                 "404": response_ref("JobNotFound"),
                 "405": response_ref("MethodNotAllowed"),
-                "409": problem_response("The job already finished.", "jobAlreadyFinished"),
+                "409": problem_response(
+                    "Too late to cancel: the job finished, or did all its work (every message "
+                    "sent, the whole file read) and ends as its work did; the detail names its "
+                    "monitor and result.",
+                    "jobAlreadyFinished",
+                ),
                 "410": response_ref("JobExpired"),
                 "429": response_ref("RateLimited"),
             },
@@ -265,7 +272,12 @@ def job_resource_path() -> dict[str, Any]:
                 ),
                 "404": response_ref("JobNotFound"),
                 "405": response_ref("MethodNotAllowed"),
-                "409": problem_response("The job already finished.", "jobAlreadyFinished"),
+                "409": problem_response(
+                    "Too late to cancel: the job finished, or did all its work (every message "
+                    "sent, the whole file read) and ends as its work did; the detail names its "
+                    "monitor and result.",
+                    "jobAlreadyFinished",
+                ),
                 "410": response_ref("JobExpired"),
                 "429": response_ref("RateLimited"),
             },

@@ -136,8 +136,10 @@ def job_monitor_path() -> dict[str, Any]:
             "summary": "Cancel a pending job.",
             "description": "DELETE asks for a cancellation; it deletes nothing. The job stays "
             "readable: its status monitor (200, status `canceled` once it stopped) and its "
-            "operation answer until the job expires, as any finished job's do, and a DELETE "
-            "of a finished job is 409.",
+            "operation answer until the job expires, as any finished job's do. What was done "
+            "is not hidden: a job canceled midway lists in `report` who got the message and "
+            "who did not (`not-sent`), and a DELETE once every message is sent (or the whole "
+            "file read) is 409, as for a finished job: mail sent cannot be unsent.",
             "responses": {
                 "202": response(
                     "Cancellation accepted: a queued job is canceled at once, a running "
@@ -152,7 +154,12 @@ def job_monitor_path() -> dict[str, Any]:
                 ),
                 "404": response_ref("JobNotFound"),
                 "405": response_ref("MethodNotAllowed"),
-                "409": problem_response("The job already finished.", "jobAlreadyFinished"),
+                "409": problem_response(
+                    "Too late to cancel: the job finished, or did all its work (every message "
+                    "sent, the whole file read) and ends as its work did; the detail names its "
+                    "monitor and result.",
+                    "jobAlreadyFinished",
+                ),
                 "410": response_ref("JobExpired"),
                 "429": response_ref("RateLimited"),
             },

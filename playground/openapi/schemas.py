@@ -217,7 +217,8 @@ SCHEMAS: dict[str, Any] = {
             "error": ref("JobError"),
             "report": {
                 **ref("DeliveryReport"),
-                "description": "A failed bulk email's delivery report.",
+                "description": "A failed or canceled bulk email's delivery report: who got "
+                "the message, and who did not.",
             },
         },
     },
@@ -250,6 +251,11 @@ SCHEMAS: dict[str, Any] = {
             "lastUpdatedDateTime": TIMESTAMP,
             "resourceLocation": URL,
             "error": ref("JobError"),
+            "report": {
+                **ref("DeliveryReport"),
+                "description": "A failed or canceled bulk email's delivery report: who got "
+                "the message, and who did not.",
+            },
         },
     },
     "DeliveryReport": {
@@ -258,26 +264,45 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "kind": {"const": "bulk-email"},
             "subject": {"type": "string"},
-            "outcome": {"type": "string", "enum": ["delivered", "partial", "bounced"]},
+            "outcome": {
+                "type": "string",
+                "enum": ["delivered", "partial", "bounced", "canceled"],
+                "description": "canceled: the job was canceled before it sent every message; "
+                "the recipients not-sent are exactly those to send to again.",
+            },
             "counts": {
                 "type": "object",
                 "required": ["recipients", "delivered", "bounced"],
                 "properties": {
                     name: {"type": "integer", "minimum": 0}
-                    for name in ["recipients", "delivered", "bounced"]
+                    for name in ["recipients", "delivered", "bounced", "notSent"]
                 },
+                "description": "notSent is there when the job was canceled.",
             },
             "recipients": {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["email", "name", "status", "messageId", "detail"],
+                    "required": ["email", "name", "status", "detail"],
+                    "allOf": [
+                        {
+                            "if": {"properties": {"status": {"const": "not-sent"}}},
+                            "then": {"not": {"required": ["messageId"]}},
+                            "else": {"required": ["messageId"]},
+                        }
+                    ],
                     "properties": {
                         "email": {"type": "string"},
                         "name": {"type": "string"},
-                        "status": {"type": "string", "enum": ["delivered", "bounced"]},
-                        "messageId": {"type": "string"},
-                        "detail": {"type": "string", "description": "The SMTP reply."},
+                        "status": {"type": "string", "enum": ["delivered", "bounced", "not-sent"]},
+                        "messageId": {
+                            "type": "string",
+                            "description": "Absent for a message that was not sent.",
+                        },
+                        "detail": {
+                            "type": "string",
+                            "description": "The SMTP reply, or why it was not sent.",
+                        },
                     },
                 },
             },

@@ -64,7 +64,8 @@ SCHEMAS: dict[str, Any] = {
             "error": ref("JobError"),
             "report": {
                 **ref("DeliveryReport"),
-                "description": "A failed bulk email's delivery report.",
+                "description": "A failed or canceled bulk email's delivery report: who got "
+                "the message, and who did not.",
             },
         },
     },
@@ -153,6 +154,11 @@ SCHEMAS: dict[str, Any] = {
                     "updateTime": TIMESTAMP,
                     "endTime": NULLABLE_TIMESTAMP,
                     "estimatedCompletionTime": TIMESTAMP,
+                    "report": {
+                        **ref("DeliveryReport"),
+                        "description": "A failed or canceled bulk email's delivery report: "
+                        "who got the message, and who did not.",
+                    },
                 },
             },
             "response": {

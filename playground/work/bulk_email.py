@@ -14,9 +14,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db.models import Q
 
 from playground.mail import BOUNCE_DOMAIN, SLOW_DOMAIN, domain_of
-from playground.models import Job
+from playground.models import Job, MailboxMessage
 from playground.work.steps import JobFailed, step
 
 LOCAL_BACKEND = "playground.mail.LocalMailBackend"
@@ -43,6 +44,18 @@ def render_body(*, template: str, recipient: dict[str, str]) -> str:
 
 def message_id(*, job: Job, index: int) -> str:
     return f"<{job.public_id}.{index}@http202.example.test>"
+
+
+def forget_mail(*, job_ids: list[str]) -> int:
+    """Delete the mail these jobs delivered (their messages are named after them)."""
+    deleted = 0
+    # In batches: one condition per job, and databases bound a statement's size.
+    for start in range(0, len(job_ids), 200):
+        named = Q()
+        for job_id in job_ids[start : start + 200]:
+            named |= Q(message_id__startswith=f"<{job_id}.")
+        deleted += MailboxMessage.objects.filter(named).delete()[0]
+    return deleted
 
 
 def deliver(*, job: Job, index: int, recipient: dict[str, str], body: str) -> dict[str, Any]:
@@ -123,16 +136,24 @@ def record_delivery(job: Job, *, index: int, recipient: dict[str, str]) -> dict[
     return outcome
 
 
-def delivery_report(*, job: Job, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+def all_handled(job: Job) -> bool:
+    """Whether every message was sent (delivered or bounced): nothing to stop is left."""
+    return len(job.state.get("outcomes", {})) >= len(job.input["recipients"])
+
+
+def handled_summary(job: Job) -> str:
+    outcomes = job.state.get("outcomes", {}).values()
     delivered = sum(1 for outcome in outcomes if outcome["status"] == "delivered")
-    bounced = len(outcomes) - delivered
-    report = {
-        "kind": Job.Kind.BULK_EMAIL.value,
-        "subject": job.input["subject"],
-        "outcome": "delivered" if not bounced else "partial" if delivered else "bounced",
-        "counts": {"recipients": len(outcomes), "delivered": delivered, "bounced": bounced},
-        "recipients": outcomes,
-    }
+    return (
+        f"all {len(job.input['recipients'])} messages were sent: {delivered} delivered, "
+        f"{len(outcomes) - delivered} bounced"
+    )
+
+
+def delivery_report(*, job: Job, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    report = _report(job=job, outcomes=outcomes)
+    delivered, bounced = report["counts"]["delivered"], report["counts"]["bounced"]
+    report["outcome"] = "delivered" if not bounced else "partial" if delivered else "bounced"
     if not delivered:
         raise JobFailed(
             code=Job.ErrorCode.ALL_BOUNCED,
@@ -141,3 +162,38 @@ def delivery_report(*, job: Job, outcomes: list[dict[str, Any]]) -> dict[str, An
             result=report,
         )
     return report
+
+
+def canceled_report(job: Job) -> dict[str, Any]:
+    """The report of a job canceled before it sent every message: who got it, who did not."""
+    handled: dict[str, Any] = job.state.get("outcomes", {})
+    outcomes = [
+        handled.get(str(index))
+        or {
+            "email": recipient["email"],
+            "name": recipient["name"],
+            "status": "not-sent",
+            "detail": "Not sent: the job was canceled first.",
+        }
+        for index, recipient in enumerate(job.input["recipients"])
+    ]
+    report = {**_report(job=job, outcomes=outcomes), "outcome": "canceled"}
+    report["counts"]["notSent"] = len(outcomes) - len(handled)
+    return report
+
+
+def _report(*, job: Job, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    def count(status: str) -> int:
+        return sum(1 for outcome in outcomes if outcome["status"] == status)
+
+    return {
+        "kind": Job.Kind.BULK_EMAIL.value,
+        "subject": job.input["subject"],
+        "outcome": "",
+        "counts": {
+            "recipients": len(outcomes),
+            "delivered": count("delivered"),
+            "bounced": count("bounced"),
+        },
+        "recipients": outcomes,
+    }

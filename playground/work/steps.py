@@ -143,7 +143,7 @@ def step(
         if not owns_job(job=job, current=current):
             raise LeaseLost(job.public_id)
         if current.cancel_requested_at is not None:
-            raise JobCanceled()
+            raise JobCanceled(f"Job {job.public_id} was canceled before step {name}.")
         outcome = work(current) if work is not None else None
         # 100 is reserved for a finished job.
         current.progress = min(99, 100 * done // steps_planned(current))

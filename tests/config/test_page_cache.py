@@ -111,3 +111,46 @@ def test_anything_else_is_left_to_the_rest_of_the_stack() -> None:
     assert not page_cache._pages or all(
         b"openapi" not in page.content[:200] for page in page_cache._pages.values()
     )
+
+
+def test_a_query_the_page_does_not_read_is_answered_with_the_page_without_it() -> None:
+    canonical = Client().get("/202/")
+    for n in range(20):
+        stranger = Client().get(f"/202/?x={n}&utm_source=spam{n}")
+        assert stranger.status_code == 200 and stranger.templates == []
+        assert stranger.content == canonical.content and stranger["ETag"] == canonical["ETag"]
+    # Nor do headers the view makes nothing different of.
+    for n in range(5):
+        assert Client().get("/202/", headers={"Accept": f"text/html, */{n}"}).templates == []
+    assert len(page_cache._pages) == 1
+    # A parameter the page reads still picks its own page.
+    assert Client().get("/").status_code == 200
+    assert Client().get("/?q=zzzz").templates != []
+    assert len(page_cache._pages) == 3
+
+
+def test_a_miss_compresses_a_page_once(monkeypatch) -> None:
+    compressed = []
+    compress = page_cache.brotli.compress
+
+    def counting(data: bytes, **kwargs: object) -> bytes:
+        compressed.append(len(data))
+        return compress(data, **kwargs)
+
+    monkeypatch.setattr(page_cache.brotli, "compress", counting)
+    for n in range(10):
+        answer = Client().get(f"/202/?x={n}", headers={"Accept-Encoding": "br"})
+        assert answer["Content-Encoding"] == "br"
+    assert len(compressed) == 1
+
+
+def test_the_pages_kept_are_bounded_in_bytes(monkeypatch) -> None:
+    monkeypatch.setattr(page_cache, "MAX_PAGE_BYTES", 300_000)
+    monkeypatch.setattr(page_cache, "MAX_ENCODED_BYTES", 100_000)
+    for query in range(12):
+        answer = Client().get(f"/?q={query}", headers={"Accept-Encoding": "br"})
+        assert answer.status_code == 200
+    assert sum(page.size for page in page_cache._pages.values()) <= 300_000
+    assert sum(len(body) for body in page_cache._encoded.values()) <= 100_000
+    # The page last asked for is kept.
+    assert Client().get("/?q=11").templates == []

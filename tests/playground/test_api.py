@@ -618,26 +618,94 @@ def test_cancel_a_finished_job_is_409(api: ApiClient) -> None:
     assert api.delete(f"/api/jobs/{job_id}").status_code == 409
 
 
-# The worker it runs commits each task and closes its connection, as a real one does.
-@pytest.mark.django_db(transaction=True)
-def test_a_cancel_after_the_last_step_still_ends_canceled(api: ApiClient) -> None:
-    job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
-    answers = []
+def delete_at(api: ApiClient, point: str, job_id: str, answers: list[Any]) -> Any:
+    """Hold the worker at the named point while the client's DELETE is answered."""
 
     def delete(job: Job) -> None:
-        # Every step is done, the job not yet marked finished: the DELETE is accepted...
-        answers.append(api.delete(f"/api/jobs/{job_id}").status_code)
+        if job.public_id == job_id:
+            answers.append(api.delete(f"/api/jobs/{job_id}"))
 
-    with fault_at("finish", delete):
+    return fault_at(point, delete)
+
+
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("point", ["report", "finish"])
+def test_a_cancel_once_every_message_is_sent_is_refused_and_the_job_succeeds(
+    api: ApiClient, point: str
+) -> None:
+    job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
+    answers: list[Any] = []
+    # Every message is sent, the job not yet marked finished: nothing is left to stop.
+    with delete_at(api, point, job_id, answers):
         run_worker()
-    assert answers == [202]
-    # ...so the job ends as the 202 promised.
+    refused = assert_problem(answers[0], 409, "job-already-finished")
+    assert "all 2 messages were sent: 2 delivered, 0 bounced" in refused["detail"]
+    assert f"http://testserver/api/jobs/{job_id}/result" in refused["detail"]
     monitor = api.get(f"/api/jobs/{job_id}")
-    assert monitor.status_code == 200
-    assert monitor.json()["status"] == "canceled"
-    assert monitor.json()["error"]["code"] == "canceled"
-    assert Job.objects.get(public_id=job_id).result is None
+    assert monitor.status_code == 303 and "cancelRequestedAt" not in monitor.json()
+    result = api.get(f"/api/jobs/{job_id}/result").json()
+    assert result["counts"] == {"recipients": 2, "delivered": 2, "bounced": 0}
+    assert MailboxMessage.objects.count() == 2
+
+
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_before_the_last_message_ends_canceled_with_what_was_delivered(
+    api: ApiClient,
+) -> None:
+    job_id = api.post_json(BULK, make_email_payload()).json()["jobId"]
+    answers: list[Any] = []
+    # The last message is rendered, not sent: the DELETE wins, and says so truthfully.
+    with delete_at(api, "send:1", job_id, answers):
+        run_worker()
+    assert answers[0].status_code == 202
+    monitor = api.get(f"/api/jobs/{job_id}").json()
+    assert monitor["status"] == "canceled" and monitor["error"]["code"] == "canceled"
+    assert "1 of 2 messages had been sent" in monitor["error"]["detail"]
+    report = monitor["report"]
+    assert report["outcome"] == "canceled"
+    assert report["counts"] == {"recipients": 2, "delivered": 1, "bounced": 0, "notSent": 1}
+    assert [(r["email"], r["status"]) for r in report["recipients"]] == [
+        ("ada@example.test", "delivered"),
+        ("grace@example.test", "not-sent"),
+    ]
+    assert [m.recipient for m in MailboxMessage.objects.all()] == ["ada@example.test"]
     assert api.get(f"/api/jobs/{job_id}/result").status_code == 409
+
+
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
+def test_a_client_resends_only_what_a_canceled_job_did_not_send(api: ApiClient) -> None:
+    everyone = ["a@example.test", "b@bounce.example.test", "c@example.test", "d@example.test"]
+    job_id = api.post_json(BULK, make_email_payload(*everyone)).json()["jobId"]
+    answers: list[Any] = []
+    with delete_at(api, "render:2", job_id, answers):
+        run_worker()
+    assert answers[0].status_code == 202
+    report = api.get(f"/api/jobs/{job_id}").json()["report"]
+    assert report["counts"] == {"recipients": 4, "delivered": 1, "bounced": 1, "notSent": 2}
+    rest = [r["email"] for r in report["recipients"] if r["status"] == "not-sent"]
+    assert rest == ["c@example.test", "d@example.test"]
+
+    assert api.post_json(BULK, make_email_payload(*rest)).status_code == 202
+    run_worker()
+    received = sorted(m.recipient for m in MailboxMessage.objects.all())
+    # Each message once: the bounce was never delivered, and nobody got it twice.
+    assert received == ["a@example.test", "c@example.test", "d@example.test"]
+
+
+# The worker it runs commits each task and closes its connection, as a real one does.
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_once_the_file_is_read_is_refused_and_the_digest_kept(api: ApiClient) -> None:
+    job_id = api.request(
+        "POST", "/api/files/process", data=b"a,b\n1,2\n", content_type="text/csv"
+    ).json()["jobId"]
+    answers: list[Any] = []
+    with delete_at(api, "finish", job_id, answers):
+        run_worker()
+    assert_problem(answers[0], 409, "job-already-finished")
+    assert api.get(f"/api/jobs/{job_id}/result").json()["size"] == 8
 
 
 # -- Prefer ------------------------------------------------------------------------

@@ -24,7 +24,13 @@ from playground import recovery
 from playground.conventions import BUSY_POLLS, BY_ID, CONVENTIONS, OUTCOMES, PRESETS, Convention
 from playground.models import Job, MailboxMessage
 from playground.work import steps
-from tests.playground.helpers import ApiClient, make_email_payload, run_worker, task_of
+from tests.playground.helpers import (
+    ApiClient,
+    fault_at,
+    make_email_payload,
+    run_worker,
+    task_of,
+)
 
 BOUNCING = ("a@bounce.example.test", "b@bounce.example.test")
 BUSY_PROBLEMS = {"monitor-503": "monitor-unavailable", "monitor-429": "monitor-throttled"}
@@ -157,6 +163,48 @@ def test_a_job_that_is_canceled(api: ApiClient, convention: Convention) -> None:
         assert body["status"] == "canceled"
     # Too late now: every cancel says the job already finished.
     assert cancel(api, canceling, job_id).status_code == 409
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.id)
+def test_every_monitor_says_what_a_canceled_job_delivered(
+    api: ApiClient, convention: Convention
+) -> None:
+    job_id = job_id_of(submit(api, convention))
+    canceling = convention if convention.cancel is not None else BY_ID["rfc9110"]
+    answers = []
+
+    def cancel_before_the_last_message(job: Job) -> None:
+        answers.append(cancel(api, canceling, job_id))
+
+    with fault_at("send:1", cancel_before_the_last_message):
+        run_worker()
+    assert answers[0].status_code in canceling.statuses.cancel
+    body = api.get(monitor_of(convention, job_id)).json()
+    report = body["metadata"]["report"] if convention.id == "aip151" else body["report"]
+    assert report["outcome"] == "canceled"
+    assert [r["status"] for r in report["recipients"]] == ["delivered", "not-sent"]
+    assert MailboxMessage.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("convention", CONVENTIONS, ids=lambda c: c.id)
+def test_every_cancel_is_refused_once_every_message_is_sent(
+    api: ApiClient, convention: Convention
+) -> None:
+    job_id = job_id_of(submit(api, convention))
+    canceling = convention if convention.cancel is not None else BY_ID["rfc9110"]
+    answers = []
+
+    def cancel_after_the_last_message(job: Job) -> None:
+        answers.append(cancel(api, canceling, job_id))
+
+    with fault_at("report", cancel_after_the_last_message):
+        run_worker()
+    assert answers[0].status_code == 409
+    assert answers[0].json()["type"].endswith("#problem-job-already-finished")
+    assert Job.objects.get(public_id=job_id).status == "succeeded"
+    assert MailboxMessage.objects.count() == 2
 
 
 @pytest.mark.django_db

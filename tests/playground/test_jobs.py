@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from datetime import timedelta
 from typing import Any
@@ -16,7 +17,15 @@ from django_tasks_db.models import DBTaskResult
 from playground import jobs, recovery, retention, running
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
 from playground.work import bulk_email, file_digest, steps
-from tests.playground.helpers import Killed, fault_at, make_email_job, raise_, run_worker, task_of
+from tests.playground.helpers import (
+    Killed,
+    fault_at,
+    make_email_job,
+    raise_,
+    run_worker,
+    task_of,
+    wait_for,
+)
 
 # The worker these tests run commits each task and closes its connection between
 # tasks, as a real worker does: that needs real transactions, not a test's one.
@@ -316,3 +325,95 @@ def test_a_step_keeps_a_cancel_that_came_while_it_ran(monkeypatch) -> None:
     job.refresh_from_db()
     assert job.status == "canceled", job.message
     assert MailboxMessage.objects.count() == 1  # the step under way finished; no other ran
+
+
+def test_a_cancel_logs_one_line_without_a_traceback(caplog) -> None:
+    job = make_email_job("a@example.test", "b@example.test")
+    caplog.set_level(logging.INFO)
+
+    def cancel(running_job: Job) -> None:
+        jobs.cancel_job(public_id=running_job.public_id)
+
+    with fault_at("render:1", cancel):
+        run_worker()
+    job.refresh_from_db()
+    assert job.status == "canceled"
+    about_it = [r for r in caplog.records if r.exc_info or "JobCanceled" in r.getMessage()]
+    assert len(about_it) == 1, [r.getMessage() for r in about_it]
+    assert about_it[0].exc_info is None and about_it[0].levelno == logging.INFO
+    assert job.public_id in about_it[0].getMessage()
+
+
+def test_an_unexpected_error_keeps_its_traceback(caplog) -> None:
+    job = make_email_job("a@example.test")
+    with fault_at("send:0", raise_(RuntimeError("the mail relay broke"))):
+        run_worker()
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert any(
+        r.exc_info and isinstance(r.exc_info[1], RuntimeError) and r.name == "django_tasks"
+        for r in caplog.records
+    )
+
+
+def test_jobs_trimmed_by_the_per_client_cap_lose_their_mail(settings) -> None:
+    settings.DEMO_MAX_JOBS_PER_CLIENT = 2
+    older = [
+        jobs.accept_bulk_email(
+            subject="Hi",
+            body="Hello {name}",
+            recipients=[jobs.Recipient(email=f"{n}@example.test", name=n) for n in "ab"],
+            fingerprint="test",
+            client="192.0.2.7",
+        )
+        for _ in range(2)
+    ]
+    run_worker()
+    assert MailboxMessage.objects.count() == 4
+    jobs.accept_bulk_email(
+        subject="Hi",
+        body="Hello {name}",
+        recipients=[jobs.Recipient(email="c@example.test", name="c")],
+        fingerprint="test",
+        client="192.0.2.7",
+    )
+    older[0].refresh_from_db()
+    older[1].refresh_from_db()
+    assert older[0].pruned and not older[1].pruned
+    kept = sorted(m.message_id for m in MailboxMessage.objects.all())
+    assert len(kept) == 2 and all(m.startswith(f"<{older[1].public_id}.") for m in kept)
+
+
+def test_a_worker_prunes_by_itself_taking_turns_with_the_others(settings, live_worker) -> None:
+    settings.DEMO_PRUNE_INTERVAL = 3600
+    job = make_email_job("a@example.test")
+
+    def finished() -> bool:
+        job.refresh_from_db()
+        return not job.is_pending
+
+    wait_for(finished, timeout=30, what="the job to finish")
+    Job.objects.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    # Nobody runs prune_jobs: the live worker's housekeeping does, on its turn.
+
+    def pruned() -> bool:
+        job.refresh_from_db()
+        return job.pruned
+
+    wait_for(pruned, timeout=30, what="the worker to prune the expired job")
+    assert not MailboxMessage.objects.exists()
+    # The turn is taken for this interval: another worker does not prune again.
+    assert retention.prune_when_due() is None
+
+
+def test_a_job_canceled_after_its_worker_died_says_what_it_delivered() -> None:
+    job = make_email_job("a@example.test", "b@example.test")
+    crash_after_first_delivery(job)
+    jobs.cancel_job(public_id=job.public_id)
+
+    assert recovery.recover_stalled_jobs() == [job]
+    job.refresh_from_db()
+    assert job.status == "canceled"
+    assert job.result["counts"] == {"recipients": 2, "delivered": 1, "bounced": 0, "notSent": 1}
+    assert [r["status"] for r in job.result["recipients"]] == ["delivered", "not-sent"]
+    assert "1 of 2 messages had been sent" in job.error["detail"]

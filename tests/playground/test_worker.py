@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
@@ -35,14 +36,15 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[by
         **os.environ,
         **database_env(),
         "DEMO_PACE": "0.2",
-        "DEMO_LEASE_TIMEOUT": "1.5",
         "DEMO_UPLOAD_DIR": str(tmp_path / "uploads"),
     }
 
-    def start(worker_id: str, **slow: Any) -> subprocess.Popen[bytes]:
+    def start(worker_id: str, *, lease: float = 1.5, **slow: Any) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"{worker_id}.log").open("wb")
         command = worker_command(worker_id, **slow)
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        # A lease longer than a hold keeps the job the holder's, not a stalled one's.
+        leased = {**env, "DEMO_LEASE_TIMEOUT": str(lease)}
+        process = subprocess.Popen(command, env=leased, stdout=log, stderr=subprocess.STDOUT)
         started.append(process)
         return process
 
@@ -121,3 +123,59 @@ def test_sigterm_finishes_the_step_and_hands_the_job_on(start_worker) -> None:
     job.refresh_from_db()
     assert job.status == "succeeded" and job.attempts == 1
     assert MailboxMessage.objects.count() == 3
+
+
+def held_at(job: Job, message: str) -> Callable[[], bool]:
+    """Whether a worker holds the job's slice with this step's message committed last."""
+
+    def check() -> bool:
+        job.refresh_from_db()
+        return (
+            job.status == "running"
+            and job.message == message
+            and task_of(job).status == ("RUNNING")
+        )
+
+    return check
+
+
+def test_a_cancel_between_the_last_message_and_the_finish_is_refused(start_worker) -> None:
+    job = make_email_job(*RECIPIENTS)
+    # Every message sent, the job not yet marked: the worker holds it there.
+    start_worker("holder", slow_at="report", slow_for=15.0, lease=120)
+    wait_for(held_at(job, "Sent message 3 of 3."), timeout=30, what="every message sent")
+    refused = Client().delete(f"/api/jobs/{job.public_id}")
+    assert refused.status_code == 409
+    assert "has done all its work" in refused.json()["detail"]
+
+    def finished() -> bool:
+        job.refresh_from_db()
+        return not job.is_pending
+
+    wait_for(finished, timeout=60, what="the job to finish")
+    assert job.status == "succeeded" and job.cancel_requested_at is None
+    assert job.result["counts"] == {"recipients": 3, "delivered": 3, "bounced": 0}
+
+
+def test_a_cancel_before_the_last_message_stops_it_and_logs_one_line(
+    start_worker, tmp_path: Path
+) -> None:
+    job = make_email_job(*RECIPIENTS)
+    start_worker("holder", slow_at="send:2", slow_for=15.0, lease=120)
+    wait_for(held_at(job, "Rendered message 3 of 3."), timeout=30, what="the last message due")
+    assert Client().delete(f"/api/jobs/{job.public_id}").status_code == 202
+
+    def finished() -> bool:
+        job.refresh_from_db()
+        return not job.is_pending
+
+    wait_for(finished, timeout=60, what="the job to stop")
+    assert job.status == "canceled"
+    assert [r["status"] for r in job.result["recipients"]] == ["delivered", "delivered", "not-sent"]
+    assert sorted(m.recipient for m in MailboxMessage.objects.all()) == RECIPIENTS[:2]
+    log_file = tmp_path / "holder.log"
+    # The task is closed (and logged) just after the job is marked.
+    wait_for(lambda: "JobCanceled" in log_file.read_text(), timeout=30, what="the log line")
+    log = log_file.read_text()
+    assert "Traceback" not in log
+    assert len([line for line in log.splitlines() if "JobCanceled" in line]) == 1, log

@@ -23,14 +23,53 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.utils import is_locked_database_exception
 
-from playground import heartbeat, recovery
+from playground import heartbeat, recovery, retention, running
 from playground.models import Job
 from playground.work import steps
 
 logger = logging.getLogger("django_tasks_db")
 
+# How a slice's task ends when its job ended as designed: canceled, failed with a
+# reason the job records, or handed to another attempt. Not errors of the worker.
+EXPECTED_ENDS = (
+    steps.JobCanceled,
+    steps.JobFailed,
+    steps.LeaseLost,
+    steps.Dropped,
+    running.AttemptSuperseded,
+)
+
+
+class ExpectedEndsInOneLine(logging.Filter):
+    """Log a task that ended as designed in one line, without a traceback.
+
+    A stopgap: django-tasks logs every FAILED task with logger.exception (for error
+    monitoring), so each cancel printed a traceback. The job's own state says why it
+    ended; the task keeps the traceback in its row. Unexpected errors keep theirs.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, EXPECTED_ENDS):
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args = ()
+            record.exc_info = record.exc_text = None
+            if isinstance(error, steps.JobCanceled | steps.JobFailed):
+                record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def log_expected_ends_in_one_line() -> None:
+    tasks_logger = logging.getLogger("django_tasks")
+    if not any(isinstance(f, ExpectedEndsInOneLine) for f in tasks_logger.filters):
+        tasks_logger.addFilter(ExpectedEndsInOneLine())
+
 
 class Worker(db_worker.Worker):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        log_expected_ends_in_one_line()
+
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         # The job in progress finishes its current step, then goes back to the
         # queue (see playground.work.steps); a second signal kills it outright.
@@ -59,6 +98,9 @@ class Worker(db_worker.Worker):
         try:
             while not stop.wait(interval):
                 self.housekeeping()
+                # Here, not in a batch run: a long-running worker is what every
+                # deployment has, and nobody has to schedule pruning beside it.
+                self.prune()
         finally:
             connection.close()
 
@@ -71,6 +113,17 @@ class Worker(db_worker.Worker):
             if not is_locked_database_exception(error):
                 raise
             logger.warning("Database busy; heartbeat skipped.")
+
+    def prune(self) -> None:
+        """Prune finished jobs when it is this deployment's turn (playground.retention)."""
+        try:
+            pruned = retention.prune_when_due()
+        except Exception:
+            # Pruning can wait for the next turn; the heartbeat and recovery cannot.
+            logger.exception("Pruning failed; the next turn tries again.")
+        else:
+            if pruned is not None and any(pruned.values()):
+                logger.info("Pruned: %s.", ", ".join(f"{k} {v}" for k, v in pruned.items()))
 
 
 # Seconds between looks at an empty queue. A job's next slice is queued for the
