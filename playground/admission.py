@@ -1,4 +1,5 @@
-"""Whether the demo can take one more job, and where in the queue it goes.
+"""Whether the demo can take one more job, and where in the queue it goes; and whether
+a request may wait for its job.
 
 Checked inside the transaction that creates the job (playground/jobs.py), so two
 requests cannot both take the last place:
@@ -7,26 +8,65 @@ requests cannot both take the last place:
 - fairness: a client with DEMO_MAX_PENDING_PER_CLIENT pending jobs gets ClientBusy
   (429), and each job is queued behind the client's own earlier ones (a lower task
   priority), so one client's flood does not hold up another client's first job;
-- storage: uploads waiting for their jobs stay under DEMO_MAX_STORED_UPLOAD_BYTES;
+- work: the seconds of work a client's pending jobs still plan, with the new job's,
+  stay under DEMO_MAX_PENDING_WORK_PER_CLIENT (TooMuchWork, 429), so no block of
+  clients fills the queue with long jobs; a client with nothing pending may always
+  start one job, however long;
+- storage: uploads waiting for their jobs stay under DEMO_MAX_STORED_UPLOAD_BYTES in
+  all (StorageFull, 503) and DEMO_MAX_STORED_UPLOAD_BYTES_PER_CLIENT per client
+  (UploadShareFull, 429; one upload always fits), so one client cannot fill the
+  space every client shares;
+- stored bytes: what a client's kept jobs store (what was asked, and for a bulk email
+  each recipient's delivered message) stays under DEMO_MAX_STORED_BYTES_PER_CLIENT:
+  a job that alone would store more is JobTooLarge (413), pending jobs that already
+  store too much give StoreShareFull (429), and the client's oldest finished jobs
+  are pruned early to make room (they answer 410 Gone);
 - retention: a client keeps at most DEMO_MAX_JOBS_PER_CLIENT jobs; its oldest
   finished ones beyond that are pruned early and answer 410 Gone.
+
+Waiting (Prefer: wait) holds a web thread, so place_to_wait hands out at most
+DEMO_MAX_WAITS_PER_PROCESS places per process and DEMO_MAX_WAITS_PER_CLIENT per
+client; without one a request answers at once.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from functools import cache
 
+import redis
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import QuerySet
 
 from playground import retention
 from playground.models import Job
+from playground.ratestore import rate_store
+
+logger = logging.getLogger(__name__)
 
 # The task library's priorities run from -100 to 100; higher runs first.
 LOWEST_PRIORITY = -100
+# How long a client's place to wait stays taken in the shared store: longer than any
+# wait (wait_for_job stops by then), so a process that dies while waiting frees its
+# place by itself this much later.
+WAIT_PLACE_SECONDS = 15.0
 
 
-class AdmissionRefused(Exception):
+class AdmissionError(Exception):
+    """The job is not taken."""
+
+
+class JobTooLarge(AdmissionError):
+    """The job alone would store more than one client may keep: it never fits."""
+
+
+class AdmissionRefused(AdmissionError):
     """The job cannot be taken now; retry_after says when to try again (whole seconds)."""
 
     def __init__(self, message: str, *, retry_after: int) -> None:
@@ -42,12 +82,32 @@ class ClientBusy(AdmissionRefused):
     pass
 
 
+class TooMuchWork(AdmissionRefused):
+    pass
+
+
 class StorageFull(AdmissionRefused):
     pass
 
 
-def admit(*, client: str, upload_bytes: int = 0) -> int:
-    """Check the limits for one more job of client; return the priority of its task."""
+class UploadShareFull(AdmissionRefused):
+    pass
+
+
+class StoreShareFull(AdmissionRefused):
+    pass
+
+
+def admit(*, job: Job) -> int:
+    """Check the limits for one more job (not yet saved); return the priority of its task."""
+    client = job.client
+    stored = stored_bytes(job)
+    if stored > settings.DEMO_MAX_STORED_BYTES_PER_CLIENT:
+        raise JobTooLarge(
+            f"This job would store about {stored} bytes (its messages as delivered, each "
+            f"recipient's rendered body); one client may keep "
+            f"{settings.DEMO_MAX_STORED_BYTES_PER_CLIENT}."
+        )
     pending = Job.objects.filter(status__in=Job.PENDING)
     depth = pending.count()
     if depth >= settings.DEMO_MAX_PENDING_JOBS:
@@ -56,25 +116,80 @@ def admit(*, client: str, upload_bytes: int = 0) -> int:
             retry_after=_until_a_place_frees(pending),
         )
     own = pending.filter(client=client) if client else pending.none()
-    mine = own.count()
-    if mine >= settings.DEMO_MAX_PENDING_PER_CLIENT:
+    mine = list(own)
+    if len(mine) >= settings.DEMO_MAX_PENDING_PER_CLIENT:
         raise ClientBusy(
-            f"You already have {mine} jobs pending, the most one client may have; "
+            f"You already have {len(mine)} jobs pending, the most one client may have; "
             "wait for one to finish.",
-            retry_after=_until_a_place_frees(own),
+            retry_after=_soonest(mine),
         )
+    _check_work(mine=mine, new=job.planned_seconds())
+    upload_bytes = upload_size(job)
     if upload_bytes:
-        # At most DEMO_MAX_PENDING_JOBS rows: adding them up here is cheap.
-        waiting = pending.filter(kind=Job.Kind.FILE_PROCESSING).values_list("input", flat=True)
-        stored = sum(int(job_input.get("size", 0)) for job_input in waiting)
-        if stored + upload_bytes > settings.DEMO_MAX_STORED_UPLOAD_BYTES:
-            raise StorageFull(
-                "The uploads waiting for their jobs fill the space the demo keeps for them.",
-                retry_after=_until_a_place_frees(pending),
-            )
+        _check_uploads(mine=mine, pending=pending, new=upload_bytes)
     if client:
+        _make_room(client=client, mine=mine, new=stored)
         retention.keep_newest(client=client, count=settings.DEMO_MAX_JOBS_PER_CLIENT - 1)
-    return max(LOWEST_PRIORITY, -mine)
+    return max(LOWEST_PRIORITY, -len(mine))
+
+
+def stored_bytes(job: Job) -> int:
+    """About how many bytes the job keeps while it is kept, as planned when accepted."""
+    return int(job.input.get("storedBytes", 0))
+
+
+def upload_size(job: Job) -> int:
+    """The bytes of the job's upload, stored until the job finishes (0 for other kinds)."""
+    if job.kind != Job.Kind.FILE_PROCESSING:
+        return 0
+    return int(job.input.get("size", 0))
+
+
+def _check_work(*, mine: list[Job], new: float) -> None:
+    limit = settings.DEMO_MAX_PENDING_WORK_PER_CLIENT
+    works = [job.remaining_work() for job in mine]
+    planned = sum(works)
+    # Past the first job: a job longer than the limit alone is still taken on its own.
+    if mine and planned + new > limit:
+        raise TooMuchWork(
+            f"Your pending jobs still plan {math.ceil(planned)} s of work; with this one's "
+            f"{math.ceil(new)} s that is more than the {limit} s one client may have queued.",
+            retry_after=_until_drained(works, amount=planned + new - limit),
+        )
+
+
+def _check_uploads(*, mine: list[Job], pending: QuerySet[Job], new: int) -> None:
+    own_uploads = [job for job in mine if upload_size(job)]
+    held = sum(upload_size(job) for job in own_uploads)
+    limit = settings.DEMO_MAX_STORED_UPLOAD_BYTES_PER_CLIENT
+    if own_uploads and held + new > limit:
+        raise UploadShareFull(
+            f"Your uploads waiting for their jobs hold {held} bytes; with this one's {new} "
+            f"that is more than the {limit} one client may keep waiting.",
+            retry_after=_soonest(own_uploads),
+        )
+    # At most DEMO_MAX_PENDING_JOBS rows: adding them up here is cheap.
+    waiting = pending.filter(kind=Job.Kind.FILE_PROCESSING).values_list("input", flat=True)
+    stored = sum(int(job_input.get("size", 0)) for job_input in waiting)
+    if stored + new > settings.DEMO_MAX_STORED_UPLOAD_BYTES:
+        raise StorageFull(
+            "The uploads waiting for their jobs fill the space the demo keeps for them.",
+            retry_after=_until_a_place_frees(pending),
+        )
+
+
+def _make_room(*, client: str, mine: list[Job], new: int) -> None:
+    """Refuse if the client's pending jobs leave no room for new stored bytes; else prune
+    its oldest finished jobs until they do."""
+    limit = settings.DEMO_MAX_STORED_BYTES_PER_CLIENT
+    held = sum(stored_bytes(job) for job in mine)
+    if held + new > limit:
+        raise StoreShareFull(
+            f"Your pending jobs will store {held} bytes; with this one's {new} that is more "
+            f"than the {limit} one client may keep.",
+            retry_after=_soonest(mine),
+        )
+    retention.keep_within(client=client, stored_bytes=limit - new)
 
 
 def queue_depth() -> dict[str, int]:
@@ -84,6 +199,78 @@ def queue_depth() -> dict[str, int]:
 
 
 def _until_a_place_frees(pending: QuerySet[Job]) -> int:
+    return _soonest(list(pending))
+
+
+def _soonest(jobs: list[Job]) -> int:
     # Roughly when the soonest of these jobs finishes: the least work any still needs.
-    works = [job.remaining_work() for job in pending]
+    works = [job.remaining_work() for job in jobs]
     return max(1, min(60, math.ceil(min(works, default=1.0))))
+
+
+def _until_drained(works: list[float], *, amount: float) -> int:
+    """Seconds until these jobs have done `amount` seconds of their remaining work.
+
+    Jobs do not wait for each other (a worker interleaves them), so each of them does
+    one second of work a second until it is done.
+    """
+    elapsed = done = 0.0
+    remaining = sorted(works)
+    while remaining and done < amount:
+        # Until the shortest finishes, every job still pending works in parallel.
+        step = remaining[0] - elapsed
+        running = len(remaining)
+        if done + step * running >= amount:
+            elapsed += (amount - done) / running
+            break
+        done += step * running
+        elapsed = remaining.pop(0)
+    return max(1, math.ceil(elapsed))
+
+
+# -- Waiting ---------------------------------------------------------------------
+
+
+@contextmanager
+def place_to_wait(*, client: str) -> Iterator[bool]:
+    """Take a place to wait for a job (Prefer: wait) for the block; yield whether one was free.
+
+    Per process a semaphore, taken without blocking. Per client a place in the store
+    the rate limits share (every process on every machine sees it): a rate of
+    DEMO_MAX_WAITS_PER_CLIENT places per WAIT_PLACE_SECONDS, each given back when the
+    wait ends, so the count is atomic in every store and a dead process's place
+    lapses by itself. If the store fails, the request does not wait: answering at
+    once is always safe.
+    """
+    with ExitStack() as places:
+        local = _process_places(settings.DEMO_MAX_WAITS_PER_PROCESS)
+        if not local.acquire(blocking=False):
+            yield False
+            return
+        places.callback(local.release)
+        if client:
+            if not _take_client_place(client=client, cost=1):
+                yield False
+                return
+            places.callback(_take_client_place, client=client, cost=-1)
+        yield True
+
+
+@cache
+def _process_places(count: int) -> threading.BoundedSemaphore | threading.Semaphore:
+    # One per setting value: tests that change the setting get a semaphore of that size.
+    return threading.BoundedSemaphore(count) if count else threading.Semaphore(0)
+
+
+def _take_client_place(*, client: str, cost: int) -> bool:
+    limit = settings.DEMO_MAX_WAITS_PER_CLIENT
+    if not limit:
+        return False
+    try:
+        wait = rate_store().take(
+            f"waits:{client}", cost=cost, limit=limit, period=limit * WAIT_PLACE_SECONDS
+        )
+    except (sqlite3.Error, DatabaseError, redis.RedisError, OSError):
+        logger.exception("The rate limit store failed; the request does not wait.")
+        return False
+    return wait == 0
