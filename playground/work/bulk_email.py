@@ -29,9 +29,11 @@ STEPS_PER_MESSAGE = 2
 # Preparing the batch and compiling the delivery report.
 BATCH_STEPS = 2
 # What one recipient's outcome and mail row keep besides its address, name, subject and
-# message: a Message-ID, a status and a detail (twice: in the job's state and its
-# result), and the row's own columns.
-OUTCOME_BYTES = 400
+# message: a Message-ID, a status, a detail and their JSON (twice: in the job's state
+# and its result), and the row's Message-ID.
+OUTCOME_BYTES = 500
+# The delivery report's own members: its kind, outcome and counts.
+REPORT_BYTES = 200
 
 
 def planned_steps(*, recipients: list[dict[str, str]]) -> int:
@@ -50,11 +52,14 @@ def stored_bytes(*, subject: str, body: str, recipients: list[dict[str, str]]) -
         names += field == "name"
         emails += field == "email"
     asked = {"subject": subject, "body": body, "recipients": recipients}
-    total = len(json.dumps(asked).encode())
+    heading = len(subject.encode())
+    # The report repeats the subject; each recipient's address is in its outcome twice,
+    # and in its mail row's recipient and Message-ID.
+    total = len(json.dumps(asked).encode()) + heading + REPORT_BYTES
     for recipient in recipients:
         name, email = len(recipient["name"].encode()), len(recipient["email"].encode())
         rendered = literal + names * name + emails * email
-        total += rendered + len(subject.encode()) + 2 * (name + email) + OUTCOME_BYTES
+        total += rendered + heading + 2 * name + 4 * email + OUTCOME_BYTES
     return total
 
 
