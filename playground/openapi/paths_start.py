@@ -48,7 +48,9 @@ PREFER = {
     f"(N up to {MAX_WAIT}): answer the final outcome if the job finishes within N seconds. "
     "As RFC 7240 says, a preference the API cannot read (another name, a wait that is not "
     "whole seconds, a control character) is ignored, never refused: it is missing from "
-    "Preference-Applied.",
+    "Preference-Applied. So is a wait the API does not do: a replayed Idempotency-Key "
+    "never waits, and only a few requests per server process and one per client wait at "
+    "once (the others are answered at once).",
     "schema": {"type": "string"},
     "examples": {"wait": {"value": "respond-async, wait=5"}},
 }

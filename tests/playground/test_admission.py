@@ -246,3 +246,13 @@ def test_the_bytes_a_job_plans_to_store_cover_what_it_stores(api: ApiClient) -> 
     assert mail + row <= admission.stored_bytes(job)
     # And not wildly more: the estimate is what the share is counted in.
     assert admission.stored_bytes(job) <= 2 * (mail + row)
+
+
+def test_the_api_page_lists_the_shares_and_the_places_to_wait(client: Any, settings) -> None:
+    settings.DEMO_MAX_WAITS_PER_PROCESS = 3
+    page = client.get("/api/").content.decode()
+    for slug in ["too-much-pending-work", "upload-share-full", "storage-share-full"]:
+        assert f"<code>{slug}</code>" in page
+        assert f'id="problem-{slug}"' in page
+    assert 'id="problem-job-too-large"' in page
+    assert "3 per server process" in page
