@@ -3,14 +3,31 @@ the demo stores, or the threads that wait for jobs."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from playground import admission
 from playground.models import Job, MailboxMessage
-from tests.playground.helpers import ApiClient, make_email_payload, run_worker
+from tests.playground.helpers import (
+    ApiClient,
+    database_env,
+    make_email_payload,
+    run_worker,
+    wait_for,
+)
+
+GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 pytestmark = pytest.mark.django_db
 
@@ -256,3 +273,93 @@ def test_the_api_page_lists_the_shares_and_the_places_to_wait(client: Any, setti
         assert f'id="problem-{slug}"' in page
     assert 'id="problem-job-too-large"' in page
     assert "3 per server process" in page
+
+
+# -- Under gunicorn --------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[int]:
+    """gunicorn on the test database (two processes, four threads each), no worker: every
+    job stays pending. Yields its port."""
+    port = free_port()
+    env = {
+        **{key: value for key, value in os.environ.items() if key != "REDIS_URL"},
+        **database_env(),
+        "DEMO_PACE": "5",
+        "DEMO_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "DEMO_LIMITS_PATH": str(tmp_path / "limits.sqlite3"),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DEMO_JOBS_PER_MINUTE": "1000",
+        "DEMO_MAX_PENDING_PER_CLIENT": "100",
+        "DEMO_MAX_PENDING_WORK_PER_CLIENT": "100000",
+        "DEMO_MAX_WAITS_PER_PROCESS": "1",
+        "DEMO_MAX_WAITS_PER_CLIENT": "1",
+    }
+    command = [str(GUNICORN), "config.wsgi:application", "-b", f"127.0.0.1:{port}"]
+    command += ["-w", "2", "-k", "gthread", "--threads", "4", "--no-control-socket"]
+    log = tmp_path / "web.log"
+    with log.open("ab") as output:
+        # A session of its own: gunicorn's workers are stopped with their master.
+        process = subprocess.Popen(
+            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_for(lambda: call(port, "/healthz", method="GET").status, timeout=60, what="gunicorn")
+        yield port
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        print(log.read_text(errors="replace")[-3000:])
+
+
+def call(
+    port: int, path: str, *, method: str = "POST", address: str = "127.0.0.1", **headers: str
+) -> http.client.HTTPResponse:
+    # From `address` (any of 127/8 on Linux): each address is a client of its own.
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=60, source_address=(address, 0)
+    )
+    body = None
+    if method == "POST":
+        body = json.dumps(make_email_payload(subject=headers.pop("subject", "Welcome")))
+        headers["Content-Type"] = "application/json"
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_gunicorn_replays_never_wait_and_waits_keep_to_their_places(web: int) -> None:
+    key = {"Idempotency-Key": "replayed"}
+    assert call(web, BULK, **key).status == 202
+    # Twenty replays asking to wait, at once: each answers the original 202 without waiting.
+    with ThreadPoolExecutor(20) as pool:
+        replays = list(pool.map(lambda _: call(web, BULK, **key, Prefer="wait=10"), range(20)))
+    assert {(answer.status, answer.getheader("Preference-Applied")) for answer in replays} == {
+        (202, None)
+    }
+    assert Job.objects.get().status == Job.Status.QUEUED
+
+    # One client, six new jobs asking to wait, over both processes: one waits.
+    def start(index: int, address: str = "127.0.0.5") -> Any:
+        return call(web, BULK, address=address, subject=f"Job {index}", Prefer="wait=10")
+
+    with ThreadPoolExecutor(6) as pool:
+        waits = [answer.getheader("Preference-Applied") for answer in pool.map(start, range(6))]
+    assert waits.count("wait=10") == 1 and waits.count(None) == 5
+
+    # Six clients: one place per process, whichever process each request reaches.
+    with ThreadPoolExecutor(6) as pool:
+        answers = pool.map(lambda i: start(i, f"127.0.0.{20 + i}"), range(6))
+        waits = [answer.getheader("Preference-Applied") for answer in answers]
+    assert 1 <= waits.count("wait=10") <= 2 and waits.count(None) >= 4
+    assert Job.objects.filter(status=Job.Status.QUEUED).count() == 13
