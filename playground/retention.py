@@ -58,8 +58,7 @@ def keep_within(*, client: str, stored_bytes: int) -> int:
     Pending jobs are never pruned; admission refuses a job they leave no room for.
     """
     jobs = Job.objects.filter(client=client, pruned=False)
-    # Only the planned sizes are read, not the inputs themselves: at most
-    # DEMO_MAX_JOBS_PER_CLIENT small rows on every job a client starts.
+    # Only the planned sizes are read, not the inputs themselves.
     rows = jobs.order_by("-created_at", "-pk").values_list("pk", "status", "input__storedBytes")
     kept = sum(int(size or 0) for _, status, size in rows if status in Job.PENDING)
     older: list[int] = []
