@@ -19,7 +19,7 @@ requests cannot both take the last place:
 - stored bytes: what a client's kept jobs store (what was asked, and for a bulk email
   each recipient's delivered message) stays under DEMO_MAX_STORED_BYTES_PER_CLIENT:
   a job that alone would store more is JobTooLarge (413), pending jobs that already
-  store too much give StoreShareFull (429), and the client's oldest finished jobs
+  store too much give StorageShareFull (429), and the client's oldest finished jobs
   are pruned early to make room (they answer 410 Gone);
 - retention: a client keeps at most DEMO_MAX_JOBS_PER_CLIENT jobs; its oldest
   finished ones beyond that are pruned early and answer 410 Gone.
@@ -38,7 +38,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from functools import cache
 
 import redis
 from django.conf import settings
@@ -95,7 +94,7 @@ class UploadShareFull(AdmissionRefused):
     pass
 
 
-class StoreShareFull(AdmissionRefused):
+class StorageShareFull(AdmissionRefused):
     pass
 
 
@@ -233,7 +232,7 @@ def _make_room(*, client: str, own: QuerySet[Job], held: int, kept: int, new: in
     its oldest finished jobs until they do."""
     limit = settings.DEMO_MAX_STORED_BYTES_PER_CLIENT
     if held + new > limit:
-        raise StoreShareFull(
+        raise StorageShareFull(
             f"Your pending jobs will store {held} bytes; with this one's {new} that is more "
             f"than the {limit} one client may keep.",
             retry_after=_until_a_place_frees(own),
@@ -298,14 +297,19 @@ def place_to_wait(*, client: str) -> Iterator[bool]:
             if not _take_client_place(client=client, cost=1):
                 yield False
                 return
+            # A cost of -1 gives the place back.
             places.callback(_take_client_place, client=client, cost=-1)
         yield True
 
 
-@cache
-def _process_places(count: int) -> threading.BoundedSemaphore | threading.Semaphore:
-    # One per setting value: tests that change the setting get a semaphore of that size.
-    return threading.BoundedSemaphore(count) if count else threading.Semaphore(0)
+# One semaphore per setting value (tests change the setting), shared by the threads
+# of this process.
+_PROCESS_PLACES: dict[int, threading.Semaphore] = {}
+
+
+def _process_places(count: int) -> threading.Semaphore:
+    # dict.setdefault is atomic: two threads asking first still share one semaphore.
+    return _PROCESS_PLACES.setdefault(count, threading.BoundedSemaphore(count))
 
 
 def _take_client_place(*, client: str, cost: int) -> bool:

@@ -34,7 +34,7 @@ ERROR_TYPES: dict[type[Exception], str] = {
     admission.StorageFull: "upload-storage-full",
     admission.TooMuchWork: "too-much-pending-work",
     admission.UploadShareFull: "upload-share-full",
-    admission.StoreShareFull: "storage-share-full",
+    admission.StorageShareFull: "storage-share-full",
     admission.JobTooLarge: "job-too-large",
     outcomes.MonitorUnavailable: "monitor-unavailable",
     outcomes.MonitorThrottled: "monitor-throttled",
