@@ -19,6 +19,7 @@ import pytest
 
 from playground import admission
 from playground.models import Job, MailboxMessage
+from tests.config.test_settings import load_settings
 from tests.playground.helpers import (
     ApiClient,
     database_env,
@@ -273,6 +274,28 @@ def test_the_api_page_lists_the_shares_and_the_places_to_wait(client: Any, setti
         assert f'id="problem-{slug}"' in page
     assert 'id="problem-job-too-large"' in page
     assert "3 per server process" in page
+
+
+# -- Settings --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "accepted"),
+    [
+        ("DEMO_MAX_WAITS_PER_PROCESS", "-1", "a whole number >= 0"),
+        ("DEMO_MAX_WAITS_PER_CLIENT", "one", "a whole number >= 0"),
+        ("DEMO_MAX_PENDING_WORK_PER_CLIENT", "0", "a whole number >= 1"),
+        ("DEMO_MAX_STORED_UPLOAD_BYTES_PER_CLIENT", "10MB", "a whole number >= 1"),
+        ("DEMO_MAX_STORED_BYTES_PER_CLIENT", "0", "a whole number >= 1"),
+    ],
+)
+def test_a_bad_share_setting_stops_the_process_naming_it(
+    name: str, value: str, accepted: str
+) -> None:
+    started = load_settings(**{name: value})
+    assert started.returncode != 0
+    error = started.stderr.strip().splitlines()[-1]
+    assert name in error and accepted in error
 
 
 # -- Under gunicorn --------------------------------------------------------------
