@@ -310,6 +310,24 @@ DEMO_MAX_JOBS_PER_CLIENT = env_int("DEMO_MAX_JOBS_PER_CLIENT", 100, minimum=1)
 DEMO_MAX_PENDING_JOBS = env_int("DEMO_MAX_PENDING_JOBS", 300, minimum=1)
 # Uploads waiting for their job, in all; beyond it new files are answered 503.
 DEMO_MAX_STORED_UPLOAD_BYTES = env_int("DEMO_MAX_STORED_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
+# Per client, so that one client cannot fill that space; one upload always fits.
+DEMO_MAX_STORED_UPLOAD_BYTES_PER_CLIENT = env_int(
+    "DEMO_MAX_STORED_UPLOAD_BYTES_PER_CLIENT", 10 * 1024 * 1024, minimum=1
+)
+# Seconds of work a client's pending jobs may still plan (steps x DEMO_PACE), the new
+# job's included; beyond it 429. A client with nothing pending may start any one job.
+DEMO_MAX_PENDING_WORK_PER_CLIENT = env_int("DEMO_MAX_PENDING_WORK_PER_CLIENT", 300, minimum=1)
+# Bytes a client's kept jobs store (a bulk email keeps each recipient's message as
+# delivered); its oldest finished jobs are pruned early to make room, and a job that
+# alone would store more is answered 413.
+DEMO_MAX_STORED_BYTES_PER_CLIENT = env_int(
+    "DEMO_MAX_STORED_BYTES_PER_CLIENT", 5 * 1024 * 1024, minimum=1
+)
+# Requests waiting for their job at once (Prefer: wait), each holding a web thread: per
+# process (gunicorn runs WEB_THREADS threads in each) and per client. Past either, the
+# request answers 202 at once without waiting; 0 waits never.
+DEMO_MAX_WAITS_PER_PROCESS = env_int("DEMO_MAX_WAITS_PER_PROCESS", 2, minimum=0)
+DEMO_MAX_WAITS_PER_CLIENT = env_int("DEMO_MAX_WAITS_PER_CLIENT", 1, minimum=0)
 # JSON bodies (and a form's fields) are read into memory up to this many bytes.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEMO_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
 # Where the rate limits are counted, shared by every process: a SQLite file of its own

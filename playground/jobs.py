@@ -24,7 +24,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from playground import admission, idempotency, tasks
-from playground.models import Job
+from playground.models import Job, new_job_id
 from playground.work import bulk_email, file_digest, steps
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,17 @@ class Recipient:
     name: str
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """The job a request to start one got: its own, or the one an identical earlier
+    request created (an Idempotency-Key replayed)."""
+
+    job: Job
+    # Whether the request waited for the job (Prefer: wait): a replay never does, nor a
+    # request that found no place to wait (admission.place_to_wait).
+    waited: bool
+
+
 # -- Accepting -------------------------------------------------------------------
 
 
@@ -75,10 +86,11 @@ def accept_bulk_email(
     idempotency_key: str | None = None,
     wait: float | None = None,
     outcome: str = "",
-) -> Job:
+) -> Accepted:
     """Queue a bulk email, or return the job an identical earlier request created.
 
-    With wait (Prefer: wait), return once the job finished or wait seconds passed.
+    With wait (Prefer: wait), return once the job finished or wait seconds passed, if
+    the job is this request's own and a place to wait is free (wait_for_job).
     outcome is the preset the request asked for (playground/outcome_presets.py), kept
     on the job from its first write: the worker acts on one of them.
     """
@@ -88,17 +100,24 @@ def accept_bulk_email(
         "body": body,
         "recipients": rows,
         "steps": bulk_email.planned_steps(recipients=rows),
+        "storedBytes": bulk_email.stored_bytes(subject=subject, body=body, recipients=rows),
     }
+    # Chosen here, so that a job with another id is one an earlier request created.
+    public_id = new_job_id()
     job = idempotency.create_once(
         client=client,
         kind=Job.Kind.BULK_EMAIL,
         key=idempotency_key,
         fingerprint=fingerprint,
         create=lambda: _create_job(
-            kind=Job.Kind.BULK_EMAIL, job_input=job_input, client=client, outcome=outcome
+            kind=Job.Kind.BULK_EMAIL,
+            job_input=job_input,
+            client=client,
+            outcome=outcome,
+            public_id=public_id,
         ),
     )
-    return wait_for_job(job=job, timeout=wait) if wait else job
+    return _accepted(job=job, own=job.public_id == public_id, wait=wait, client=client)
 
 
 def upload_path(*, public_id: str) -> Path:
@@ -116,7 +135,7 @@ def accept_file_processing(
     idempotency_key: str | None = None,
     wait: float | None = None,
     outcome: str = "",
-) -> Job:
+) -> Accepted:
     """Queue the digest of an upload already written to upload_path(public_id=stored_as).
 
     outcome as for accept_bulk_email. The job gets the upload's id. When no job takes
@@ -129,6 +148,7 @@ def accept_file_processing(
         "size": size,
         "path": str(upload_path(public_id=stored_as)),
         "steps": file_digest.planned_steps(size=size),
+        "storedBytes": file_digest.stored_bytes(filename=filename, content_type=content_type),
     }
     try:
         job = idempotency.create_once(
@@ -142,13 +162,21 @@ def accept_file_processing(
                 client=client,
                 outcome=outcome,
                 public_id=stored_as,
-                upload_bytes=size,
             ),
         )
     finally:
         if not Job.objects.filter(public_id=stored_as).exists():
             upload_path(public_id=stored_as).unlink(missing_ok=True)
-    return wait_for_job(job=job, timeout=wait) if wait else job
+    # The job of a replay has the id of the earlier request's upload.
+    return _accepted(job=job, own=job.public_id == stored_as, wait=wait, client=client)
+
+
+def _accepted(*, job: Job, own: bool, wait: float | None, client: str) -> Accepted:
+    # A replay answers at once: waiting again for a job another request started would let
+    # one job hold any number of threads, one per replay.
+    if not wait or not own:
+        return Accepted(job=job, waited=False)
+    return Accepted(job=job, waited=wait_for_job(job=job, timeout=wait, client=client))
 
 
 def _create_job(
@@ -158,19 +186,18 @@ def _create_job(
     client: str,
     outcome: str = "",
     public_id: str | None = None,
-    upload_bytes: int = 0,
 ) -> Job:
     now = timezone.now()
     # The job and its task row are in the same database and the same transaction:
     # once this commits (before the 202 is sent) the job cannot be lost. The limits
     # are checked in it too, so two requests cannot both take the last place.
     with transaction.atomic():
-        priority = admission.admit(client=client, upload_bytes=upload_bytes)
         job = Job(
             kind=kind, input=job_input, client=client, outcome=outcome, estimated_completion_at=now
         )
         if public_id:
             job.public_id = public_id
+        priority = admission.admit(job=job)
         # Jobs do not wait for each other: a worker interleaves them (playground/running.py).
         job.estimated_completion_at = now + timedelta(seconds=job.planned_seconds())
         # The task first: the job's row is then written once, pointing to it.
@@ -189,13 +216,23 @@ def enqueue_slice(*, job: Job, priority: int = 0, run_after: datetime | None = N
     job.task_result_id = task.enqueue(job_id=job.public_id).id
 
 
-def wait_for_job(*, job: Job, timeout: float, poll: float = 0.1) -> Job:
-    """Poll until the job is finished or timeout seconds passed (Prefer: wait)."""
-    deadline = time.monotonic() + timeout
-    while job.is_pending and time.monotonic() < deadline:
-        time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
-        job.refresh_from_db()
-    return job
+def wait_for_job(*, job: Job, timeout: float, client: str = "", poll: float = 0.1) -> bool:
+    """Poll until the job is finished or timeout seconds passed (Prefer: wait), refreshing
+    job; whether it waited at all.
+
+    A wait holds a web thread and polls the database, so it needs a place to wait
+    (admission.place_to_wait: a few per process, and per client); without one it
+    returns False at once.
+    """
+    with admission.place_to_wait(client=client) as free:
+        if not free:
+            return False
+        # The place lapses after WAIT_PLACE_SECONDS: the wait ends before.
+        deadline = time.monotonic() + min(timeout, admission.WAIT_PLACE_SECONDS - 1)
+        while job.is_pending and time.monotonic() < deadline:
+            time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+            job.refresh_from_db()
+    return True
 
 
 # -- Finding ---------------------------------------------------------------------

@@ -70,6 +70,29 @@ def keep_newest(*, client: str, count: int) -> int:
     return _tombstone(older, now=timezone.now())[1]
 
 
+def keep_within(*, client: str, stored_bytes: int) -> int:
+    """Prune a client's oldest finished jobs until its kept jobs store at most stored_bytes
+    (as each job planned when accepted, input["storedBytes"]): they answer 410 Gone.
+
+    Pending jobs are never pruned; admission refuses a job they leave no room for.
+    """
+    jobs = Job.objects.filter(client=client, pruned=False)
+    # Only the planned sizes are read, not the inputs themselves.
+    rows = jobs.order_by("-created_at", "-pk").values_list("pk", "status", "input__storedBytes")
+    kept = sum(int(size or 0) for _, status, size in rows if status in Job.PENDING)
+    older: list[int] = []
+    for pk, status, size in rows:
+        if status in Job.PENDING:
+            continue
+        if older or kept + int(size or 0) > stored_bytes:
+            older.append(pk)
+        else:
+            kept += int(size or 0)
+    if not older:
+        return 0
+    return _tombstone(Job.objects.filter(pk__in=older), now=timezone.now())[1]
+
+
 def _tombstone(jobs: QuerySet[Job], *, now: datetime) -> tuple[int, int, int]:
     """Drop the data of these jobs and their mail, keeping the row that answers 410;
     (keys, jobs, messages) counts."""

@@ -159,6 +159,38 @@ PROBLEM_TYPES = {
             "to finish (Retry-After says roughly when).",
         ),
         ProblemType(
+            "too-much-pending-work",
+            429,
+            "Too much pending work",
+            "This client's pending jobs, with this one, plan more seconds of work than one "
+            "client may have queued; wait until enough of it is done (Retry-After says "
+            "roughly when). A client with nothing pending may always start one job.",
+        ),
+        ProblemType(
+            "upload-share-full",
+            429,
+            "Your uploads fill your share",
+            "This client's uploads waiting for their jobs, with this one, are more bytes than "
+            "one client may keep waiting; wait for one to be processed (Retry-After says "
+            "roughly when). One upload always fits.",
+        ),
+        ProblemType(
+            "storage-share-full",
+            429,
+            "Your pending jobs fill your share",
+            "What this client's pending jobs will store, with this one, is more than one "
+            "client may keep; wait for one to finish (Retry-After says roughly when). Older "
+            "finished jobs are pruned early to make room, and answer 410.",
+        ),
+        ProblemType(
+            "job-too-large",
+            413,
+            "The job would store too much",
+            "The job alone would store more than one client may keep: a bulk email keeps "
+            "each recipient's message as delivered, so its body counts once per recipient "
+            "(and each placeholder once per use). Send fewer recipients or a shorter body.",
+        ),
+        ProblemType(
             "queue-full",
             503,
             "The queue is full",

@@ -33,6 +33,10 @@ ERROR_TYPES: dict[type[Exception], str] = {
     admission.QueueFull: "queue-full",
     admission.ClientBusy: "too-many-pending-jobs",
     admission.StorageFull: "upload-storage-full",
+    admission.TooMuchWork: "too-much-pending-work",
+    admission.UploadShareFull: "upload-share-full",
+    admission.StorageShareFull: "storage-share-full",
+    admission.JobTooLarge: "job-too-large",
     outcomes.MonitorUnavailable: "monitor-unavailable",
     outcomes.MonitorThrottled: "monitor-throttled",
 }
@@ -64,7 +68,7 @@ def api_view(*methods: str) -> Callable[[View], View]:
             except (
                 jobs.JobError,
                 idempotency.IdempotencyError,
-                admission.AdmissionRefused,
+                admission.AdmissionError,
             ) as error:
                 return rejection(request, rejected_for(request, error))
 
@@ -75,7 +79,7 @@ def api_view(*methods: str) -> Callable[[View], View]:
 
 def rejected_for(
     request: HttpRequest,
-    error: jobs.JobError | idempotency.IdempotencyError | admission.AdmissionRefused,
+    error: jobs.JobError | idempotency.IdempotencyError | admission.AdmissionError,
 ) -> Rejected:
     """The problem that answers an error of the job layer."""
     detail, headers = str(error), {}

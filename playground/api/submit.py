@@ -6,6 +6,8 @@ convention_answers.py for the others).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.http import HttpRequest
 
 from playground import jobs
@@ -21,11 +23,15 @@ def start_job(request: HttpRequest, *, kind: str, honour_wait: bool) -> tuple[Jo
     honour_wait: whether Prefer: wait is honoured (only the RFC 9110 convention has
     an answer for a job done in time, its 303); elsewhere the preference is ignored,
     as RFC 7240 lets a server do.
+
+    The submission's preferences are those the answer applies: a wait that did not
+    happen (a replay, or no place to wait) is dropped while the job is pending, so
+    the 202 carries no Preference-Applied: wait.
     """
     if kind == Job.Kind.BULK_EMAIL:
         email = intake.read_bulk_email(request)
         submission = email.submission
-        job = jobs.accept_bulk_email(
+        accepted = jobs.accept_bulk_email(
             client=client_address(request),
             subject=email.subject,
             body=email.body,
@@ -38,7 +44,7 @@ def start_job(request: HttpRequest, *, kind: str, honour_wait: bool) -> tuple[Jo
     else:
         upload = intake.store_upload(request)
         submission = upload.submission
-        job = jobs.accept_file_processing(
+        accepted = jobs.accept_file_processing(
             client=client_address(request),
             stored_as=upload.stored_as,
             filename=upload.filename,
@@ -49,4 +55,8 @@ def start_job(request: HttpRequest, *, kind: str, honour_wait: bool) -> tuple[Jo
             wait=submission.preferences.wait if honour_wait else None,
             outcome=submission.outcome,
         )
+    job = accepted.job
+    if submission.preferences.wait and not accepted.waited and job.is_pending:
+        preferences = replace(submission.preferences, wait=None)
+        submission = replace(submission, preferences=preferences)
     return job, submission

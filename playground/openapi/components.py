@@ -59,7 +59,9 @@ PENDING_RETRY_AFTER = header(
 PREFERENCE_APPLIED = header(
     {"type": "string", "pattern": "^(respond-async(, wait=[0-9]+)?|wait=[0-9]+)$"},
     "The preferences of the Prefer header that were honoured: `respond-async` and/or "
-    f"`wait=N` (N capped at {MAX_WAIT}). Absent when Prefer asked for neither.",
+    f"`wait=N` (N capped at {MAX_WAIT}). Absent when Prefer asked for neither; `wait` is "
+    "absent from a 202 that did not wait (a replayed Idempotency-Key, or no place to wait: "
+    "only a few requests wait at once, per server process and per client).",
     required=False,
 )
 # Added to every response by playground.cors.ApiCorsMiddleware.

@@ -59,7 +59,9 @@ PREFER = {
     "As RFC 7240 says, a preference the API cannot read (another name, a wait that is not "
     "whole seconds, a control character) is ignored, never refused: it is missing from "
     f"Preference-Applied. So is a Prefer longer than {MAX_PREFER} characters (several "
-    "Prefer headers counted together): none of it is read.",
+    "Prefer headers counted together): none of it is read. So is a wait the API does not "
+    "do: a replayed Idempotency-Key never waits, and only a few requests per server "
+    "process and one per client wait at once (the others are answered at once).",
     "schema": {"type": "string"},
     "examples": {"wait": {"value": "respond-async, wait=5"}},
 }
@@ -122,10 +124,22 @@ def start_responses(
         "405": response_ref("MethodNotAllowed"),
         "429": problem_response(
             "Too Many Requests: this client started (or canceled) more than "
-            f"{settings.DEMO_JOBS_PER_MINUTE} jobs in a minute, or already has "
-            f"{settings.DEMO_MAX_PENDING_PER_CLIENT} jobs pending. Nothing was stored.",
+            f"{settings.DEMO_JOBS_PER_MINUTE} jobs in a minute, already has "
+            f"{settings.DEMO_MAX_PENDING_PER_CLIENT} jobs pending, or its pending jobs with "
+            f"this one would plan more than {settings.DEMO_MAX_PENDING_WORK_PER_CLIENT} s of "
+            f"work or store more than {settings.DEMO_MAX_STORED_BYTES_PER_CLIENT} bytes"
+            + (
+                ", or its uploads waiting for their jobs would hold more than "
+                f"{settings.DEMO_MAX_STORED_UPLOAD_BYTES_PER_CLIENT} bytes"
+                if uploads
+                else ""
+            )
+            + ". Nothing was stored.",
             "rateLimited",
             "tooManyPendingJobs",
+            "tooMuchPendingWork",
+            "storageShareFull",
+            *(("uploadShareFull",) if uploads else ()),
             headers={"Retry-After": RETRY_AFTER},
         ),
         "503": problem_response(
@@ -198,10 +212,13 @@ def bulk_email_path(
                 "bodyCutShort",
             ),
             "413": problem_response(
-                f"More than {settings.DEMO_MAX_RECIPIENTS} recipients, or a body larger than "
-                f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                f"More than {settings.DEMO_MAX_RECIPIENTS} recipients, a body larger than "
+                f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, or a job that would store more "
+                f"than the {settings.DEMO_MAX_STORED_BYTES_PER_CLIENT} bytes one client may "
+                "keep (each recipient's message is kept as delivered).",
                 "tooManyRecipients",
                 "bodyTooLarge",
+                "jobTooLarge",
             ),
             "415": unsupported_media_type(JSON),
             "422": problem_response(

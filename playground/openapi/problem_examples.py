@@ -37,6 +37,24 @@ PROBLEM_EXAMPLES: dict[str, Any] = {
         "You already have 3 jobs pending, the most one client may have; wait for one to finish.",
         BULK,
     ),
+    "tooMuchPendingWork": problem_example(
+        "too-much-pending-work",
+        "Your pending jobs still plan 240 s of work; with this one's 62 s that is more than "
+        "the 300 s one client may have queued.",
+        BULK,
+    ),
+    "storageShareFull": problem_example(
+        "storage-share-full",
+        "Your pending jobs will store 4800000 bytes; with this one's 600000 that is more "
+        "than the 5242880 one client may keep.",
+        BULK,
+    ),
+    "uploadShareFull": problem_example(
+        "upload-share-full",
+        "Your uploads waiting for their jobs hold 10485760 bytes; with this one's 5242880 "
+        "that is more than the 10485760 one client may keep waiting.",
+        FILES,
+    ),
     "queueFull": problem_example(
         "queue-full",
         "30 jobs are pending, the most this demo takes at once; try again later.",
@@ -126,6 +144,12 @@ PROBLEM_EXAMPLES: dict[str, Any] = {
     "tooManyRecipients": problem_example(
         "too-many-recipients",
         "120 recipients; the demo accepts at most 100 per job.",
+        BULK,
+    ),
+    "jobTooLarge": problem_example(
+        "job-too-large",
+        "This job would store about 18200000 bytes (its messages as delivered, each "
+        "recipient's rendered body); one client may keep 5242880.",
         BULK,
     ),
     "bodyTooLarge": problem_example(

@@ -18,6 +18,9 @@ from playground.models import Job
 from playground.work.steps import JobFailed, step
 
 READ_STEPS = 8
+# What a digest keeps besides the file's name and type: the rest of its input (size,
+# stored path, steps) and its result (digest, counts, detected type).
+KEPT_BYTES = 600
 WORD = re.compile(rb"\S+")
 SIGNATURES = [
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -31,6 +34,12 @@ SIGNATURES = [
 
 def planned_steps(*, size: int) -> int:
     return READ_STEPS if size else 1
+
+
+def stored_bytes(*, filename: str, content_type: str) -> int:
+    """About how many bytes the job keeps besides the upload (which goes when it finishes):
+    the file's name and declared type, in its input and again in its result."""
+    return 2 * (len(filename.encode()) + len(content_type.encode())) + KEPT_BYTES
 
 
 def detect_type(*, head: bytes, is_utf8: bool) -> str:

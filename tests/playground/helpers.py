@@ -126,7 +126,7 @@ def make_email_job(*recipients: str) -> Job:
         body="Hello {name}",
         recipients=[jobs.Recipient(email=r, name=r.split("@")[0]) for r in recipients],
         fingerprint="test",
-    )
+    ).job
 
 
 def task_of(job: Job) -> DBTaskResult:

@@ -139,7 +139,7 @@ def test_word_and_line_counts_span_chunks(settings) -> None:
         content_type="text/plain",
         size=len(content),
         fingerprint="test",
-    )
+    ).job
     run_worker()
     job.refresh_from_db()
     assert job.result["words"] == len(content.split())
@@ -191,7 +191,7 @@ def make_file_job(settings, content: bytes = b"some words\n") -> Job:
         content_type="text/plain",
         size=len(content),
         fingerprint="test",
-    )
+    ).job
 
 
 def claim_then_die(job: Job) -> None:
