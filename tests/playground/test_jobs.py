@@ -365,7 +365,7 @@ def test_jobs_trimmed_by_the_per_client_cap_lose_their_mail(settings) -> None:
             recipients=[jobs.Recipient(email=f"{n}@example.test", name=n) for n in "ab"],
             fingerprint="test",
             client="192.0.2.7",
-        )
+        ).job
         for _ in range(2)
     ]
     run_worker()
