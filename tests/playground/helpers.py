@@ -242,6 +242,21 @@ class ApiClient:
         return self.request("POST", url, data=data, content_type="application/json", **kwargs)
 
 
+def holding_step(log: Path, *, job: Job, point: str) -> Callable[[], bool]:
+    """Whether the slow worker writing `log` is inside the job's step `point`: it says so
+    when it enters it (tests/playground/slow_worker.py). Once it is, `job` is read again,
+    so the caller sees the job (and its task) as the worker holds it."""
+    line = f"Step {point} of {job.public_id} takes"
+
+    def check() -> bool:
+        if not (log.exists() and line in log.read_text(errors="replace")):
+            return False
+        job.refresh_from_db()
+        return True
+
+    return check
+
+
 def worker_command(
     worker_id: str, *, slow_at: str | None = None, slow_for: float = 60.0
 ) -> list[str]:

@@ -39,6 +39,7 @@ from playground.models import Job, MailboxMessage, WorkerHeartbeat
 from playground.work import bulk_email
 from tests.playground.helpers import (
     database_env,
+    holding_step,
     make_email_job,
     task_of,
     wait_for,
@@ -250,14 +251,11 @@ def test_a_worker_killed_mid_job_loses_none_of_the_queued_jobs(fleet: Fleet) -> 
     doomed = fleet.worker("doomed", slow_at="send:1")
 
     def held_after_a_delivery() -> Job | None:
-        # Held at send:1 (its first message delivered), not in a slice that ends at once.
-        held = Job.objects.filter(
-            public_id__in=accepted,
-            status=Job.Status.RUNNING,
-            message="Rendered message 2 of 3.",
-            task_result__status=TaskResultStatus.RUNNING,
-        )
-        return next((job for job in held if job.state.get("outcomes")), None)
+        # Held at send:1 (its first message delivered), as the worker says when it
+        # enters that step; not a job whose slice ends at once.
+        log = (fleet.tmp_path / "doomed.log").read_text(errors="replace")
+        held = re.search(r"Step send:1 of (job_\w+) takes", log)
+        return Job.objects.get(public_id=held.group(1)) if held else None
 
     victim = wait_for(held_after_a_delivery, timeout=30, what="a job mid-way")
     doomed.send_signal(signal.SIGKILL)
@@ -292,14 +290,10 @@ def test_a_worker_killed_mid_job_loses_none_of_the_queued_jobs(fleet: Fleet) -> 
 def test_sigterm_mid_step_commits_the_step_and_hands_the_job_on(fleet: Fleet) -> None:
     job = make_email_job(*RECIPIENTS)
     accepted = [job.public_id]
-    # Sending the first message takes a second: the signal lands inside that step.
-    leaving = fleet.worker("leaving", slow_at="send:0", slow_for=1.0)
+    # Sending the first message takes 3 s: the signal lands inside that step.
+    leaving = fleet.worker("leaving", slow_at="send:0", slow_for=3.0)
 
-    def sending_first_message() -> bool:
-        job.refresh_from_db()
-        held = job.task_result is not None and job.task_result.status == TaskResultStatus.RUNNING
-        return job.message == "Rendered message 1 of 3." and held
-
+    sending_first_message = holding_step(fleet.tmp_path / "leaving.log", job=job, point="send:0")
     wait_for(sending_first_message, timeout=30, what="the first message under way")
     held_task = task_of(job).pk
     committed_before = job.progress

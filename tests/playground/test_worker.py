@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from playground.models import Job, MailboxMessage, WorkerHeartbeat
 from tests.playground.helpers import (
     database_env,
+    holding_step,
     make_email_job,
     run_worker,
     task_of,
@@ -55,24 +56,11 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[by
             process.wait()
 
 
-def sending_the_second_message(job: Job) -> Callable[[], bool]:
-    """Whether a worker holds the job at send:1 (its slice claimed, the message rendered)."""
-
-    def check() -> bool:
-        job.refresh_from_db()
-        return (
-            job.status == "running"
-            and job.message == "Rendered message 2 of 3."
-            and task_of(job).status == "RUNNING"
-        )
-
-    return check
-
-
-def test_a_job_survives_its_worker_being_killed(start_worker) -> None:
+def test_a_job_survives_its_worker_being_killed(start_worker, tmp_path: Path) -> None:
     job = make_email_job(*RECIPIENTS)
     doomed = start_worker("doomed", slow_at="send:1")
-    wait_for(sending_the_second_message(job), timeout=20, what="the second message under way")
+    holding = holding_step(tmp_path / "doomed.log", job=job, point="send:1")
+    wait_for(holding, timeout=30, what="the second message under way")
     held_task = task_of(job).pk
 
     doomed.send_signal(signal.SIGKILL)
@@ -101,10 +89,11 @@ def test_a_job_survives_its_worker_being_killed(start_worker) -> None:
     assert WorkerHeartbeat.objects.filter(worker_id="rescuer").exists()
 
 
-def test_sigterm_finishes_the_step_and_hands_the_job_on(start_worker) -> None:
+def test_sigterm_finishes_the_step_and_hands_the_job_on(start_worker, tmp_path: Path) -> None:
     job = make_email_job(*RECIPIENTS)
-    worker = start_worker("leaving", slow_at="send:1", slow_for=1.0)
-    wait_for(sending_the_second_message(job), timeout=20, what="the second message under way")
+    worker = start_worker("leaving", slow_at="send:1", slow_for=3.0, lease=10)
+    holding = holding_step(tmp_path / "leaving.log", job=job, point="send:1")
+    wait_for(holding, timeout=30, what="the second message under way")
     held_task = task_of(job).pk
 
     worker.send_signal(signal.SIGTERM)
