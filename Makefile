@@ -66,15 +66,17 @@ $(NODE_CLIENTS): tests/clients/package-lock.json
 	cd tests/clients && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The suite runs in TEST_PROCESSES parallel pytest processes (3), then the client-
+# compatibility matrix on its own (tests/suite.py).
 test: $(VENV)/.installed static chromium java redis nginx $(NODE_CLIENTS)
-	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m tests.suite $(PYTEST_ARGS)
 
 # The suite against a real PostgreSQL server: DATABASE_URL's when it answers, else a
 # throw-away one on loopback (tests/postgres_server.py). The browser tests drive pages
 # whose behaviour does not depend on the database: `make test` runs them, on SQLite.
 test-postgres: $(VENV)/.installed static java redis nginx postgres $(NODE_CLIENTS)
 	DJANGO_ALLOW_ASYNC_UNSAFE=true \
-		$(BIN)/python -m tests.postgres_server $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+		$(BIN)/python -m tests.postgres_server $(BIN)/python -m tests.suite -m "not browser" $(PYTEST_ARGS)
 
 # PostgreSQL's server binaries for test-postgres; install Debian's when missing and we may.
 POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
@@ -89,7 +91,7 @@ postgres:
 
 # The edit-test loop: everything but the browser tests.
 test-fast: $(VENV)/.installed static java redis nginx $(NODE_CLIENTS)
-	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m tests.suite -m "not browser" $(PYTEST_ARGS)
 
 # The production setup on loopback, measured side by side with wrk (benchmarks/):
 # ratios to read, not a test. BENCH_SECONDS lengthens each run; BENCH_OUT names the table.

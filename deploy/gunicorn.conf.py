@@ -5,7 +5,8 @@ unset, and an invalid one stops gunicorn with a message naming it:
 
 - HOST, PORT: the address to bind, 127.0.0.1:8000 by default.
 - WEB_CONCURRENCY: web worker processes, 2 x cores + 1 (at most 8) by default.
-- WEB_THREADS: threads per worker (4): a `Prefer: wait` request holds one for up to 10 s.
+- WEB_THREADS: threads per worker (4): a `Prefer: wait` request holds one for up to 10 s,
+  and only DEMO_MAX_WAITS_PER_PROCESS of them wait at once.
 
 A web worker that dies (or hangs past `timeout`) is replaced by gunicorn itself.
 """

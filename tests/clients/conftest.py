@@ -62,6 +62,13 @@ class Site:
             "DEMO_MAX_PENDING_PER_CLIENT": "10000",
             "DEMO_MAX_PENDING_JOBS": "10000",
             "DEMO_MAX_JOBS_PER_CLIENT": "100000",
+            # Every client runs from 127.0.0.1, dozens at once: one address's shares of
+            # the queue's work and storage would refuse them.
+            "DEMO_JOBS_PER_MINUTE_PER_NETWORK": "100000",
+            "DEMO_MAX_PENDING_WORK_PER_CLIENT": "10000000",
+            "DEMO_MAX_STORED_BYTES_PER_CLIENT": "10000000000",
+            "DEMO_MAX_STORED_UPLOAD_BYTES_PER_CLIENT": "10000000000",
+            "DEMO_CONSOLE_REQUESTS_PER_MINUTE": "100000",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         }
         self.started: list[tuple[str, subprocess.Popen[bytes]]] = []

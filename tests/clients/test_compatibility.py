@@ -27,6 +27,9 @@ from playground.compatibility import (
 )
 from tests.clients.harness import COMMANDS, NODE_MODULES, claimed_conventions, measured_keys
 
+# Run on its own, after the rest of the suite (tests/suite.py).
+pytestmark = pytest.mark.compatibility
+
 MEASURED = measured_keys()
 
 
