@@ -19,15 +19,17 @@ from django.conf import settings
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings() -> None:
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     """pytest-django's hook, run just before it creates the test databases.
 
     It updates the TEST dict in place: Django has already filled in that dict's
-    other keys (MIRROR, MIGRATE, ...) and shares it with the connection.
+    other keys (MIRROR, MIGRATE, ...) and shares it with the connection. Asking for
+    pytest-django's suffix first gives each parallel test process (tests/suite.py)
+    a PostgreSQL database of its own, test_<name>_gw0 and so on.
     """
     database: dict[str, Any] = settings.DATABASES["default"]
     if database["ENGINE"] != "config.sqlite_queue":
-        return  # PostgreSQL (make test-postgres): Django's test_<name> database
+        return  # PostgreSQL (make test-postgres): Django's test_<name>[_gwN] database
     name = Path(tempfile.gettempdir()) / f"http202-test-{os.getpid()}.sqlite3"
     database.setdefault("TEST", {})["NAME"] = name
 

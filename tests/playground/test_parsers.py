@@ -392,6 +392,25 @@ def test_the_console_sends_no_header_longer_than_the_api_reads(
     assert not Job.objects.exists()
 
 
+@pytest.mark.django_db
+def test_the_console_sends_a_content_type_django_cannot_parse_and_shows_the_answer(
+    client: Client,
+) -> None:
+    # Django's parameter parser raises on an unknown RFC 2231 charset; the console builds
+    # its request as the site's WSGI application does, so the API judges the header.
+    response = client.post(
+        "/playground/send",
+        {
+            "example": "file-processing",
+            "body": "hello",
+            "content_type": "text/plain; x*=nosuch''a",
+        },
+    )
+    assert response.status_code == 200
+    assert "HTTP/1.1 202 Accepted" in response.content.decode()
+    assert Job.objects.count() == 1
+
+
 # -- Django's own parse of a request's Content-Type --------------------------------------
 
 # One header line as gunicorn reads it, shaped for the quadratic scan of the standard
