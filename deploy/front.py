@@ -38,6 +38,11 @@ WORKER_CONNECTIONS = 4096
 # What nginx adds to the largest body the site reads, so that a body the site refuses
 # still reaches it and gets its own problem+json 413 rather than nginx's.
 BODY_MARGIN = 64 * 1024
+# Requests one address may have in progress at once (its header read, its body being
+# read or its answer awaited): a client trickling bodies on many connections holds
+# no more than this many of nginx's connections, and the next gets a 429. A browser
+# opens six connections to a site; an office behind one address, a few dozen.
+REQUESTS_PER_ADDRESS = 64
 
 
 class Invalid(Exception):
@@ -103,6 +108,15 @@ def render(
             "detail": f"The body is larger than the {max_body} bytes this site reads.",
         }
     )
+    busy = json.dumps(
+        {
+            "type": f"{origin}/api/#problem-rate-limited",
+            "title": "Too many requests",
+            "status": 429,
+            "detail": f"This address has {REQUESTS_PER_ADDRESS} requests in progress, the "
+            "most the site takes from one address at once; try again in 1 s.",
+        }
+    )
     user_line = f"user {user};" if user else "# Not started as root: the workers run as the caller."
     # X-Forwarded-For is walked from the right, skipping trusted proxies; the first
     # address that is not one is the client ($remote_addr from then on).
@@ -165,6 +179,12 @@ http {{
     proxy_redirect off;
     proxy_intercept_errors off;
 
+    # Requests in progress per client address ($remote_addr: the client, past any
+    # trusted proxy).
+    limit_conn_zone $binary_remote_addr zone=per_address:10m;
+    limit_conn_status 429;
+    limit_conn_log_level warn;
+
     # Whether the connection came from a proxy the operator trusts.
     geo $realip_remote_addr $from_trusted_proxy {{
         default 0;
@@ -192,7 +212,8 @@ http {{
 
     server {{
         listen {listen} backlog=4096;
-{real_ip}
+{real_ip}        limit_conn per_address {REQUESTS_PER_ADDRESS};
+
         location / {{
             proxy_pass http://web;
             proxy_http_version 1.1;
@@ -221,6 +242,16 @@ http {{
             default_type application/problem+json;
             add_header Cache-Control "no-store" always;
             return 413 '{too_large}\\n';
+        }}
+
+        # One address past its requests in progress (only nginx's own 429: the site's
+        # pass through as they are).
+        error_page 429 @busy;
+        location @busy {{
+            default_type application/problem+json;
+            add_header Cache-Control "no-store" always;
+            add_header Retry-After "1" always;
+            return 429 '{busy}\\n';
         }}
     }}
 }}

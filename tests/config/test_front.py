@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.slow_clients import IDLE, TRICKLING, closed_by_server, readable, slow_clients
+from deploy.front import REQUESTS_PER_ADDRESS
 from tests.config.test_serve_production import ROOT, Production, production
 from tests.playground.helpers import make_email_payload, wait_for
 
@@ -89,6 +90,39 @@ def test_slow_and_idle_clients_do_not_stop_the_site_and_a_stalled_body_is_cut_of
         under_attack.close()
         assert probe(served.port) == 200
         assert jobs_stored(served) == 0  # the stalled body made no job
+
+
+def test_one_address_holds_at_most_its_share_of_requests_in_progress(tmp_path: Path) -> None:
+    with production(tmp_path) as served:
+        held: list[socket.socket] = []
+        answers: dict[str, int] = {}
+        deadline = time.monotonic() + CUT_OFF_WITHIN
+        try:
+            while not ("over" in answers and "other" in answers):
+                assert time.monotonic() < deadline, f"answers so far: {answers}"
+                # Every held body gets one more byte, so none is cut off for stalling;
+                # one that was cut off anyway is opened again.
+                for index, sock in enumerate(held):
+                    try:
+                        sock.sendall(b" ")
+                    except OSError:
+                        sock.close()
+                        held[index] = stalled_body(served.port)
+                while len(held) < REQUESTS_PER_ADDRESS:
+                    held.append(stalled_body(served.port))
+                status, headers = request_from("127.0.0.1", served.port, "/healthz", [])
+                if status == 429:
+                    answers["over"] = status
+                    assert headers["Content-Type"] == "application/problem+json"
+                    assert headers["Retry-After"] == "1"
+                # Another address is not held back by this one's requests.
+                answers["other"] = request_from(OTHER_ADDRESS, served.port, "/healthz", [])[0]
+                assert answers["other"] == 200
+        finally:
+            for sock in held:
+                sock.close()
+        # The held requests end; the address is served again.
+        wait_for(lambda: probe(served.port) == 200, timeout=CUT_OFF_WITHIN, what="a 200")
 
 
 def sent_to_gunicorn(served: Production, path: str) -> tuple[str, str]:

@@ -316,6 +316,7 @@ def test_static_files_are_hashed_compressed_and_cached(client: Client) -> None:
     )
 
 
+@pytest.mark.django_db  # the console counts its readers' requests, in the database on PostgreSQL
 def test_pages_refer_only_to_their_own_origin(client: Client) -> None:
     for path in ["/", "/202/", "/playground/"]:
         html = client.get(path).content.decode()
