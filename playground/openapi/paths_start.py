@@ -61,7 +61,7 @@ PREFER = {
     f"Preference-Applied. So is a Prefer longer than {MAX_PREFER} characters (several "
     "Prefer headers counted together): none of it is read. So is a wait the API does not "
     "do: a replayed Idempotency-Key never waits, and only a few requests per server "
-    "process and one per client wait at once (the others are answered at once).",
+    "process and per client wait at once (the others are answered at once).",
     "schema": {"type": "string"},
     "examples": {"wait": {"value": "respond-async, wait=5"}},
 }
