@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 
 from benchmarks.slow_clients import IDLE, TRICKLING, closed_by_server, readable, slow_clients
-from deploy.front import REQUESTS_PER_ADDRESS
 from tests.config.test_serve_production import ROOT, Production, production
 from tests.playground.helpers import make_email_payload, wait_for
 
@@ -94,6 +93,9 @@ def test_slow_and_idle_clients_do_not_stop_the_site_and_a_stalled_body_is_cut_of
 
 def test_one_address_holds_at_most_its_share_of_requests_in_progress(tmp_path: Path) -> None:
     with production(tmp_path) as served:
+        config = (Path(served.env["SERVE_RUN_DIR"]) / "nginx.conf").read_text()
+        share = re.search(r"limit_conn per_address (\d+);", config)
+        assert share is not None
         held: list[socket.socket] = []
         answers: dict[str, int] = {}
         deadline = time.monotonic() + CUT_OFF_WITHIN
@@ -108,7 +110,7 @@ def test_one_address_holds_at_most_its_share_of_requests_in_progress(tmp_path: P
                     except OSError:
                         sock.close()
                         held[index] = stalled_body(served.port)
-                while len(held) < REQUESTS_PER_ADDRESS:
+                while len(held) < int(share.group(1)):
                     held.append(stalled_body(served.port))
                 status, headers = request_from("127.0.0.1", served.port, "/healthz", [])
                 if status == 429:
