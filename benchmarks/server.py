@@ -102,7 +102,8 @@ def _wait_healthy(server: Server, *, timeout: float = 60) -> None:
         except OSError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the server did not become healthy; see {server.log}")
+    tail = server.log.read_text(errors="replace")[-3000:] if server.log.exists() else ""
+    raise RuntimeError(f"the server did not become healthy; its log ends:\n{tail}")
 
 
 @contextmanager
