@@ -12,7 +12,8 @@ parameters and request headers the view reads). Any deploy changes it.
   once with Brotli and gzip, so the next reader gets it (or its 304) without
   anything else running. Only what the view reads picks a page (a query parameter
   it does not read makes none), and the pages and their compressed bodies are
-  bounded in count and bytes, so strangers' URLs cannot make it grow.
+  bounded in count and bytes, so strangers' URLs cannot make it grow; pages a
+  search picked are kept apart, so strangers' searches cannot push out the rest.
 
 Cache-Control lets a shared cache (a CDN in front) keep the page and revalidate it
 with the same cheap 304.
@@ -46,6 +47,12 @@ MAX_PAGE_BYTES = 16 * 1024 * 1024
 # Compressed bodies, kept by what they compress: a page's variants that render the
 # same bytes share them.
 MAX_ENCODED_BYTES = 8 * 1024 * 1024
+# Pages a query picked (a search) are kept apart, in a shelf of their own with bounds
+# of their own: strangers' queries replace each other there, never the pages every
+# reader gets (whose best compression takes about a second to make again).
+MAX_SEARCHED_PAGES = 32
+MAX_SEARCHED_PAGE_BYTES = 2 * 1024 * 1024
+MAX_SEARCHED_ENCODED_BYTES = 1024 * 1024
 # Brotli's best takes tens of times as long as gzip's (about a second for /202/ on a
 # busy machine): worth it for a page every reader gets, not for one a stranger's
 # query picked (a search), so those get a quick one, some 10% larger.
@@ -109,23 +116,26 @@ class StoredPage:
     def body(self, coding: str) -> bytes:
         """The page in this coding, compressed once for every page of the same bytes."""
         where = (self.digest, coding, self.quality)
+        shelf = _encoded if self.quality == BEST_QUALITY else _searched_encoded
         with _lock:
-            encoded = _encoded.get(where)
+            encoded = shelf.get(where)
             if encoded is not None:
-                _encoded.move_to_end(where)
+                shelf.move_to_end(where)
                 return encoded
         if coding == "br":
             encoded = brotli.compress(self.content, mode=brotli.MODE_TEXT, quality=self.quality)
         else:
             encoded = gzip.compress(self.content, compresslevel=9, mtime=0)
         with _lock:
-            _encoded[where] = encoded
+            shelf[where] = encoded
             _evict()
         return encoded
 
 
 _pages: OrderedDict[str, StoredPage] = OrderedDict()
 _encoded: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
+_searched: OrderedDict[str, StoredPage] = OrderedDict()
+_searched_encoded: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
 # Per host and path: what picks its variant, learnt from its first rendering.
 _rules: dict[tuple[str, str], PageRule] = {}
 _lock = threading.Lock()
@@ -133,12 +143,20 @@ _lock = threading.Lock()
 
 def _evict() -> None:
     """Drop the least recently served pages and bodies beyond the bounds; holding _lock."""
-    page_bytes = sum(page.size for page in _pages.values())
-    while _pages and (len(_pages) > MAX_PAGES or page_bytes > MAX_PAGE_BYTES):
-        page_bytes -= _pages.popitem(last=False)[1].size
-    encoded_bytes = sum(len(body) for body in _encoded.values())
-    while _encoded and encoded_bytes > MAX_ENCODED_BYTES:
-        encoded_bytes -= len(_encoded.popitem(last=False)[1])
+    for pages, count, size in [
+        (_pages, MAX_PAGES, MAX_PAGE_BYTES),
+        (_searched, MAX_SEARCHED_PAGES, MAX_SEARCHED_PAGE_BYTES),
+    ]:
+        page_bytes = sum(page.size for page in pages.values())
+        while pages and (len(pages) > count or page_bytes > size):
+            page_bytes -= pages.popitem(last=False)[1].size
+    for encoded, size in [
+        (_encoded, MAX_ENCODED_BYTES),
+        (_searched_encoded, MAX_SEARCHED_ENCODED_BYTES),
+    ]:
+        encoded_bytes = sum(len(body) for body in encoded.values())
+        while encoded and encoded_bytes > size:
+            encoded_bytes -= len(encoded.popitem(last=False)[1])
     # Rules are per path a page answered, a short list; a bound all the same.
     if len(_rules) > 4 * MAX_PAGES:
         _rules.clear()
@@ -207,6 +225,8 @@ def forget_pages() -> None:
     with _lock:
         _pages.clear()
         _encoded.clear()
+        _searched.clear()
+        _searched_encoded.clear()
         _rules.clear()
 
 
@@ -290,24 +310,26 @@ class PageCacheMiddleware:
         rule = _rules.get(where)
         if rule is not None:
             key = rule.key(request)
+            shelf = _searched if rule.picked_by_query(request) else _pages
             with _lock:
-                page = _pages.get(key)
+                page = shelf.get(key)
                 if page is not None:
-                    _pages.move_to_end(key)
+                    shelf.move_to_end(key)
             if page is not None:
                 return _answer(request, page)
         response = self.get_response(request)
         rule = getattr(response, "page_cache_rule", None)
         if rule is None:
             return response
+        searched = rule.picked_by_query(request)
         page = StoredPage(
             etag=response.headers["ETag"],
             headers=[(k, v) for k, v in response.headers.items() if k.lower() not in NOT_KEPT],
             content=response.content,
-            quality=QUICK_QUALITY if rule.picked_by_query(request) else BEST_QUALITY,
+            quality=QUICK_QUALITY if searched else BEST_QUALITY,
         )
         with _lock:
             _rules[where] = rule
-            _pages[rule.key(request)] = page
+            (_searched if searched else _pages)[rule.key(request)] = page
             _evict()
         return _answer(request, page)

@@ -77,9 +77,12 @@ def test_an_unknown_page_is_neither_kept_nor_tagged() -> None:
 
 def test_no_more_pages_are_kept_than_the_limit(settings, monkeypatch) -> None:
     monkeypatch.setattr(page_cache, "MAX_PAGES", 3)
+    monkeypatch.setattr(page_cache, "MAX_SEARCHED_PAGES", 2)
+    for path in ["/", "/200/", "/201/", "/202/", "/204/"]:
+        assert Client().get(path).status_code == 200
     for query in range(6):
         assert Client().get(f"/?q={query}").status_code == 200
-    assert len(page_cache._pages) == 3
+    assert len(page_cache._pages) == 3 and len(page_cache._searched) == 2
 
 
 def test_a_page_is_compressed_once_for_those_who_ask() -> None:
@@ -126,7 +129,7 @@ def test_a_query_the_page_does_not_read_is_answered_with_the_page_without_it() -
     # A parameter the page reads still picks its own page.
     assert Client().get("/").status_code == 200
     assert Client().get("/?q=zzzz").templates != []
-    assert len(page_cache._pages) == 3
+    assert len(page_cache._pages) == 2 and len(page_cache._searched) == 1
 
 
 def test_a_miss_compresses_a_page_once(monkeypatch) -> None:
@@ -145,12 +148,32 @@ def test_a_miss_compresses_a_page_once(monkeypatch) -> None:
 
 
 def test_the_pages_kept_are_bounded_in_bytes(monkeypatch) -> None:
-    monkeypatch.setattr(page_cache, "MAX_PAGE_BYTES", 300_000)
-    monkeypatch.setattr(page_cache, "MAX_ENCODED_BYTES", 100_000)
+    monkeypatch.setattr(page_cache, "MAX_SEARCHED_PAGE_BYTES", 300_000)
+    monkeypatch.setattr(page_cache, "MAX_SEARCHED_ENCODED_BYTES", 100_000)
     for query in range(12):
         answer = Client().get(f"/?q={query}", headers={"Accept-Encoding": "br"})
         assert answer.status_code == 200
-    assert sum(page.size for page in page_cache._pages.values()) <= 300_000
-    assert sum(len(body) for body in page_cache._encoded.values()) <= 100_000
+    assert sum(page.size for page in page_cache._searched.values()) <= 300_000
+    assert sum(len(body) for body in page_cache._searched_encoded.values()) <= 100_000
     # The page last asked for is kept.
     assert Client().get("/?q=11").templates == []
+
+
+def test_searches_never_push_out_the_pages_every_reader_gets(monkeypatch) -> None:
+    compressed: list[int] = []
+    compress = page_cache.brotli.compress
+
+    def counting(data: bytes, **kwargs: object) -> bytes:
+        compressed.append(len(data))
+        return compress(data, **kwargs)
+
+    monkeypatch.setattr(page_cache.brotli, "compress", counting)
+    assert Client().get("/202/", headers={"Accept-Encoding": "br"}).status_code == 200
+    assert len(compressed) == 1
+    for query in range(page_cache.MAX_PAGES + 1):
+        assert Client().get(f"/?q=s{query}").status_code == 200
+    assert len(page_cache._searched) <= page_cache.MAX_SEARCHED_PAGES
+    # /202/ is still kept, with its compressed body: nothing is rendered or compressed.
+    again = Client().get("/202/", headers={"Accept-Encoding": "br"})
+    assert again.templates == [] and again["Content-Encoding"] == "br"
+    assert len(compressed) == 1
