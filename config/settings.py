@@ -304,6 +304,9 @@ DEMO_EARLY_POLL_COST = env_int("DEMO_EARLY_POLL_COST", 10, minimum=1)
 # Retry-After asks for at most one a second.
 DEMO_CONSOLE_REQUESTS_PER_MINUTE = env_int("DEMO_CONSOLE_REQUESTS_PER_MINUTE", 120, minimum=1)
 DEMO_MAX_PENDING_PER_CLIENT = env_int("DEMO_MAX_PENDING_PER_CLIENT", 3, minimum=1)
+# Per IPv6 /48, all its /64s together: a block of addresses takes at most a tenth of
+# the default queue.
+DEMO_MAX_PENDING_PER_NETWORK = env_int("DEMO_MAX_PENDING_PER_NETWORK", 30, minimum=1)
 # Jobs kept per client; beyond it its oldest finished jobs are pruned early (410 Gone).
 DEMO_MAX_JOBS_PER_CLIENT = env_int("DEMO_MAX_JOBS_PER_CLIENT", 100, minimum=1)
 # Backpressure: beyond this many pending jobs in all, new jobs are answered 503.

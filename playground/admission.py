@@ -8,6 +8,8 @@ requests cannot both take the last place:
 - fairness: a client with DEMO_MAX_PENDING_PER_CLIENT pending jobs gets ClientBusy
   (429), and each job is queued behind the client's own earlier ones (a lower task
   priority), so one client's flood does not hold up another client's first job;
+  the /64s of one IPv6 /48 have DEMO_MAX_PENDING_PER_NETWORK pending jobs in all
+  (ClientBusy too), so a block of addresses cannot hold the queue;
 - work: the seconds of work a client's pending jobs still plan, with the new job's,
   stay under DEMO_MAX_PENDING_WORK_PER_CLIENT (TooMuchWork, 429), so no block of
   clients fills the queue with long jobs; a client with nothing pending may always
@@ -31,6 +33,7 @@ client; without one a request answers at once.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import sqlite3
@@ -52,6 +55,9 @@ logger = logging.getLogger(__name__)
 
 # The task library's priorities run from -100 to 100; higher runs first.
 LOWEST_PRIORITY = -100
+# The IPv6 block one holder gets (an ISP's customer, a tunnel broker's user): its /64s
+# share the caps of a network.
+NETWORK_PREFIX = 48
 # How long a client's place to wait stays taken in the shared store: longer than any
 # wait (wait_for_job stops by then), so a process that dies while waiting frees its
 # place by itself this much later.
@@ -98,6 +104,16 @@ class StorageShareFull(AdmissionRefused):
     pass
 
 
+def network_of(client: str) -> str:
+    """The IPv6 /48 a client key (an address, or an IPv6 /64) belongs to; "" for IPv4."""
+    if ":" not in client:
+        return ""
+    try:
+        return str(ipaddress.IPv6Network(client, strict=False).supernet(new_prefix=NETWORK_PREFIX))
+    except ValueError:
+        return ""
+
+
 def admit(*, job: Job) -> int:
     """Check the limits for one more job (not yet saved); return the priority of its task."""
     client = job.client
@@ -123,6 +139,15 @@ def admit(*, job: Job) -> int:
             "wait for one to finish.",
             retry_after=_until_a_place_frees(own),
         )
+    if job.network:
+        neighbours = pending.filter(network=job.network)
+        count = neighbours.count()
+        if count >= settings.DEMO_MAX_PENDING_PER_NETWORK:
+            raise ClientBusy(
+                f"The addresses of your IPv6 network {job.network} already have {count} "
+                "jobs pending, the most one /48 may have; wait for one to finish.",
+                retry_after=_until_a_place_frees(neighbours),
+            )
     _check_work(own=own, planned=mine.work, new=job.planned_seconds())
     upload_bytes = upload_size(job)
     if upload_bytes:

@@ -193,7 +193,12 @@ def _create_job(
     # are checked in it too, so two requests cannot both take the last place.
     with transaction.atomic():
         job = Job(
-            kind=kind, input=job_input, client=client, outcome=outcome, estimated_completion_at=now
+            kind=kind,
+            input=job_input,
+            client=client,
+            network=admission.network_of(client),
+            outcome=outcome,
+            estimated_completion_at=now,
         )
         if public_id:
             job.public_id = public_id

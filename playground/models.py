@@ -52,6 +52,9 @@ class Job(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # Who asked (an address): the per-client limits count this (playground/admission.py).
     client = models.CharField(max_length=64, blank=True, default="")
+    # The IPv6 /48 the client is in ("" for IPv4): the /64s of one /48 share a cap on
+    # pending jobs, so a block of addresses cannot hold the queue.
+    network = models.CharField(max_length=64, blank=True, default="", db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     message = models.CharField(max_length=200, default="Waiting for a worker.")

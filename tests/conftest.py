@@ -46,4 +46,5 @@ def roomy_limits(settings: Any, tmp_path: Path) -> None:
     settings.DEMO_JOBS_PER_MINUTE_PER_NETWORK = 100_000
     settings.DEMO_POLLS_PER_MINUTE = 100_000
     settings.DEMO_MAX_PENDING_PER_CLIENT = 10_000
+    settings.DEMO_MAX_PENDING_PER_NETWORK = 10_000
     settings.DEMO_MAX_PENDING_JOBS = 10_000

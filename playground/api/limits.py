@@ -38,6 +38,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_http_date_safe
 
 from playground import jobs
+from playground.admission import network_of
 from playground.api.problems import Rejected
 from playground.api.protocol import rejected_for
 from playground.ratestore import rate_store
@@ -50,7 +51,6 @@ PERIOD = 60.0
 # may arrive a little early by our clock.
 EARLY_TOLERANCE = 0.5
 CLIENT_PREFIX = 64
-NETWORK_PREFIX = 48
 # Proxies in a row, at most, that X-Forwarded-For is walked past: a chain longer than
 # any real one is a header written to make the walk long.
 MAX_PROXY_HOPS = 16
@@ -94,9 +94,7 @@ def client_key(address: Address) -> str:
 
 def client_network(client: str) -> str | None:
     """The IPv6 /48 a client key belongs to; None for an IPv4 client (or an unknown one)."""
-    if ":" not in client:
-        return None
-    return str(ipaddress.IPv6Network(client, strict=False).supernet(new_prefix=NETWORK_PREFIX))
+    return network_of(client) or None
 
 
 def from_trusted_proxy(request: HttpRequest) -> bool:

@@ -47,6 +47,7 @@ def api_docs(request: HttpRequest) -> HttpResponse:
             "polls_per_minute": settings.DEMO_POLLS_PER_MINUTE,
             "early_poll_cost": settings.DEMO_EARLY_POLL_COST,
             "pending_per_client": settings.DEMO_MAX_PENDING_PER_CLIENT,
+            "pending_per_network": settings.DEMO_MAX_PENDING_PER_NETWORK,
             "pending_jobs": settings.DEMO_MAX_PENDING_JOBS,
             "stored_upload_bytes": settings.DEMO_MAX_STORED_UPLOAD_BYTES,
             "body_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,

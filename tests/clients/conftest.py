@@ -60,6 +60,7 @@ class Site:
             "DEMO_JOBS_PER_MINUTE": "100000",
             "DEMO_POLLS_PER_MINUTE": "100000",
             "DEMO_MAX_PENDING_PER_CLIENT": "10000",
+            "DEMO_MAX_PENDING_PER_NETWORK": "10000",
             "DEMO_MAX_PENDING_JOBS": "10000",
             "DEMO_MAX_JOBS_PER_CLIENT": "100000",
             # Every client runs from 127.0.0.1, dozens at once: one address's shares of

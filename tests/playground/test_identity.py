@@ -81,6 +81,22 @@ def test_the_pending_jobs_of_a_64_are_counted_together(api: ApiClient, settings)
     assert post_job(api, "2001:db8:5:7::3").status_code == 202
 
 
+def test_the_64s_of_one_48_share_a_cap_on_pending_jobs(api: ApiClient, settings) -> None:
+    settings.DEMO_MAX_PENDING_PER_NETWORK = 2
+    assert post_job(api, "2001:db8:9:1::1").status_code == 202
+    assert post_job(api, "2001:db8:9:2::1").status_code == 202
+    # A third /64 of the same /48, with nothing pending of its own, waits for its block.
+    refused = post_job(api, "2001:db8:9:3::1")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert refused.json()["type"].endswith("#problem-too-many-pending-jobs")
+    assert "2001:db8:9::/48" in refused.json()["detail"]
+    assert Job.objects.filter(network="2001:db8:9::/48").count() == 2
+    # Another /48, and IPv4 clients, are not held back by it.
+    assert post_job(api, "2001:db8:a:1::1").status_code == 202
+    assert post_job(api, "192.0.2.9").status_code == 202
+    assert Job.objects.get(client="192.0.2.9").network == ""
+
+
 def test_the_64s_of_one_48_share_an_allowance_in_all(api: ApiClient, settings) -> None:
     settings.DEMO_JOBS_PER_MINUTE = 20
     settings.DEMO_JOBS_PER_MINUTE_PER_NETWORK = 3
