@@ -66,8 +66,8 @@ $(NODE_CLIENTS): tests/clients/package-lock.json
 	cd tests/clients && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# The suite runs in TEST_PROCESSES parallel pytest processes (3), then the client-
-# compatibility matrix on its own (tests/suite.py).
+# The suite runs in TEST_PROCESSES parallel pytest processes (4), then the tests marked
+# alone (the client-compatibility matrix, the API fuzzer) in one (tests/suite.py).
 test: $(VENV)/.installed static chromium java redis nginx $(NODE_CLIENTS)
 	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m tests.suite $(PYTEST_ARGS)
 

@@ -1,10 +1,11 @@
-"""The suite as `make test` runs it: most tests in parallel processes, then the
-client-compatibility matrix on its own.
+"""The suite as `make test` runs it: most tests in parallel processes, then the tests
+marked `alone` in one process of their own.
 
-The matrix starts dozens of client processes at once against a site of its own, and
-a client that has not concluded by the test's deadline counts as one that never
-stops: it runs alone, so that the other tests' load does not decide its rows.
-Everything else runs in TEST_PROCESSES pytest processes (pytest-xdist), each taking
+Alone: the client-compatibility matrix, which starts dozens of client processes at
+once against a site of its own and counts a client that has not concluded by the
+test's deadline as one that never stops, so the other tests' load must not decide
+its rows; and the API fuzzer, whose tests share one node id that parallel processes
+cannot tell apart. Everything else runs in TEST_PROCESSES pytest processes (pytest-xdist), each taking
 whole test files: most tests wait on real servers, workers and browsers rather than
 on the processor, so more processes than cores still shorten the run.
 
@@ -20,7 +21,7 @@ import os
 import subprocess
 import sys
 
-PROCESSES = os.environ.get("TEST_PROCESSES") or "3"
+PROCESSES = os.environ.get("TEST_PROCESSES") or "4"
 NO_TESTS = 5  # pytest's exit status when nothing was collected
 
 
@@ -33,8 +34,8 @@ def main(arguments: list[str]) -> int:
         return f"({expression}) and {part}" if expression else part
 
     parts = [
-        ["-n", PROCESSES, "--dist", "loadfile", "-m", selecting("not compatibility"), *rest],
-        ["-m", selecting("compatibility"), *rest],
+        ["-n", PROCESSES, "--dist", "loadfile", "-m", selecting("not alone"), *rest],
+        ["-m", selecting("alone"), *rest],
     ]
     codes = [
         subprocess.run([sys.executable, "-m", "pytest", *part], check=False).returncode

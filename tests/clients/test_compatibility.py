@@ -27,8 +27,8 @@ from playground.compatibility import (
 )
 from tests.clients.harness import COMMANDS, NODE_MODULES, claimed_conventions, measured_keys
 
-# Run on its own, after the rest of the suite (tests/suite.py).
-pytestmark = pytest.mark.compatibility
+# Run alone, after the rest of the suite: the other tests' load must not decide its rows.
+pytestmark = pytest.mark.alone
 
 MEASURED = measured_keys()
 

@@ -32,6 +32,9 @@ from tests.playground.helpers import run_worker
 # the API answers, with these (tests/playground/conftest.py sets the same two).
 LIMITS = {"DEMO_MAX_RECIPIENTS": 5, "DEMO_MAX_UPLOAD_BYTES": 4096}
 SEED = 202
+# Run alone, after the rest of the suite (tests/suite.py): Schemathesis gives every
+# operation's test one node id, which parallel test processes cannot tell apart.
+pytestmark = pytest.mark.alone
 
 # The statuses Schemathesis expects by default: an invalid request refused
 # (negative_data_rejection), a valid one accepted (positive_data_acceptance).
