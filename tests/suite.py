@@ -5,9 +5,10 @@ Alone: the client-compatibility matrix, which starts dozens of client processes 
 once against a site of its own and counts a client that has not concluded by the
 test's deadline as one that never stops, so the other tests' load must not decide
 its rows; and the API fuzzer, whose tests share one node id that parallel processes
-cannot tell apart. Everything else runs in TEST_PROCESSES pytest processes (pytest-xdist), each taking
-whole test files: most tests wait on real servers, workers and browsers rather than
-on the processor, so more processes than cores still shorten the run.
+cannot tell apart. Everything else runs in TEST_PROCESSES pytest processes
+(pytest-xdist), each taking whole test files: most tests wait on real servers,
+workers and browsers rather than on the processor, so more processes than cores
+still shorten the run.
 
     python -m tests.suite [-m EXPRESSION] [pytest arguments...]
 
