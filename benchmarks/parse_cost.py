@@ -50,7 +50,7 @@ def parsers() -> list[Parser]:
     django.setup()
     from django.test import RequestFactory
 
-    from playground.api import headers
+    from api import headers
 
     factory = RequestFactory()
 

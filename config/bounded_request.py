@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import BadRequest
 from django.core.handlers.wsgi import WSGIRequest
 
-from playground.api.headers import MAX_CONTENT_TYPE
+from api.headers import MAX_CONTENT_TYPE
 
 
 class BoundedRequest(WSGIRequest):

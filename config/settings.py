@@ -155,10 +155,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_tasks",
-    # Before django_tasks_db: playground's db_worker command (heartbeat, lease
+    # Before django_tasks_db: the job engine's db_worker command (heartbeat, lease
     # recovery) overrides the library's.
-    "playground",
+    "jobs",
     "django_tasks_db",
+    "api",
+    "playground",
     "reference",
 ]
 
@@ -170,7 +172,7 @@ MIDDLEWARE = [
     "config.middleware.PermissionsPolicyMiddleware",
     # Before everything but the security headers, so a CORS preflight to /api/ is
     # answered before anything else runs.
-    "playground.cors.ApiCorsMiddleware",
+    "api.cors.ApiCorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     # The pages a reader gets from memory, compressed once (config/page_cache.py).
@@ -268,7 +270,7 @@ LOGGING = {
 # themselves, so accepting a job and queueing its task commit together.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Delivery never leaves the machine: see playground/mail.py.
-EMAIL_BACKEND = "playground.mail.LocalMailBackend"
+EMAIL_BACKEND = "jobs.mail.LocalMailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "demo@http202.example.test")
 
 # Seconds per job step. One second makes a default job last 5 to 15 seconds, slow

@@ -12,6 +12,7 @@ sitemaps = {"pages": FixedPagesSitemap, "codes": StatusPageSitemap}
 urlpatterns = [
     path("", include("reference.urls")),
     path("", include("playground.urls")),
+    path("", include("api.urls")),
     path("healthz", site_views.healthz, name="healthz"),
     path("robots.txt", reference_views.robots_txt, name="robots"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),

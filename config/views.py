@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
-from playground.admission import queue_depth
-from playground.heartbeat import worker_health
+from jobs.admission import queue_depth
+from jobs.heartbeat import worker_health
 from reference.catalog import get_catalog
 from reference.views import not_found
 

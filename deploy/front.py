@@ -80,7 +80,7 @@ def largest_body() -> int:
     django.setup()
     from django.conf import settings
 
-    from playground.api.intake import MULTIPART_OVERHEAD
+    from api.intake import MULTIPART_OVERHEAD
 
     upload = settings.DEMO_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD
     return max(upload, settings.DATA_UPLOAD_MAX_MEMORY_SIZE) + BODY_MARGIN

@@ -5,4 +5,4 @@ from django.apps import AppConfig
 
 class PlaygroundConfig(AppConfig):
     name = "playground"
-    verbose_name = "Demo API and playground"
+    verbose_name = "Playground console"

@@ -8,37 +8,17 @@ tests/clients/ runs against the live API. A file that is missing, outside the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
-from reference.schema import SLUG_RE, ContentError
+from reference.schema import SLUG_RE, ClientFile, ContentError
 
 CLIENT_KEYS = {"label": str, "file": str}
 # Where example clients live, relative to the project root.
 CLIENTS_FOLDER = "clients"
 LANGUAGES = {".py": "python", ".mjs": "javascript", ".js": "javascript", ".sh": "shell"}
-CONVENTIONS_PREFIX = "Conventions:"
-
-
-@dataclass(frozen=True)
-class ClientFile:
-    id: str
-    label: str
-    file: str
-    language: str
-    text: str
-
-    @property
-    def conventions(self) -> tuple[str, ...]:
-        """What the file's own "Conventions:" line says it supports."""
-        for line in self.text.splitlines():
-            _, found, rest = line.partition(CONVENTIONS_PREFIX)
-            if found:
-                return tuple(rest.split())
-        return ()
 
 
 def parse_client_files(*, path: Path, raw: Any, kind: str) -> tuple[ClientFile, ...]:

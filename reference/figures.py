@@ -3,7 +3,7 @@
 A prose section may hold a block fenced as ```` ```figure sequence ```` (exchanges
 between lanes, top to bottom in time) or ```` ```figure states ```` (a job's states
 as lanes, one transition per row). The file stays the source of truth: the block
-says what is drawn, ``config.diagram`` measures it, ``templates/includes/_sequence.html``
+says what is drawn, ``reference.diagram`` measures it, ``templates/includes/_sequence.html``
 draws it as inline SVG with a sentence per row for screen readers. A block that does
 not follow the syntax (reference/CONTENT.md, "Figures") stops the catalog with
 an error naming the file, the section, the figure and the line.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.template.loader import render_to_string
 
-from config.diagram import DiagramError, Step, draw_head, draw_segment, frame, gaps_for
+from reference.diagram import DiagramError, Step, draw_head, draw_segment, frame, gaps_for
 from reference.schema import ContentError
 
 FIGURE_RE = re.compile(

@@ -15,10 +15,29 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from reference.client_files import ClientFile
+# An example client says what conventions it supports on a line of its own.
+CONVENTIONS_PREFIX = "Conventions:"
+
+
+@dataclass(frozen=True)
+class ClientFile:
+    id: str
+    label: str
+    file: str
+    language: str
+    text: str
+
+    @property
+    def conventions(self) -> tuple[str, ...]:
+        """What the file's own "Conventions:" line says it supports."""
+        for line in self.text.splitlines():
+            _, found, rest = line.partition(CONVENTIONS_PREFIX)
+            if found:
+                return tuple(rest.split())
+        return ()
+
 
 # -- The schema ---------------------------------------------------------------
 

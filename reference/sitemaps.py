@@ -42,7 +42,7 @@ class FixedPagesSitemap(SiteSitemap):
             "reference:index",
             "reference:which-code",
             "playground:playground",
-            "playground:api-docs",
+            "api:docs",
         ]
 
     def location(self, item: str) -> str:

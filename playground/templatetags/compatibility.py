@@ -6,8 +6,9 @@ from typing import Any
 
 from django import template
 
-from playground.compatibility import CLIENTS, OUTCOMES, SCENARIOS, rows_by_key
-from playground.conventions import CONVENTIONS
+from api.compatibility import CLIENTS, OUTCOMES, SCENARIOS
+from api.compatibility_rows import rows_by_key
+from api.conventions import CONVENTIONS
 
 register = template.Library()
 

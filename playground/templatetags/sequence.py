@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from django import template
 
-from config.diagram import Frame, Head, Segment, Step, draw_head, draw_segment, frame
-from playground.api_client import Exchange
-from playground.models import JOB_ID_PREFIX, Job
+from jobs.models import JOB_ID_PREFIX, Job
+from playground.sending import Exchange
+from reference.diagram import Frame, Head, Segment, Step, draw_head, draw_segment, frame
 
 register = template.Library()
 

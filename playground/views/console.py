@@ -1,6 +1,6 @@
 """The playground console: fire the 202 examples at the demo API and watch the job.
 
-Every exchange shown is a real one, sent in process by ``playground.api_client``.
+Every exchange shown is a real one, sent in process by ``playground.sending``.
 Polling is driven by the server: each poll fragment re-requests itself after
 the ``Retry-After`` the API gave, and the fragment for a terminal state has no
 trigger, so polling stops by itself. Without JavaScript the same URLs render
@@ -36,19 +36,13 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_http_date_safe
 from django.views.decorators.http import require_POST, require_safe
 
+from api.conventions import BY_ID, CONVENTIONS, Convention, find_convention
+from api.headers import MAX_IDEMPOTENCY_KEY
+from api.presets import OUTCOME_PARAMETER, OUTCOMES
 from config.site import HtmxHttpRequest
-from playground import presets
-from playground.api.headers import MAX_IDEMPOTENCY_KEY
-from playground.api_client import MAX_CONSOLE_BODY, Exchange, RequestRefused, send
-from playground.conventions import (
-    BY_ID,
-    CONVENTIONS,
-    OUTCOME_PARAMETER,
-    OUTCOMES,
-    Convention,
-    find_convention,
-)
-from playground.models import JOB_ID_PREFIX
+from jobs.models import JOB_ID_PREFIX
+from playground import examples
+from playground.sending import MAX_CONSOLE_BODY, Exchange, RequestRefused, send
 from playground.views.guard import LINKED, console_view
 
 TERMINAL = {"succeeded", "failed", "canceled"}
@@ -79,21 +73,21 @@ MONITOR_LABELS = {
 def console_context(request: HttpRequest, *, embed: bool) -> dict[str, Any]:
     """What the console form shows: the chosen example, convention, preset and options."""
     # After a plain-form Send, the page keeps showing the example that was sent.
-    example = presets.find_example(request.GET.get("example") or request.POST.get("example"))
-    preset = presets.find_preset(example, request.GET.get("preset"))
+    example = examples.find_example(request.GET.get("example") or request.POST.get("example"))
+    preset = examples.find_preset(example, request.GET.get("preset"))
     convention = _convention(request)
     return {
-        "examples": presets.examples(),
+        "examples": examples.examples(),
         "example": example,
         "conventions": CONVENTIONS,
         "convention": convention,
         "convention_query": _convention_query(convention),
         "target": convention.submit[example.id],
-        "presets": presets.presets_for(example),
+        "presets": examples.presets_for(example),
         "preset": preset,
-        "body": presets.body_for(example, preset),
+        "body": examples.body_for(example, preset),
         "content_type": example.request_headers.get("Content-Type", "application/json"),
-        "prefer_choices": presets.PREFER_CHOICES,
+        "prefer_choices": examples.PREFER_CHOICES,
         # The presets a submit URL's ?outcome= asks for (playground/outcome_presets.py).
         "outcome_presets": list(OUTCOMES.values()),
         "max_body": MAX_CONSOLE_BODY,
@@ -286,7 +280,7 @@ def _not_a_job(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpRes
 
 def send_fields(request: HttpRequest) -> dict[str, str]:
     """What a Send asks for, as the console will send it: every field checked and trimmed."""
-    example = presets.find_example(request.POST.get("example"))
+    example = examples.find_example(request.POST.get("example"))
     prefer = request.POST.get("prefer", "").strip()
     outcome = request.POST.get("outcome", "").strip()
     # A browser submits a textarea's line breaks as CRLF; the console sends LF.
@@ -297,7 +291,7 @@ def send_fields(request: HttpRequest) -> dict[str, str]:
         "body": body,
         "content_type": request.POST.get("content_type", "").strip() or "application/json",
         "idempotency_key": request.POST.get("idempotency_key", "").strip()[:MAX_IDEMPOTENCY_KEY],
-        "prefer": prefer if prefer in dict(presets.PREFER_CHOICES) else "",
+        "prefer": prefer if prefer in dict(examples.PREFER_CHOICES) else "",
         "outcome": outcome if outcome in OUTCOMES else "",
     }
 

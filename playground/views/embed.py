@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from config.site import HtmxHttpRequest, absolute_url
-from playground import presets
+from playground import examples
 from playground.views.console import (
     cancel_and_show,
     console_context,
@@ -53,7 +53,7 @@ def embed(request: HtmxHttpRequest) -> HttpResponse:
             f'<iframe src="{url}?example=bulk-email" title="202 Accepted, live" '
             'width="100%" height="1400" loading="lazy"></iframe>'
         )
-        context["email_presets"] = presets.EMAIL_PRESETS
+        context["email_presets"] = examples.EMAIL_PRESETS
     return render_console(request, "console", context, embed=True)
 
 
@@ -87,7 +87,7 @@ def _preview(
     url, headers = outgoing_request(fields)
     context = {
         "preview": {
-            "method": presets.find_example(fields["example"]).method,
+            "method": examples.find_example(fields["example"]).method,
             "url": absolute_url(request, url),
             "headers": list(headers.items()),
             "body": fields["body"],

@@ -35,8 +35,8 @@ from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
-from playground.api.limits import client_address
-from playground.ratestore import rate_store
+from api.limits import client_address
+from jobs.ratestore import rate_store
 
 logger = logging.getLogger(__name__)
 

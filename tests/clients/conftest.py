@@ -23,7 +23,7 @@ import requests
 from django.conf import settings
 from django.core.management import call_command
 
-from playground.compatibility import rows_by_key
+from api.compatibility_rows import rows_by_key
 from tests.clients.harness import LEASE_TIMEOUT, NODE_MODULES, PACE, Run, measured_keys, run
 from tests.playground.helpers import database_env, wait_for, worker_command
 

@@ -26,16 +26,16 @@ from typing import Any
 import requests
 from django.db import connections
 
-from playground.compatibility import (
+from api.compatibility import (
     CLIENTS,
     CLIENTS_BY_ID,
     CONVENTION_IDS,
     SCENARIOS,
     SCENARIOS_BY_ID,
 )
-from playground.conventions import BY_ID as CONVENTIONS
-from playground.conventions import OUTCOME_PARAMETER, PRESETS
-from playground.models import Job
+from api.conventions import BY_ID as CONVENTIONS
+from api.presets import OUTCOME_PARAMETER, PRESETS
+from jobs.models import Job
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNERS = Path(__file__).resolve().parent / "runners"

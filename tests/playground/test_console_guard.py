@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from playground.models import Job
+from jobs.models import Job
 from tests.playground.helpers import make_email_job
 
 pytestmark = pytest.mark.django_db

@@ -20,10 +20,11 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from playground import recovery
-from playground.conventions import BUSY_POLLS, BY_ID, CONVENTIONS, OUTCOMES, PRESETS, Convention
-from playground.models import Job, MailboxMessage
-from playground.work import steps
+from api.conventions import BY_ID, CONVENTIONS, Convention
+from api.presets import BUSY_POLLS, OUTCOMES, PRESETS
+from jobs import recovery
+from jobs.models import Job, MailboxMessage
+from jobs.work import steps
 from tests.playground.helpers import (
     ApiClient,
     fault_at,
@@ -251,7 +252,7 @@ def test_only_the_rfc9110_submit_honours_prefer_wait(api: ApiClient) -> None:
 def test_retry_after_as_an_http_date(api: ApiClient, convention: Convention) -> None:
     accepted = submit(api, convention, outcome="retry-after-date")
     job_id = job_id_of(accepted)
-    assert Job.objects.get(public_id=job_id).outcome == "retry-after-date"
+    assert Job.objects.get(public_id=job_id).preset == "retry-after-date"
     for answer in [accepted, *(api.get(monitor_of(c, job_id)) for c in CONVENTIONS)]:
         value = answer["Retry-After"]
         assert value.endswith(" GMT"), value
@@ -315,7 +316,7 @@ def test_a_job_lost_by_its_worker_is_retried_once_its_lease_runs_out(
     assert job.lease_expires_at is not None and job.lease_expires_at > timezone.now()
     lost = DBTaskResult.objects.get(pk=first_task.pk)
     assert lost.status == TaskResultStatus.FAILED
-    assert lost.exception_class_path == "playground.work.steps.Dropped"
+    assert lost.exception_class_path == "jobs.work.steps.Dropped"
     # A lease that has not run out is a worker that may still be alive: nothing moves.
     assert recovery.recover_stalled_jobs() == []
     for convention in CONVENTIONS:
@@ -404,7 +405,7 @@ def test_the_registry_lists_every_convention_with_urls_that_exist(api: ApiClient
         paths = [s["path"] for s in listed["submit"].values()] + [listed["monitor"]["path"]]
         paths += [e["path"] for e in [listed["result"], listed["cancel"]] if e is not None]
         for path in paths:
-            assert resolve(path.replace("{jobId}", "job_abc")).url_name != "api-not-found", path
+            assert resolve(path.replace("{jobId}", "job_abc")).view_name != "api:not-found", path
         assert set(listed["statuses"]) == {
             "accepted", "pending", "done", "result", "failed", "canceled", "cancel"
         }  # fmt: skip

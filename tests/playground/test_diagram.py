@@ -9,10 +9,10 @@ import re
 import pytest
 from django.test import Client, RequestFactory
 
-from config.diagram import Step
-from playground import presets
-from playground.api_client import Exchange, send
+from playground import examples
+from playground.sending import Exchange, send
 from playground.templatetags.sequence import exchange_steps
+from reference.diagram import Step
 from tests.playground.helpers import make_email_payload, run_worker
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +110,7 @@ def test_an_answer_about_no_job_has_no_state_and_no_worker() -> None:
 
 
 def send_form(client: Client, **headers: str) -> str:
-    example = presets.find_example("bulk-email")
+    example = examples.find_example("bulk-email")
     data = {"example": example.id, "body": example.request_body, "content_type": "application/json"}
     return client.post("/playground/send", data, headers=headers).content.decode()
 

@@ -35,8 +35,8 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from playground.models import Job, MailboxMessage, WorkerHeartbeat
-from playground.work import bulk_email
+from jobs.models import Job, MailboxMessage, WorkerHeartbeat
+from jobs.work import bulk_email
 from tests.playground.helpers import (
     database_env,
     holding_step,
@@ -278,7 +278,7 @@ def test_a_worker_killed_mid_job_loses_none_of_the_queued_jobs(fleet: Fleet) -> 
         assert job.attempts == (2 if job.public_id == victim.public_id else 1), job
     killed_task.refresh_from_db()
     assert killed_task.status == TaskResultStatus.FAILED
-    assert killed_task.exception_class_path == "playground.recovery.WorkerLost"
+    assert killed_task.exception_class_path == "jobs.recovery.WorkerLost"
     assert MailboxMessage.objects.count() == 12
     assert_no_message_delivered_twice(accepted)
     assert_every_accepted_job_accounted_for(accepted)

@@ -23,9 +23,9 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.test import override_settings
 from hypothesis import HealthCheck
 
-from playground import jobs
-from playground.conventions import CONVENTIONS
-from playground.models import IdempotencyKey, Job
+from api.conventions import CONVENTIONS
+from jobs import lifecycle
+from jobs.models import IdempotencyKey, Job
 from tests.playground.helpers import run_worker
 
 # The limits the document states are the live settings: the document is loaded, and
@@ -164,7 +164,7 @@ def fuzz_settings(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.DEMO_MAX_JOBS_PER_CLIENT = 1_000_000
     # Prefer: wait=N would wait N real seconds for a worker; the worker runs inside the
     # wait instead, as in tests/playground/test_openapi.py's tour, so the job is done.
-    monkeypatch.setattr(jobs, "wait_for_job", finish_while_waiting)
+    monkeypatch.setattr(lifecycle, "wait_for_job", finish_while_waiting)
 
 
 def finish_while_waiting(*, job: Job, timeout: float, client: str) -> bool:

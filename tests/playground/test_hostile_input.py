@@ -40,9 +40,9 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from playground.api.headers import IDEMPOTENCY_KEY_PATTERN
-from playground.api.text import BODY_CHARACTERS, ONE_LINE_CHARACTERS
-from playground.models import IdempotencyKey, Job, MailboxMessage
+from api.headers import IDEMPOTENCY_KEY_PATTERN
+from api.text import BODY_CHARACTERS, ONE_LINE_CHARACTERS
+from jobs.models import IdempotencyKey, Job, MailboxMessage
 from tests.playground.helpers import (
     OPENAPI_PATHS,
     assert_conforms,
@@ -249,7 +249,7 @@ def make_job(kind: str | None) -> str:
 
 def documented(path: str) -> bool:
     try:
-        return str(resolve(path).url_name) in OPENAPI_PATHS
+        return str(resolve(path).view_name) in OPENAPI_PATHS
     except Resolver404:
         return False
 

@@ -27,9 +27,9 @@ from gunicorn.config import Config  # type: ignore[import-untyped]
 from gunicorn.http import wsgi  # type: ignore[import-untyped]
 from gunicorn.http.parser import RequestParser  # type: ignore[import-untyped]
 
+from api.limits import client_address
 from config.middleware import ForwardedProtoMiddleware
-from playground.api.limits import client_address
-from playground.models import IdempotencyKey, Job
+from jobs.models import IdempotencyKey, Job
 from tests.playground.helpers import ApiClient, database_env, make_email_payload, wait_for
 
 pytestmark = pytest.mark.django_db
@@ -135,9 +135,9 @@ def test_a_client_key_is_an_ipv4_address_or_an_ipv6_64() -> None:
 
 def test_the_console_counts_an_ipv6_reader_by_its_64(client: Any, settings) -> None:
     settings.DEMO_JOBS_PER_MINUTE = 1
-    from playground import presets
+    from playground import examples
 
-    example = presets.find_example("bulk-email")
+    example = examples.find_example("bulk-email")
     form = {"example": example.id, "body": example.request_body, "content_type": "application/json"}
     first = client.post("/playground/send", form, REMOTE_ADDR="2001:db8:4:4::1")
     assert "HTTP/1.1 202 Accepted" in first.content.decode()

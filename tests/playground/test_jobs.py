@@ -14,9 +14,9 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from playground import jobs, recovery, retention, running
-from playground.models import Job, MailboxMessage, WorkerHeartbeat
-from playground.work import bulk_email, file_digest, steps
+from jobs import lifecycle, recovery, retention, running
+from jobs.models import Job, MailboxMessage, WorkerHeartbeat
+from jobs.work import bulk_email, file_digest, steps
 from tests.playground.helpers import (
     Killed,
     fault_at,
@@ -62,7 +62,7 @@ def test_a_crashed_job_is_retried_without_delivering_twice() -> None:
         assert MailboxMessage.objects.filter(recipient=address).count() == 1
     stuck = DBTaskResult.objects.get(id=first_task)
     assert stuck.status == TaskResultStatus.FAILED
-    assert stuck.exception_class_path == "playground.recovery.WorkerLost"
+    assert stuck.exception_class_path == "jobs.recovery.WorkerLost"
     # The retry's task ended as its attempt did: the job succeeded.
     assert task_of(job).status == TaskResultStatus.SUCCESSFUL
 
@@ -133,7 +133,7 @@ def test_word_and_line_counts_span_chunks(settings) -> None:
     content = b"alpha beta gamma\n" * 40 + b"last words"
     settings.DEMO_UPLOAD_DIR.mkdir(parents=True)
     (settings.DEMO_UPLOAD_DIR / "job_file1").write_bytes(content)
-    job = jobs.accept_file_processing(
+    job = lifecycle.accept_file_processing(
         stored_as="job_file1",
         filename="a.txt",
         content_type="text/plain",
@@ -150,14 +150,14 @@ def test_word_and_line_counts_span_chunks(settings) -> None:
 
 def test_file_job_fails_when_its_upload_is_gone(settings) -> None:
     job = make_file_job(settings)
-    jobs.upload_path(public_id=job.public_id).unlink()
+    lifecycle.upload_path(public_id=job.public_id).unlink()
     run_worker()
     job.refresh_from_db()
     assert job.status == "failed" and job.error["code"] == "upload-missing"
     # Its task follows the job: the attempt failed.
     task = task_of(job)
     assert task.status == TaskResultStatus.FAILED
-    assert task.exception_class_path == "playground.work.steps.JobFailed"
+    assert task.exception_class_path == "jobs.work.steps.JobFailed"
 
 
 def test_healthz_reports_the_worker_heartbeat(settings) -> None:
@@ -184,8 +184,8 @@ def make_file_job(settings, content: bytes = b"some words\n") -> Job:
     """A file job with its upload stored, as POST /api/files/process leaves it."""
     job_id = f"job_file{Job.objects.count()}"
     settings.DEMO_UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    jobs.upload_path(public_id=job_id).write_bytes(content)
-    return jobs.accept_file_processing(
+    lifecycle.upload_path(public_id=job_id).write_bytes(content)
+    return lifecycle.accept_file_processing(
         stored_as=job_id,
         filename="a.txt",
         content_type="text/plain",
@@ -251,12 +251,12 @@ def test_a_job_whose_workers_keep_dying_before_starting_it_fails(settings) -> No
 def test_uploads_are_deleted_whatever_the_outcome(settings) -> None:
     succeeded = make_file_job(settings)
     canceled = make_file_job(settings)
-    jobs.cancel_job(public_id=canceled.public_id)
-    assert not jobs.upload_path(public_id=canceled.public_id).exists()
+    lifecycle.cancel_job(public_id=canceled.public_id)
+    assert not lifecycle.upload_path(public_id=canceled.public_id).exists()
     run_worker()
     succeeded.refresh_from_db()
     assert succeeded.status == "succeeded"
-    assert not jobs.upload_path(public_id=succeeded.public_id).exists()
+    assert not lifecycle.upload_path(public_id=succeeded.public_id).exists()
 
     failed = make_file_job(settings)
     broken = steps.JobFailed(code=Job.ErrorCode.INTERNAL_ERROR, detail="Broken.")
@@ -264,7 +264,7 @@ def test_uploads_are_deleted_whatever_the_outcome(settings) -> None:
         run_worker()
     failed.refresh_from_db()
     assert failed.status == "failed"
-    assert not jobs.upload_path(public_id=failed.public_id).exists()
+    assert not lifecycle.upload_path(public_id=failed.public_id).exists()
 
 
 def test_prune_removes_old_mail_tasks_and_uploads(settings) -> None:
@@ -274,15 +274,15 @@ def test_prune_removes_old_mail_tasks_and_uploads(settings) -> None:
     pending = make_file_job(settings)
     # Killed between finishing the job and deleting its upload; killed between
     # storing an upload and committing its job: both files are left behind.
-    leftover = jobs.upload_path(public_id=file_job.public_id)
+    leftover = lifecycle.upload_path(public_id=file_job.public_id)
     leftover.write_bytes(b"left behind")
-    orphan = jobs.upload_path(public_id="job_never_accepted")
+    orphan = lifecycle.upload_path(public_id="job_never_accepted")
     orphan.write_bytes(b"left behind")
     long_ago = timezone.now() - timedelta(seconds=2 * settings.DEMO_JOB_RETENTION + 5)
     Job.objects.exclude(pk=pending.pk).update(expires_at=long_ago)
     MailboxMessage.objects.update(delivered_at=long_ago)
     DBTaskResult.objects.update(finished_at=long_ago)
-    for path in [leftover, orphan, jobs.upload_path(public_id=pending.public_id)]:
+    for path in [leftover, orphan, lifecycle.upload_path(public_id=pending.public_id)]:
         os.utime(path, (long_ago.timestamp(), long_ago.timestamp()))
     counts = retention.prune_jobs()
     assert (
@@ -294,7 +294,7 @@ def test_prune_removes_old_mail_tasks_and_uploads(settings) -> None:
     assert counts["uploads"] == 2
     assert not leftover.exists() and not orphan.exists()
     # A pending job still needs its upload.
-    assert jobs.upload_path(public_id=pending.public_id).exists()
+    assert lifecycle.upload_path(public_id=pending.public_id).exists()
     assert not Job.objects.filter(pk=job.pk, pruned=False).exists()
 
 
@@ -302,7 +302,7 @@ def test_canceling_a_job_whose_claim_died_closes_its_task() -> None:
     # A worker claimed the task and died before starting the job; then the DELETE came.
     job = make_email_job("a@example.test")
     task_of(job).claim("dead")
-    jobs.cancel_job(public_id=job.public_id)
+    lifecycle.cancel_job(public_id=job.public_id)
     job.refresh_from_db()
     assert job.status == "canceled"
     # Nothing else would ever close it: the task follows the job.
@@ -332,7 +332,7 @@ def test_a_cancel_logs_one_line_without_a_traceback(caplog) -> None:
     caplog.set_level(logging.INFO)
 
     def cancel(running_job: Job) -> None:
-        jobs.cancel_job(public_id=running_job.public_id)
+        lifecycle.cancel_job(public_id=running_job.public_id)
 
     with fault_at("render:1", cancel):
         run_worker()
@@ -359,10 +359,10 @@ def test_an_unexpected_error_keeps_its_traceback(caplog) -> None:
 def test_jobs_trimmed_by_the_per_client_cap_lose_their_mail(settings) -> None:
     settings.DEMO_MAX_JOBS_PER_CLIENT = 2
     older = [
-        jobs.accept_bulk_email(
+        lifecycle.accept_bulk_email(
             subject="Hi",
             body="Hello {name}",
-            recipients=[jobs.Recipient(email=f"{n}@example.test", name=n) for n in "ab"],
+            recipients=[lifecycle.Recipient(email=f"{n}@example.test", name=n) for n in "ab"],
             fingerprint="test",
             client="192.0.2.7",
         ).job
@@ -370,10 +370,10 @@ def test_jobs_trimmed_by_the_per_client_cap_lose_their_mail(settings) -> None:
     ]
     run_worker()
     assert MailboxMessage.objects.count() == 4
-    jobs.accept_bulk_email(
+    lifecycle.accept_bulk_email(
         subject="Hi",
         body="Hello {name}",
-        recipients=[jobs.Recipient(email="c@example.test", name="c")],
+        recipients=[lifecycle.Recipient(email="c@example.test", name="c")],
         fingerprint="test",
         client="192.0.2.7",
     )
@@ -409,7 +409,7 @@ def test_a_worker_prunes_by_itself_taking_turns_with_the_others(settings, live_w
 def test_a_job_canceled_after_its_worker_died_says_what_it_delivered() -> None:
     job = make_email_job("a@example.test", "b@example.test")
     crash_after_first_delivery(job)
-    jobs.cancel_job(public_id=job.public_id)
+    lifecycle.cancel_job(public_id=job.public_id)
 
     assert recovery.recover_stalled_jobs() == [job]
     job.refresh_from_db()

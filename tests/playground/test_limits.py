@@ -17,8 +17,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 
-from playground.models import IdempotencyKey, Job
-from playground.ratestore import DatabaseStore, RedisStore, SqliteStore, rate_store
+from jobs.models import IdempotencyKey, Job
+from jobs.ratestore import DatabaseStore, RedisStore, SqliteStore, rate_store
 from tests.playground.helpers import (
     ApiClient,
     database_env,
@@ -79,8 +79,8 @@ def test_polls_at_the_pace_asked_are_never_refused(api: ApiClient, settings, mon
     # Retry-After is at least 1 s: one job polled as asked is at most 60 polls a minute.
     settings.DEMO_POLLS_PER_MINUTE = 60
     clock = FakeClock()
-    monkeypatch.setattr("playground.ratestore.time", clock)
-    monkeypatch.setattr("playground.api.limits.time", clock)
+    monkeypatch.setattr("jobs.ratestore.time", clock)
+    monkeypatch.setattr("api.limits.time", clock)
     job_id = post_job(api, "127.0.0.2").json()["jobId"]
     for _ in range(60):
         answer = api.get(f"/api/jobs/{job_id}", REMOTE_ADDR="127.0.0.2")
@@ -183,9 +183,9 @@ def finish(api: ApiClient, address: str) -> float:
 
 def test_the_console_counts_against_the_reader_not_itself(client: Client, settings) -> None:
     settings.DEMO_JOBS_PER_MINUTE = 1
-    from playground import presets
+    from playground import examples
 
-    example = presets.find_example("bulk-email")
+    example = examples.find_example("bulk-email")
     form = {"example": example.id, "body": example.request_body, "content_type": "application/json"}
     first = client.post("/playground/send", form, REMOTE_ADDR="127.0.0.5").content.decode()
     assert "HTTP/1.1 202 Accepted" in first
@@ -203,7 +203,7 @@ def test_the_limits_hold_across_processes(tmp_path: Path) -> None:
     assert here.take("jobs:a", cost=2, limit=3, period=60) == 0
     # Another process spends the last one, through the same file.
     code = (
-        "import sys; from pathlib import Path; from playground.ratestore import SqliteStore;"
+        "import sys; from pathlib import Path; from jobs.ratestore import SqliteStore;"
         f"print(SqliteStore(Path({str(path)!r})).take('jobs:a', cost=1, limit=3, period=60))"
     )
     other = subprocess.run(
@@ -227,7 +227,7 @@ def test_on_postgresql_the_limits_live_in_the_database_every_machine_shares(
     assert store.take("jobs:a", cost=2, limit=3, period=60) == 0
     # Another process (another machine, for all it knows) spends the last one.
     code = (
-        "import django; django.setup(); from playground.ratestore import rate_store;"
+        "import django; django.setup(); from jobs.ratestore import rate_store;"
         "print(rate_store().take('jobs:a', cost=1, limit=3, period=60))"
     )
     other = subprocess.run(

@@ -20,11 +20,11 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
-from playground import jobs
-from playground.api.headers import MAX_CONTENT_TYPE
-from playground.api.problems import PROBLEM_TYPES
-from playground.cors import EXPOSE_HEADERS
-from playground.models import IdempotencyKey, Job
+from api.cors import EXPOSE_HEADERS
+from api.headers import MAX_CONTENT_TYPE
+from api.problems import PROBLEM_TYPES
+from jobs import lifecycle
+from jobs.models import IdempotencyKey, Job
 from tests.playground.conventions_tour import tour_conventions
 from tests.playground.helpers import (
     OPENAPI_PATHS,
@@ -113,7 +113,7 @@ def test_every_path_is_routed_and_every_route_documented(document: dict[str, Any
     assert set(document["paths"]) == set(OPENAPI_PATHS.values())
     for path in document["paths"]:
         concrete = path.replace("{jobId}", "job_abc")
-        assert OPENAPI_PATHS[str(resolve(concrete).url_name)] == path
+        assert OPENAPI_PATHS[str(resolve(concrete).view_name)] == path
 
 
 def test_every_ref_resolves_and_every_schema_is_valid(document: dict[str, Any]) -> None:
@@ -319,7 +319,7 @@ def tour_methods(api: TouringClient, document: dict[str, Any], url: str) -> None
 def tour_starting_jobs(api: TouringClient, monkeypatch: Any, settings: Any) -> dict[str, str]:
     """Every answer of both POSTs; returns the monitors of a succeeded and a failed job."""
     with monkeypatch.context() as patched:
-        patched.setattr(jobs, "wait_for_job", finish_while_waiting)
+        patched.setattr(lifecycle, "wait_for_job", finish_while_waiting)
         wait = {"Prefer": "wait=5"}
         done = api.post_json(BULK, make_email_payload(), headers=wait)
         assert done.status_code == 303 and done["Location"].endswith("/result")

@@ -30,15 +30,16 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import Client
 
-from playground import api_client, jobs
-from playground.api import headers, intake, text
-from playground.api.headers import (
+from api import headers, intake, text
+from api.headers import (
     MAX_CONTENT_DISPOSITION,
     MAX_CONTENT_TYPE,
     MAX_PREFER,
 )
-from playground.api.problems import MAX_ERRORS
-from playground.models import Job
+from api.problems import MAX_ERRORS
+from jobs import lifecycle
+from jobs.models import Job
+from playground import sending
 from playground.views import console
 from tests.playground.helpers import ApiClient, make_email_payload
 
@@ -60,7 +61,7 @@ def up_to(limit: int, head: str, unit: str, tail: str = "") -> str:
 
 # -- No pattern can try a string more than one way -------------------------------------
 
-PARSING_MODULES = [headers, intake, text, api_client, console]
+PARSING_MODULES = [headers, intake, text, sending, console]
 REPEATS = {constants.MAX_REPEAT, constants.MIN_REPEAT, constants.POSSESSIVE_REPEAT}
 
 
@@ -175,7 +176,7 @@ import json, sys
 import django
 django.setup()
 from django.test import RequestFactory
-from playground.api.headers import is_media_type, read_disposition_filename, read_prefer
+from api.headers import is_media_type, read_disposition_filename, read_prefer
 cases = json.load(sys.stdin)
 factory = RequestFactory()
 def prefer(value):
@@ -264,7 +265,7 @@ def no_waiting(*, job: Job, timeout: float, client: str) -> bool:
 def test_a_worst_case_prefer_is_read_or_ignored(
     api: ApiClient, monkeypatch: pytest.MonkeyPatch, prefer: str
 ) -> None:
-    monkeypatch.setattr(jobs, "wait_for_job", no_waiting)
+    monkeypatch.setattr(lifecycle, "wait_for_job", no_waiting)
     respond_async, wait = WORST_PREFERS[prefer]
     response = api.post_json(BULK, make_email_payload(), headers={"Prefer": prefer})
     assert response.status_code == 202

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from playground.models import Job, MailboxMessage, WorkerHeartbeat
+from jobs.models import Job, MailboxMessage, WorkerHeartbeat
 from tests.playground.helpers import (
     database_env,
     holding_step,
@@ -85,7 +85,7 @@ def test_a_job_survives_its_worker_being_killed(start_worker, tmp_path: Path) ->
         assert MailboxMessage.objects.filter(recipient=address).count() == 1
     stuck = DBTaskResult.objects.get(id=held_task)
     assert stuck.status == "FAILED"
-    assert stuck.exception_class_path == "playground.recovery.WorkerLost"
+    assert stuck.exception_class_path == "jobs.recovery.WorkerLost"
     assert WorkerHeartbeat.objects.filter(worker_id="rescuer").exists()
 
 

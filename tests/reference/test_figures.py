@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from playground.models import Job
+from jobs.models import Job
 from reference.catalog import get_catalog, parse_file
 from reference.figures import FIGURE_RE, Figure, figures_in
 from reference.schema import ContentError

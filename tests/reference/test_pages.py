@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.test import Client
 
-from playground.heartbeat import record_heartbeat
+from jobs.heartbeat import record_heartbeat
 from reference.catalog import get_catalog
 from reference.schema import FULL_SECTIONS
 from tests.reference.helpers import PUBLIC_SECTION_IDS

@@ -1,0 +1,225 @@
+"""A job as the conventions other than RFC 9110 answer it: status, headers and bodies.
+
+The RFC 9110 answers (and the Azure operation, which the RFC 9110 submit names too)
+are in representations.py; these reuse its helpers: ETags and 304s (monitored),
+Retry-After (retry_after_header), the result URL. One function per answer a view
+gives, per convention (api.conventions says which status each stage uses).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+
+from api.problems import job_error
+from api.representations import (
+    json_response,
+    monitored,
+    operation_body,
+    operation_url,
+    result_url,
+    retry_after_header,
+    see_other_body,
+    unfinished_report,
+)
+from config.site import absolute_url, site_origin
+from config.site import iso_utc as iso
+from jobs.models import Job
+
+# Any's type URLs (protobuf's JSON mapping): the demo's own message names.
+TYPE_PREFIX = "type.googleapis.com/http202.demo.v1."
+RESULT_TYPES = {Job.Kind.BULK_EMAIL: "DeliveryReport", Job.Kind.FILE_PROCESSING: "FileReport"}
+# A job's error code as a google.rpc.Code (google/rpc/code.proto).
+RPC_CODES = {
+    Job.ErrorCode.CANCELED: (1, "CANCELLED"),
+    Job.ErrorCode.ALL_BOUNCED: (3, "INVALID_ARGUMENT"),
+    Job.ErrorCode.UPLOAD_MISSING: (5, "NOT_FOUND"),
+    Job.ErrorCode.WORKER_LOST: (10, "ABORTED"),
+    Job.ErrorCode.INTERNAL_ERROR: (13, "INTERNAL"),
+}
+
+
+def no_store(response: HttpResponse) -> HttpResponse:
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def paced(response: HttpResponse, job: Job) -> HttpResponse:
+    """The response, with Retry-After while the job is pending."""
+    if job.is_pending:
+        response["Retry-After"] = retry_after_header(job=job)
+    return response
+
+
+def job_state(request: HttpRequest, job: Job, *, instance: str) -> dict[str, Any]:
+    """What every job-shaped body says: its state, times, and why it failed."""
+    body: dict[str, Any] = {
+        "jobId": job.public_id,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "message": job.message,
+        "createdAt": iso(job.created_at),
+        "startedAt": iso(job.started_at),
+        "updatedAt": iso(job.updated_at),
+        "finishedAt": iso(job.finished_at),
+        "estimatedCompletionAt": iso(job.estimated_completion_at),
+    }
+    if job.cancel_requested_at is not None:
+        body["cancelRequestedAt"] = iso(job.cancel_requested_at)
+    if job.error is not None:
+        body["error"] = job_error(request, job.error, instance=instance)
+    if (report := unfinished_report(job)) is not None:
+        body["report"] = report
+    return body
+
+
+# -- Azure: the submit names the operation only ------------------------------------
+
+
+def azure_accepted(request: HttpRequest, job: Job) -> HttpResponse:
+    response = json_response(
+        operation_body(request, job), status=202, Operation_Location=operation_url(request, job)
+    )
+    return no_store(paced(response, job))
+
+
+# -- Asynchronous request-reply: 202 while pending, 302 once done ------------------
+
+
+def status_url(request: HttpRequest, job: Job) -> str:
+    return absolute_url(request, reverse("api:request-reply-status", args=[job.public_id]))
+
+
+def status_body(request: HttpRequest, job: Job) -> dict[str, Any]:
+    url = status_url(request, job)
+    return {**job_state(request, job, instance=url), "self": url}
+
+
+def request_reply_accepted(request: HttpRequest, job: Job) -> HttpResponse:
+    response = json_response(
+        status_body(request, job), status=202, Location=status_url(request, job)
+    )
+    return no_store(paced(response, job))
+
+
+def request_reply_status(request: HttpRequest, job: Job) -> HttpResponse:
+    if job.status == Job.Status.SUCCEEDED:
+        found = json_response(
+            {**see_other_body(request, job), "monitor": status_url(request, job)},
+            status=302,
+            Location=result_url(request, job),
+        )
+        return monitored(request, found)
+    status = 202 if job.is_pending else 200
+    return monitored(request, paced(json_response(status_body(request, job), status=status), job))
+
+
+# -- Google AIP-151: an Operation resource, always 200 ----------------------------
+
+
+def aip_operation_url(request: HttpRequest, job: Job) -> str:
+    return absolute_url(request, reverse("api:aip151-operation", args=[job.public_id]))
+
+
+def rpc_status(request: HttpRequest, job: Job) -> dict[str, Any]:
+    """The job's error as a google.rpc.Status: code, message, and an ErrorInfo detail."""
+    error = job.error or {}
+    code, reason = RPC_CODES.get(error.get("code", ""), (2, "UNKNOWN"))
+    problem = job_error(request, error, instance=aip_operation_url(request, job)) if error else {}
+    return {
+        "code": code,
+        "message": error.get("detail", "The operation failed."),
+        "details": [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": str(error.get("code", "unknown")).upper().replace("-", "_"),
+                "domain": urlsplit(site_origin(request)).hostname or "localhost",
+                "metadata": {"rpcCode": reason, "problemType": problem.get("type", "")},
+            }
+        ],
+    }
+
+
+def aip_operation_body(request: HttpRequest, job: Job) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": f"operations/{job.public_id}",
+        "done": not job.is_pending,
+        "metadata": {
+            "@type": f"{TYPE_PREFIX}JobMetadata",
+            "jobId": job.public_id,
+            "kind": job.kind,
+            "status": job.status,
+            "progress": job.progress,
+            "message": job.message,
+            "createTime": iso(job.created_at),
+            "updateTime": iso(job.updated_at),
+            "endTime": iso(job.finished_at),
+            "estimatedCompletionTime": iso(job.estimated_completion_at),
+        },
+    }
+    if job.status == Job.Status.SUCCEEDED:
+        body["response"] = {
+            "@type": f"{TYPE_PREFIX}{RESULT_TYPES[Job.Kind(job.kind)]}",
+            **(job.result or {}),
+        }
+    elif not job.is_pending:
+        body["error"] = rpc_status(request, job)
+        if (report := unfinished_report(job)) is not None:
+            # What a failed or canceled operation did anyway: its metadata is the place
+            # AIP-151 gives for progress, and google.rpc.Status has no room for it.
+            body["metadata"]["report"] = report
+    return body
+
+
+def aip_submitted(request: HttpRequest, job: Job) -> HttpResponse:
+    return no_store(paced(json_response(aip_operation_body(request, job)), job))
+
+
+def aip_operation(request: HttpRequest, job: Job) -> HttpResponse:
+    return monitored(request, paced(json_response(aip_operation_body(request, job)), job))
+
+
+def aip_canceled(request: HttpRequest, job: Job) -> HttpResponse:
+    # google.longrunning's CancelOperation answers google.protobuf.Empty; the operation
+    # shows when the job stopped.
+    return no_store(json_response({}))
+
+
+# -- A job resource: 201 for the job, 200 every poll ------------------------------
+
+
+def job_resource_url(request: HttpRequest, job: Job) -> str:
+    return absolute_url(request, reverse("api:job-resource-job", args=[job.public_id]))
+
+
+def job_resource_body(request: HttpRequest, job: Job) -> dict[str, Any]:
+    url = job_resource_url(request, job)
+    body = {**job_state(request, job, instance=url), "self": url}
+    if job.is_pending:
+        body["cancel"] = {"method": "DELETE", "href": url}
+    if job.status == Job.Status.SUCCEEDED:
+        body["resultUrl"] = result_url(request, job)
+        body["result"] = job.result or {}
+    return body
+
+
+def job_resource_created(request: HttpRequest, job: Job) -> HttpResponse:
+    response = json_response(
+        job_resource_body(request, job), status=201, Location=job_resource_url(request, job)
+    )
+    return no_store(paced(response, job))
+
+
+def job_resource(request: HttpRequest, job: Job) -> HttpResponse:
+    return monitored(request, paced(json_response(job_resource_body(request, job)), job))
+
+
+def job_resource_canceled(request: HttpRequest, job: Job) -> HttpResponse:
+    # 200: canceled at once (it was queued); 202: a running job stops at its next step.
+    status = 202 if job.is_pending else 200
+    return no_store(json_response(job_resource_body(request, job), status=status))

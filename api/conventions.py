@@ -1,0 +1,307 @@
+"""The five conventions the demo API serves a job under, as data.
+
+A job is one job whichever way it is watched: every convention's monitor answers for
+any job id, whichever convention's submit URL created it. This module is the one
+place the URLs and the status codes of each stage are written down; GET
+/api/conventions serves it (with the presets and the measured client rows), and the
+OpenAPI document, the console's convention switch and the tests read it.
+
+Shape (stable: client tests and pages read it):
+
+- Convention.id is a slug that never changes; submit maps an example id of
+  /202/ (``bulk-email``, ``file-processing``, also the job kinds) to its POST path;
+  monitor, result and cancel are path templates with ``{jobId}``;
+  monitor_from says where a client finds the monitor in the submit answer
+  (a response header, or for AIP-151 the ``name`` member of the body).
+- Stages lists the status codes each answer may have: the submit (accepted), the
+  monitor while pending, once succeeded (done), once failed or canceled, the
+  result, and the cancel request. An empty tuple: the convention has no such answer.
+
+A convention's views are in views.py, its answers in convention_answers.py (RFC
+9110's in representations.py), its paths in the OpenAPI document's modules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    url: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"title": self.title, "url": self.url}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"method": self.method, "path": self.path}
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The status codes of each answer a client meets, in the order it meets them."""
+
+    accepted: tuple[int, ...]
+    pending: tuple[int, ...]
+    done: tuple[int, ...]
+    result: tuple[int, ...]
+    failed: tuple[int, ...]
+    canceled: tuple[int, ...]
+    cancel: tuple[int, ...]
+
+    def to_json(self) -> dict[str, list[int]]:
+        return {
+            "accepted": list(self.accepted),
+            "pending": list(self.pending),
+            "done": list(self.done),
+            "result": list(self.result),
+            "failed": list(self.failed),
+            "canceled": list(self.canceled),
+            "cancel": list(self.cancel),
+        }
+
+
+@dataclass(frozen=True)
+class Convention:
+    id: str
+    name: str
+    summary: str
+    document: Document
+    submit: dict[str, str]
+    monitor: str
+    monitor_from: str
+    result: str | None
+    cancel: Endpoint | None
+    statuses: Stages
+    # What a reader should notice: the differences a client trips over.
+    notes: tuple[str, ...] = ()
+    see_also: tuple[Document, ...] = field(default=())
+
+    def monitor_path(self, job_id: str) -> str:
+        return self.monitor.replace("{jobId}", job_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "summary": self.summary,
+            "document": self.document.to_json(),
+            "seeAlso": [document.to_json() for document in self.see_also],
+            "submit": {
+                example: {"method": "POST", "path": path} for example, path in self.submit.items()
+            },
+            "monitor": {"method": "GET", "path": self.monitor, "foundIn": self.monitor_from},
+            "result": None if self.result is None else {"method": "GET", "path": self.result},
+            "cancel": None if self.cancel is None else self.cancel.to_json(),
+            "statuses": self.statuses.to_json(),
+            "notes": list(self.notes),
+        }
+
+
+RFC_9110 = Document(
+    "RFC 9110 HTTP Semantics, section 15.3.3: 202 Accepted",
+    "https://www.rfc-editor.org/rfc/rfc9110#section-15.3.3",
+)
+
+CONVENTIONS: tuple[Convention, ...] = (
+    Convention(
+        id="rfc9110",
+        name="RFC 9110 with JSON:API's asynchronous processing",
+        summary="202 with Location and Content-Location; the monitor answers 200 while "
+        "pending and 303 See Other to the result once done.",
+        document=RFC_9110,
+        see_also=(
+            Document(
+                "JSON:API 1.1: Asynchronous Processing",
+                "https://jsonapi.org/recommendations/#asynchronous-processing",
+            ),
+        ),
+        submit={"bulk-email": "/api/emails/bulk", "file-processing": "/api/files/process"},
+        monitor="/api/jobs/{jobId}",
+        monitor_from="header:Location",
+        result="/api/jobs/{jobId}/result",
+        cancel=Endpoint("DELETE", "/api/jobs/{jobId}"),
+        statuses=Stages(
+            accepted=(202,),
+            pending=(200,),
+            done=(303,),
+            result=(200,),
+            failed=(200,),
+            canceled=(200,),
+            cancel=(202,),
+        ),
+        notes=(
+            "A 200 from the monitor does not mean done: read status.",
+            "Browsers' fetch() and most HTTP libraries follow the 303 silently: the script "
+            "sees the result's 200, with response.redirected set.",
+            "With Prefer: wait=N the submit itself may answer 303 when the job finished in time.",
+            "A canceled bulk email's monitor lists in report who got the message and who did "
+            "not (not-sent); once every message is sent, DELETE answers 409 and the job "
+            "succeeds: mail sent cannot be unsent.",
+        ),
+    ),
+    Convention(
+        id="azure",
+        name="Azure REST API guidelines: long-running operations",
+        summary="202 with Operation-Location; the operation always answers 200, its state "
+        "in status, and resourceLocation once succeeded.",
+        document=Document(
+            "Microsoft Azure REST API Guidelines: Long-Running Operations & Jobs",
+            "https://github.com/microsoft/api-guidelines/blob/vNext/azure/Guidelines.md"
+            "#long-running-operations--jobs",
+        ),
+        submit={
+            "bulk-email": "/api/azure/emails/bulk",
+            "file-processing": "/api/azure/files/process",
+        },
+        monitor="/api/operations/{jobId}",
+        monitor_from="header:Operation-Location",
+        result="/api/jobs/{jobId}/result",
+        cancel=None,
+        statuses=Stages(
+            accepted=(202,),
+            pending=(200,),
+            done=(200,),
+            result=(200,),
+            failed=(200,),
+            canceled=(200,),
+            cancel=(),
+        ),
+        notes=(
+            "status is queued, running, succeeded, failed or canceled, in lower case: the "
+            "guidelines spell NotStarted, Running, Succeeded, Failed, Canceled, and clients "
+            "(azure-core among them) compare case-insensitively; queued stands for NotStarted.",
+            "A client that follows Location instead (there is none here) and reads any "
+            "non-202 as finished would take the pending 200 for success.",
+            "No standard cancel: cancel through another convention's URL (a job is one job).",
+        ),
+    ),
+    Convention(
+        id="request-reply",
+        name="Asynchronous Request-Reply pattern (Azure Architecture Center), as OData",
+        summary="202 with Location; the status endpoint answers 202 with Retry-After while "
+        "pending, then 302 Found to the result once done.",
+        document=Document(
+            "Azure Architecture Center: Asynchronous Request-Reply pattern",
+            "https://learn.microsoft.com/en-us/azure/architecture/patterns/async-request-reply",
+        ),
+        see_also=(
+            Document(
+                "OData Version 4.01 Part 1: Protocol, section 9.1.3: Asynchronous requests",
+                "https://docs.oasis-open.org/odata/odata/v4.01/odata-v4.01-part1-protocol.html"
+                "#sec_AsynchronousRequests",
+            ),
+        ),
+        submit={
+            "bulk-email": "/api/request-reply/emails/bulk",
+            "file-processing": "/api/request-reply/files/process",
+        },
+        monitor="/api/request-reply/status/{jobId}",
+        monitor_from="header:Location",
+        result="/api/jobs/{jobId}/result",
+        cancel=None,
+        statuses=Stages(
+            accepted=(202,),
+            pending=(202,),
+            done=(302,),
+            result=(200,),
+            failed=(200,),
+            canceled=(200,),
+            cancel=(),
+        ),
+        notes=(
+            "Only this convention's monitor keeps answering 202 while pending: a client "
+            "that treats any other status as finished (azure-core's Location polling) is "
+            "right here and wrong under the others.",
+            "A failed or canceled job is not redirected: the status endpoint answers 200 "
+            "with status and error.",
+        ),
+    ),
+    Convention(
+        id="aip151",
+        name="Google AIP-151: long-running operations",
+        summary="No 202: the request answers 200 with an Operation resource (name, done, "
+        "metadata) that the client polls until done, then reads response or error.",
+        document=Document("AIP-151: Long-running operations", "https://google.aip.dev/151"),
+        see_also=(
+            Document(
+                "google.rpc.Status (the error of an Operation)",
+                "https://github.com/googleapis/googleapis/blob/master/google/rpc/status.proto",
+            ),
+        ),
+        submit={
+            "bulk-email": "/api/aip151/emails/bulk",
+            "file-processing": "/api/aip151/files/process",
+        },
+        monitor="/api/aip151/operations/{jobId}",
+        monitor_from="body:name",
+        result=None,
+        cancel=Endpoint("POST", "/api/aip151/operations/{jobId}:cancel"),
+        statuses=Stages(
+            accepted=(200,),
+            pending=(200,),
+            done=(200,),
+            result=(200,),
+            failed=(200,),
+            canceled=(200,),
+            cancel=(200,),
+        ),
+        notes=(
+            "Every answer is 200: only done, then response or error, tell the states apart.",
+            "The monitor is found in the body (name: operations/{jobId}, relative to "
+            "/api/aip151/), not in a header.",
+            "The result is embedded in response; error is a google.rpc.Status (code, "
+            "message, details); a canceled operation's error has code 1 (CANCELLED), and "
+            "its metadata.report says who got the message and who did not.",
+        ),
+    ),
+    Convention(
+        id="job-resource",
+        name="A job resource (Zalando RESTful API guidelines)",
+        summary="201 Created for the job itself, with Location; the job answers 200 with "
+        "its status every time, and links (and embeds) the result once done.",
+        document=Document(
+            "Zalando RESTful API and Event Guidelines: HTTP status codes",
+            "https://opensource.zalando.com/restful-api-guidelines/#http-status-codes-and-errors",
+        ),
+        submit={
+            "bulk-email": "/api/job-resource/emails/bulk",
+            "file-processing": "/api/job-resource/files/process",
+        },
+        monitor="/api/job-resource/jobs/{jobId}",
+        monitor_from="header:Location",
+        result="/api/jobs/{jobId}/result",
+        cancel=Endpoint("DELETE", "/api/job-resource/jobs/{jobId}"),
+        statuses=Stages(
+            accepted=(201,),
+            pending=(200,),
+            done=(200,),
+            result=(200,),
+            failed=(200,),
+            canceled=(200,),
+            cancel=(200, 202),
+        ),
+        notes=(
+            "201: what was created at once is the job, not the emails or the digest.",
+            "DELETE answers 200 when the job is canceled at once (it was queued), 202 when "
+            "a running job will stop at its next step (RFC 9110 section 9.3.5), 409 once "
+            "its work is done (every message sent): the job then ends as its work did.",
+        ),
+    ),
+)
+
+BY_ID: dict[str, Convention] = {convention.id: convention for convention in CONVENTIONS}
+DEFAULT = CONVENTIONS[0]
+
+
+def find_convention(convention_id: str | None) -> Convention:
+    """The convention with this id; the RFC 9110 one for anything else."""
+    return BY_ID.get(convention_id or "", DEFAULT)
