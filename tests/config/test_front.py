@@ -36,8 +36,8 @@ PROBE_TIMEOUT = 10.0
 # nginx cuts a stalled body after a few seconds; this is how long the test waits for it.
 CUT_OFF_WITHIN = 30.0
 OTHER_ADDRESS = "127.0.0.2"
-# Two addresses of one IPv6 /64 whose texts part before the fourth group ("::" falls
-# in different places), and an address of the next /64.
+# Two addresses of one IPv6 /64 whose texts differ within its four groups ("::" stands
+# for different groups), and an address of the next /64.
 ONE_64 = "2001:db8::a"
 SAME_64 = "2001:db8::1:0:0:b"
 NEXT_64 = "2001:db8:0:1::a"
