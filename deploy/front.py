@@ -38,11 +38,13 @@ WORKER_CONNECTIONS = 4096
 # What nginx adds to the largest body the site reads, so that a body the site refuses
 # still reaches it and gets its own problem+json 413 rather than nginx's.
 BODY_MARGIN = 64 * 1024
-# Requests one address may have in progress at once (its header read, its body being
+# Requests one client may have in progress at once (its header read, its body being
 # read or its answer awaited): a client trickling bodies on many connections holds
 # no more than this many of nginx's connections, and the next gets a 429. A browser
-# opens six connections to a site; an office behind one address, a few dozen.
-REQUESTS_PER_ADDRESS = 64
+# opens six connections to a site; an office behind one address, a few dozen. A client
+# is what the site's own limits count: an IPv4 address, or an IPv6 /64 (one
+# subscriber's network, whose 2**64 addresses are all one household's to use).
+REQUESTS_PER_CLIENT = 64
 
 
 class Invalid(Exception):
@@ -70,7 +72,13 @@ def listen_address(host: str, port: int) -> str:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return f"{host}:{port}"  # a host name, resolved by nginx
-    return f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
+    if address.version == 4:
+        return f"{address}:{port}"
+    if address.is_unspecified:
+        # "::" is every address, IPv4 ones too (as IPv4-mapped IPv6 addresses): nginx
+        # alone would listen on IPv6 only.
+        return f"[{address}]:{port} ipv6only=off"
+    return f"[{address}]:{port}"
 
 
 def largest_body() -> int:
@@ -113,8 +121,9 @@ def render(
             "type": f"{origin}/api/#problem-rate-limited",
             "title": "Too many requests",
             "status": 429,
-            "detail": f"This address has {REQUESTS_PER_ADDRESS} requests in progress, the "
-            "most the site takes from one address at once; try again in 1 s.",
+            "detail": f"This client (an IPv4 address, or an IPv6 /64) has "
+            f"{REQUESTS_PER_CLIENT} requests in progress, the most the site takes from one "
+            "client at once; try again in 1 s.",
         }
     )
     user_line = f"user {user};" if user else "# Not started as root: the workers run as the caller."
@@ -179,9 +188,19 @@ http {{
     proxy_redirect off;
     proxy_intercept_errors off;
 
-    # Requests in progress per client address ($remote_addr: the client, past any
-    # trusted proxy).
-    limit_conn_zone $binary_remote_addr zone=per_address:10m;
+    # The client a request counts against, as the site counts it: the first 8 bytes
+    # (the /64) of an IPv6 address, the 4 of an IPv4 one, and an IPv4-mapped IPv6
+    # address (::ffff:192.0.2.1, how an IPv4 client reaches a dual-stack listen) as the
+    # IPv4 address it is. The address is the client's past any trusted proxy. Matched on
+    # the address's bytes, not its text, whose "::" can fall anywhere in the first four
+    # groups (2001:db8::1:0:0:1 and 2001:db8::1 are of one /64); (?s) lets "." match
+    # every byte, newline included.
+    map $binary_remote_addr $client_key {{
+        "~(?s)^\\x00{{10}}\\xff\\xff(.{{4}})$" $1;
+        "~(?s)^(.{{8}}).{{8}}$" $1;
+        default $binary_remote_addr;
+    }}
+    limit_conn_zone $client_key zone=per_client:10m;
     limit_conn_status 429;
     limit_conn_log_level warn;
 
@@ -212,7 +231,7 @@ http {{
 
     server {{
         listen {listen} backlog=4096;
-{real_ip}        limit_conn per_address {REQUESTS_PER_ADDRESS};
+{real_ip}        limit_conn per_client {REQUESTS_PER_CLIENT};
 
         location / {{
             proxy_pass http://web;
@@ -244,7 +263,7 @@ http {{
             return 413 '{too_large}\\n';
         }}
 
-        # One address past its requests in progress (only nginx's own 429: the site's
+        # One client past its requests in progress (only nginx's own 429: the site's
         # pass through as they are).
         error_page 429 @busy;
         location @busy {{

@@ -8,6 +8,7 @@ that the site answers, not how fast.
 
 from __future__ import annotations
 
+import ctypes
 import http.client
 import json
 import os
@@ -17,7 +18,12 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -30,14 +36,37 @@ PROBE_TIMEOUT = 10.0
 # nginx cuts a stalled body after a few seconds; this is how long the test waits for it.
 CUT_OFF_WITHIN = 30.0
 OTHER_ADDRESS = "127.0.0.2"
+# Two addresses of one IPv6 /64 whose texts differ within its four groups ("::" stands
+# for different groups), and an address of the next /64.
+ONE_64 = "2001:db8::a"
+SAME_64 = "2001:db8::1:0:0:b"
+NEXT_64 = "2001:db8:0:1::a"
 
 
-def stalled_body(port: int) -> socket.socket:
+@dataclass(frozen=True)
+class Client:
+    """Where a connection comes from and, through a trusted proxy, the client it forwards."""
+
+    source: str
+    forwarded_for: str = ""
+
+
+def front_address(source: str) -> str:
+    """The front's loopback address in the family of `source`."""
+    return "::1" if ":" in source else "127.0.0.1"
+
+
+def stalled_body(port: int, client: Client = Client("127.0.0.1")) -> socket.socket:
     """A POST that announces 2,000 bytes of body, sends 20, then nothing more."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock = socket.create_connection(
+        (front_address(client.source), port), timeout=10, source_address=(client.source, 0)
+    )
+    forwarded = f"X-Forwarded-For: {client.forwarded_for}\r\n" if client.forwarded_for else ""
     sock.sendall(
         b"POST /api/emails/bulk HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 2000\r\n\r\n" + b'{"subject": "stalled'
+        + forwarded.encode()
+        + b"Content-Type: application/json\r\nContent-Length: 2000\r\n\r\n"
+        + b'{"subject": "stalled'
     )
     return sock
 
@@ -91,40 +120,152 @@ def test_slow_and_idle_clients_do_not_stop_the_site_and_a_stalled_body_is_cut_of
         assert jobs_stored(served) == 0  # the stalled body made no job
 
 
-def test_one_address_holds_at_most_its_share_of_requests_in_progress(tmp_path: Path) -> None:
-    with production(tmp_path) as served:
-        config = (Path(served.env["SERVE_RUN_DIR"]) / "nginx.conf").read_text()
-        share = re.search(r"limit_conn per_address (\d+);", config)
-        assert share is not None
-        held: list[socket.socket] = []
-        answers: dict[str, int] = {}
-        deadline = time.monotonic() + CUT_OFF_WITHIN
-        try:
-            while not ("over" in answers and "other" in answers):
-                assert time.monotonic() < deadline, f"answers so far: {answers}"
-                # Every held body gets one more byte, so none is cut off for stalling;
-                # one that was cut off anyway is opened again.
-                for index, sock in enumerate(held):
-                    try:
-                        sock.sendall(b" ")
-                    except OSError:
-                        sock.close()
-                        held[index] = stalled_body(served.port)
-                while len(held) < int(share.group(1)):
-                    held.append(stalled_body(served.port))
-                status, headers = request_from("127.0.0.1", served.port, "/healthz", [])
+def requests_per_client(served: Production) -> int:
+    config = (Path(served.env["SERVE_RUN_DIR"]) / "nginx.conf").read_text()
+    share = re.search(r"limit_conn per_client (\d+);", config)
+    assert share is not None
+    return int(share.group(1))
+
+
+def healthz_from(client: Client, port: int) -> tuple[int, dict[str, str]]:
+    forwarded = [("X-Forwarded-For", client.forwarded_for)] if client.forwarded_for else []
+    return request_from(client.source, port, "/healthz", forwarded)
+
+
+def holding_its_share(
+    served: Production, holder: Client, *, held_back: list[Client], others: list[Client]
+) -> None:
+    """`holder` holds its share of requests in progress (bodies trickling) until each of
+    `held_back` has had nginx's 429; each of `others` is answered 200 all along. Then the
+    held requests end, and `holder` is served again."""
+    share = requests_per_client(served)
+    held: list[socket.socket] = []
+    refused: set[Client] = set()
+    deadline = time.monotonic() + CUT_OFF_WITHIN
+    try:
+        while refused != set(held_back):
+            assert time.monotonic() < deadline, f"refused so far: {refused}"
+            # Every held body gets one more byte, so none is cut off for stalling; one
+            # that was cut off anyway is opened again.
+            for index, sock in enumerate(held):
+                try:
+                    sock.sendall(b" ")
+                except OSError:
+                    sock.close()
+                    held[index] = stalled_body(served.port, holder)
+            while len(held) < share:
+                held.append(stalled_body(served.port, holder))
+            for client in held_back:
+                status, headers = healthz_from(client, served.port)
                 if status == 429:
-                    answers["over"] = status
+                    refused.add(client)
                     assert headers["Content-Type"] == "application/problem+json"
                     assert headers["Retry-After"] == "1"
-                # Another address is not held back by this one's requests.
-                answers["other"] = request_from(OTHER_ADDRESS, served.port, "/healthz", [])[0]
-                assert answers["other"] == 200
-        finally:
-            for sock in held:
-                sock.close()
-        # The held requests end; the address is served again.
-        wait_for(lambda: probe(served.port) == 200, timeout=CUT_OFF_WITHIN, what="a 200")
+            for client in others:
+                assert healthz_from(client, served.port)[0] == 200, client
+    finally:
+        for sock in held:
+            sock.close()
+    wait_for(
+        lambda: healthz_from(holder, served.port)[0] == 200, timeout=CUT_OFF_WITHIN, what="a 200"
+    )
+
+
+def test_one_address_holds_at_most_its_share_of_requests_in_progress(tmp_path: Path) -> None:
+    with production(tmp_path) as served:
+        # Another address is not held back by this one's requests.
+        holding_its_share(
+            served,
+            Client("127.0.0.1"),
+            held_back=[Client("127.0.0.1")],
+            others=[Client(OTHER_ADDRESS)],
+        )
+
+
+CLONE_NEWNET = 0x40000000
+
+
+def join_network_namespace(namespace: IO[str]) -> None:
+    """This thread (and what it starts from now on) joins the network namespace open as
+    `namespace`: setns(2), which Python's os module has only from 3.12."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(namespace.fileno(), CLONE_NEWNET) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, os.strerror(number))
+
+
+@contextmanager
+def network_namespace(*, addresses: list[str]) -> Iterator[None]:
+    """A network namespace of its own, its loopback up with `addresses` (each in a /64)
+    besides 127.0.0.0/8 and ::1, so connections can come from several IPv6 addresses.
+    This thread runs in it for the block, and so does every process it starts there."""
+    if os.geteuid() != 0:
+        pytest.skip("only root makes a network namespace with addresses of its own")
+    name = f"front-test-{uuid.uuid4().hex[:12]}"
+    subprocess.run(["ip", "netns", "add", name], check=True, timeout=30)
+    try:
+        inside = ["ip", "netns", "exec", name, "ip"]
+        subprocess.run([*inside, "link", "set", "lo", "up"], check=True, timeout=30)
+        for address in addresses:
+            # No duplicate address detection: the address is usable at once.
+            subprocess.run(
+                [*inside, "-6", "addr", "add", f"{address}/64", "dev", "lo", "nodad"],
+                check=True,
+                timeout=30,
+            )
+        with open("/proc/thread-self/ns/net") as own, open(f"/run/netns/{name}") as made:
+            join_network_namespace(made)
+            try:
+                yield
+            finally:
+                join_network_namespace(own)
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], check=True, timeout=30)
+
+
+def test_an_ipv6_client_is_its_64_and_an_ipv4_mapped_one_its_ipv4_address(
+    tmp_path: Path,
+) -> None:
+    with (
+        network_namespace(addresses=[ONE_64, SAME_64, NEXT_64]),
+        production(tmp_path, HOST="::") as served,
+    ):
+        # Every address of a /64 is one client: another address of it waits too, while
+        # the next /64, IPv4 clients and ::1 are served as usual.
+        holding_its_share(
+            served,
+            Client(ONE_64),
+            held_back=[Client(ONE_64), Client(SAME_64)],
+            others=[Client(NEXT_64), Client("127.0.0.1"), Client("::1")],
+        )
+        # Listening on "::" takes IPv4 too, as IPv4-mapped IPv6 addresses; each is its
+        # IPv4 address, not the /64 of ::ffff:0:0/96 (where ::1 is too).
+        holding_its_share(
+            served,
+            Client("127.0.0.1"),
+            held_back=[Client("127.0.0.1")],
+            others=[Client(OTHER_ADDRESS), Client("::1"), Client(ONE_64)],
+        )
+
+
+def test_behind_a_trusted_proxy_the_client_it_forwards_is_counted_as_the_site_counts_it(
+    tmp_path: Path,
+) -> None:
+    with production(tmp_path, DJANGO_TRUSTED_PROXIES="127.0.0.1") as served:
+        proxy = "127.0.0.1"
+        holding_its_share(
+            served,
+            Client(proxy, ONE_64),
+            held_back=[Client(proxy, ONE_64), Client(proxy, SAME_64)],
+            others=[Client(proxy, NEXT_64), Client(proxy, "203.0.113.9"), Client(OTHER_ADDRESS)],
+        )
+        # An IPv4-mapped address forwarded is the IPv4 address it maps.
+        holding_its_share(
+            served,
+            Client(proxy, "::ffff:203.0.113.9"),
+            held_back=[Client(proxy, "::ffff:203.0.113.9"), Client(proxy, "203.0.113.9")],
+            others=[Client(proxy, "203.0.113.10"), Client(proxy, "::1"), Client(proxy, ONE_64)],
+        )
 
 
 def sent_to_gunicorn(served: Production, path: str) -> tuple[str, str]:
@@ -146,7 +287,7 @@ def request_from(
 ) -> tuple[int, dict[str, str]]:
     """A request from a given loopback address, with header lines as given (repeats too)."""
     connection = http.client.HTTPConnection(
-        "127.0.0.1", port, timeout=10, source_address=(source, 0)
+        front_address(source), port, timeout=10, source_address=(source, 0)
     )
     try:
         connection.putrequest("POST" if body else "GET", path, skip_accept_encoding=True)
