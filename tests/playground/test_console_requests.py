@@ -179,3 +179,21 @@ def test_the_recorder_sees_a_request_the_console_does_not_show(
     origin = client.get("/playground/").wsgi_request
     api_client.send(origin_request=origin, method="GET", url="/api/jobs/job_unknown")
     assert received == [("GET", "/api/jobs/job_unknown")]
+
+
+@pytest.mark.parametrize("what", ["pending", "early"])
+def test_tripping_a_limit_shows_every_request_it_sends(
+    client: Client, received: list[tuple[str, str]], settings: Any, what: str
+) -> None:
+    settings.DEMO_MAX_PENDING_PER_CLIENT = 3
+    settings.DEMO_POLLS_PER_MINUTE = 50
+    page = client.post("/playground/limits/trip", {"what": what}).content.decode()
+    shown = shown_exchanges(page)
+    started = [e for e in shown if e.method == "POST" and e.status == 202]
+    assert started and [e.method for e in shown].count("DELETE") == len(started)
+    # The early polls answered alike are counted on the page rather than each shown.
+    counted = re.search(r"(\d+) more polls like the one above were answered too", page)
+    repeats = int(counted.group(1)) if counted else 0
+    assert (repeats > 0) == (what == "early")
+    sent = [(e.method, e.path) for e in shown]
+    assert received == sent[:2] + [sent[1]] * repeats + sent[2:]
