@@ -1,6 +1,10 @@
 """The playground console: fire the 202 examples at the demo API and watch the job.
 
-Every exchange shown is a real one, sent in process by ``playground.sending``.
+Every exchange shown is a real one, sent in process by ``playground.sending``,
+and every request the console sends is shown: a hidden poll would count against
+the reader's poll allowance and could take an answer a preset promised them (a
+monitor-503 job's first busy answers), so what the page adds beside the timeline
+is read from the job, never requested.
 Polling is driven by the server: each poll fragment re-requests itself after
 the ``Retry-After`` the API gave, and the fragment for a terminal state has no
 trigger, so polling stops by itself. Without JavaScript the same URLs render
@@ -12,6 +16,7 @@ what they share with the playground's from here).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
@@ -36,10 +41,12 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_http_date_safe
 from django.views.decorators.http import require_POST, require_safe
 
+from api import representations
 from api.conventions import BY_ID, CONVENTIONS, Convention, find_convention
 from api.headers import MAX_IDEMPOTENCY_KEY
 from api.presets import OUTCOME_PARAMETER, OUTCOMES
 from config.site import HtmxHttpRequest
+from jobs import lifecycle
 from jobs.models import JOB_ID_PREFIX
 from playground import examples
 from playground.sending import MAX_CONSOLE_BODY, Exchange, RequestRefused, send
@@ -88,7 +95,7 @@ def console_context(request: HttpRequest, *, embed: bool) -> dict[str, Any]:
         "body": examples.body_for(example, preset),
         "content_type": example.request_headers.get("Content-Type", "application/json"),
         "prefer_choices": examples.PREFER_CHOICES,
-        # The presets a submit URL's ?outcome= asks for (playground/outcome_presets.py).
+        # The presets a submit URL's ?outcome= asks for.
         "outcome_presets": list(OUTCOMES.values()),
         "max_body": MAX_CONSOLE_BODY,
         "max_key": MAX_IDEMPOTENCY_KEY,
@@ -192,9 +199,6 @@ def _run_context(
     gone = refused is not None and refused.status in (404, 410)
     if refused is not None:
         state = "gone" if gone else "unknown"
-    operation = None
-    if job_id and not refused:
-        operation = send(origin_request=request, method="GET", url=f"/api/operations/{job_id}")
     return {
         "job_id": job_id,
         "convention": convention,
@@ -213,7 +217,25 @@ def _run_context(
             if job_id
             else {"poll_url": "", "cancel_url": ""}
         ),
-        "operation": operation,
+        # A refused poll says nothing new of the job: the view keeps what it showed.
+        "operation": _operation(request, job_id) if job_id and not refused else None,
+    }
+
+
+def _operation(request: HttpRequest, job_id: str) -> dict[str, str] | None:
+    """The job as its operation (Operation-Location) describes it, read from the job.
+
+    Not a request: the console shows every request it sends, and this one would be a
+    poll of the job on top of the reader's.
+    """
+    try:
+        job = lifecycle.get_job(public_id=job_id)
+    except lifecycle.JobError:
+        return None
+    body = representations.operation_body(request, job)
+    return {
+        "url": representations.operation_url(request, job),
+        "body": json.dumps(body, indent=2, ensure_ascii=False),
     }
 
 
