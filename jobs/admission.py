@@ -125,60 +125,57 @@ def admit(*, job: Job) -> int:
             f"{settings.DEMO_MAX_STORED_BYTES_PER_CLIENT}."
         )
     pending = Job.objects.filter(status__in=Job.PENDING)
-    depth = pending.count()
-    if depth >= settings.DEMO_MAX_PENDING_JOBS:
+    mine = _totals(client=client, network=job.network)
+    if mine.queue >= settings.DEMO_MAX_PENDING_JOBS:
         raise QueueFull(
-            f"{depth} jobs are pending, the most this demo takes at once; try again later.",
+            f"{mine.queue} jobs are pending, the most this demo takes at once; try again later.",
             retry_after=_until_a_place_frees(pending),
         )
     own = pending.filter(client=client) if client else pending.none()
-    mine = _client_totals(client=client)
     if mine.jobs >= settings.DEMO_MAX_PENDING_PER_CLIENT:
         raise ClientBusy(
             f"You already have {mine.jobs} jobs pending, the most one client may have; "
             "wait for one to finish.",
             retry_after=_until_a_place_frees(own),
         )
-    if job.network:
-        neighbours = pending.filter(network=job.network)
-        count = neighbours.count()
-        if count >= settings.DEMO_MAX_PENDING_PER_NETWORK:
-            raise ClientBusy(
-                f"The addresses of your IPv6 network {job.network} already have {count} "
-                "jobs pending, the most one /48 may have; wait for one to finish.",
-                retry_after=_until_a_place_frees(neighbours),
-            )
+    if job.network and mine.neighbours >= settings.DEMO_MAX_PENDING_PER_NETWORK:
+        raise ClientBusy(
+            f"The addresses of your IPv6 network {job.network} already have {mine.neighbours} "
+            "jobs pending, the most one /48 may have; wait for one to finish.",
+            retry_after=_until_a_place_frees(pending.filter(network=job.network)),
+        )
     _check_work(own=own, planned=mine.work, new=job.planned_seconds())
     upload_bytes = upload_size(job)
     if upload_bytes:
         _check_uploads(own=own, held=mine.uploads, pending=pending, new=upload_bytes)
     if client:
         _make_room(client=client, own=own, held=mine.stored, kept=mine.kept, new=stored)
-        retention.keep_newest(client=client, count=settings.DEMO_MAX_JOBS_PER_CLIENT - 1)
+        if mine.kept_jobs >= settings.DEMO_MAX_JOBS_PER_CLIENT:
+            retention.keep_newest(client=client, count=settings.DEMO_MAX_JOBS_PER_CLIENT - 1)
     return max(LOWEST_PRIORITY, -mine.jobs)
 
 
 @dataclass(frozen=True)
-class ClientTotals:
-    """What a client's jobs add up to, as each planned it when accepted."""
+class Totals:
+    """What the pending jobs, and a client's jobs, add up to, as each planned when accepted."""
 
-    jobs: int  # pending
-    work: float  # seconds the pending ones still plan (Job.remaining_work of each)
-    uploads: int  # bytes of the pending ones' uploads
-    stored: int  # bytes the pending ones will store
+    queue: int  # pending jobs, everyone's
+    neighbours: int  # pending jobs of the client's IPv6 /48 (0 for IPv4)
+    jobs: int  # the client's pending jobs
+    work: float  # seconds the client's pending ones still plan (Job.remaining_work of each)
+    uploads: int  # bytes of the client's pending ones' uploads
+    stored: int  # bytes the client's pending ones will store
     kept: int  # bytes all its kept (not pruned) jobs store, pending ones included
+    kept_jobs: int  # its kept jobs, pending ones included
 
 
-def _client_totals(*, client: str) -> ClientTotals:
-    """Added up by the database in one statement over the client's kept jobs (pending
-    ones are never pruned).
+def _totals(*, client: str, network: str) -> Totals:
+    """Added up by the database in one statement (pending jobs are never pruned).
 
-    SQL, not the ORM's aggregate: this runs on every job a client starts, in the
-    transaction that holds the write lock, and building that aggregate took the ORM
-    several times longer than the database took to run it.
+    SQL, not the ORM: this runs on every job a client starts, in the transaction that
+    holds the write lock, and building these queries took the ORM several times longer
+    than the database took to run them.
     """
-    if not client:
-        return ClientTotals(jobs=0, work=0.0, uploads=0, stored=0, kept=0)
     if connection.vendor == "postgresql":
         steps, size = "(input->>'steps')::float", "(input->>'size')::bigint"
         stored = "(input->>'storedBytes')::bigint"
@@ -187,24 +184,42 @@ def _client_totals(*, client: str) -> ClientTotals:
         stored = "json_extract(input, '$.storedBytes')"
     statuses = [status.value for status in Job.PENDING]
     pending = "status IN (%s, %s)"
+    table = Job._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT SUM(CASE WHEN {pending} THEN 1 ELSE 0 END),"
+            f"SELECT (SELECT COUNT(*) FROM {table} WHERE {pending}),"
+            f" (SELECT COUNT(*) FROM {table} WHERE {pending} AND network = %s),"
+            f" SUM(CASE WHEN {pending} THEN 1 ELSE 0 END),"
             f" SUM(CASE WHEN {pending} THEN COALESCE({steps}, 1) * (100 - progress) END),"
             f" SUM(CASE WHEN {pending} AND kind = %s THEN {size} END),"
             f" SUM(CASE WHEN {pending} THEN {stored} END),"
-            f" SUM({stored})"
-            f" FROM {Job._meta.db_table} WHERE client = %s AND NOT pruned",
-            [*statuses, *statuses, *statuses, Job.Kind.FILE_PROCESSING.value, *statuses, client],
+            f" SUM({stored}), COUNT(*)"
+            f" FROM {table} WHERE client = %s AND NOT pruned",
+            [
+                *statuses,
+                *statuses,
+                network,
+                *statuses,
+                *statuses,
+                *statuses,
+                Job.Kind.FILE_PROCESSING.value,
+                *statuses,
+                client,
+            ],
         )
-        jobs, work, uploads, stored_pending, kept = cursor.fetchone()
-    return ClientTotals(
+        queue, neighbours, jobs, work, uploads, stored_pending, kept, kept_jobs = cursor.fetchone()
+    if not client:
+        jobs = work = uploads = stored_pending = kept = kept_jobs = 0
+    return Totals(
+        queue=int(queue or 0),
+        neighbours=int(neighbours or 0) if network else 0,
         jobs=int(jobs or 0),
         # Steps x (100 - progress) / 100, in paces.
         work=float(work or 0) * settings.DEMO_PACE / 100,
         uploads=int(uploads or 0),
         stored=int(stored_pending or 0),
         kept=int(kept or 0),
+        kept_jobs=int(kept_jobs or 0),
     )
 
 
