@@ -41,7 +41,8 @@ def test_one_writer_at_a_time_across_threads(tmp_path: Path) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert overlaps == []
+    assert not [thread for thread in threads if thread.is_alive()]
+    assert sorted(set(inside)) == [] and overlaps == []
 
 
 def test_another_process_waits_for_its_turn(tmp_path: Path) -> None:
