@@ -23,6 +23,7 @@ from django.http import HttpRequest
 
 from api.presets import OUTCOME_PARAMETER, OUTCOMES
 from api.problems import Rejected
+from config.bounded_request import MAX_CONTENT_TYPE
 
 # Prefer: wait=N is honoured up to this many seconds; a request should not hang longer.
 MAX_WAIT = 10
@@ -30,7 +31,7 @@ MAX_IDEMPOTENCY_KEY = 255
 # The longest value of each header the API reads: a longer one is not parsed at all.
 # Each is far above what a client sends (a multipart boundary is at most 70 characters,
 # a file name 255), so the cost of reading any header stays small and bounded.
-MAX_CONTENT_TYPE = 1024
+# (The Content-Type's is the site's own: no request of any URL parses a longer one.)
 MAX_CONTENT_DISPOSITION = 4096
 # 20 digits: more bytes than any disk holds.
 MAX_CONTENT_LENGTH = 20

@@ -1,11 +1,5 @@
-"""Who a client is, and its rate limits on the demo API (429 Too Many Requests, Retry-After).
-
-A client is an IPv4 address, or an IPv6 /64: one host, or one home or office, gets a
-/64, and may pick any of its 2**64 addresses for each request. A peer listed in
-DJANGO_TRUSTED_PROXIES is a proxy, and speaks for the client in X-Forwarded-For:
-walked from the right (the entry the nearest proxy appended), past the proxies'
-own addresses, the first other entry is the client; what the client wrote further
-left is never read. The console's requests carry the reader's key as their address.
+"""The rate limits on the demo API (429 Too Many Requests, Retry-After), per client
+(clients.py says who that is).
 
 - Starting and canceling jobs: DEMO_JOBS_PER_MINUTE per client, and
   DEMO_JOBS_PER_MINUTE_PER_NETWORK per IPv6 /48 in all (a site's allocation: a
@@ -22,7 +16,6 @@ protect the API, they must never be what takes it down.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import sqlite3
@@ -37,10 +30,10 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_http_date_safe
 
+from api.clients import client_address, client_network
 from api.problems import Rejected
 from api.protocol import rejected_for
 from jobs import lifecycle
-from jobs.admission import network_of
 from jobs.ratestore import rate_store
 
 logger = logging.getLogger(__name__)
@@ -50,90 +43,6 @@ PERIOD = 60.0
 # Retry-After is whole seconds, rounded up: a client that waits exactly that long
 # may arrive a little early by our clock.
 EARLY_TOLERANCE = 0.5
-CLIENT_PREFIX = 64
-# Proxies in a row, at most, that X-Forwarded-For is walked past: a chain longer than
-# any real one is a header written to make the walk long.
-MAX_PROXY_HOPS = 16
-UNKNOWN_CLIENT = "unknown"
-
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def client_address(request: HttpRequest) -> str:
-    """Who is asking, for the abuse limits: an IPv4 address or an IPv6 /64 (2001:db8:1:2::/64).
-
-    The peer, unless it is a trusted proxy; then the entry of X-Forwarded-For (every
-    line of it) nearest to the right that is no trusted proxy's own address.
-    """
-    peer = _peer(request)
-    if peer is None:
-        return UNKNOWN_CLIENT
-    client = peer
-    if _trusted(peer):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        # Servers join repeated header lines with ",": every line counts, the last
-        # (the nearest proxy's) rightmost.
-        for entry in reversed(forwarded.rsplit(",", MAX_PROXY_HOPS)[-MAX_PROXY_HOPS:]):
-            hop = _address(entry.strip())
-            if hop is None:
-                # Not an address (a proxy that wrote "unknown"): the proxy that passed
-                # it on is the nearest thing to the client there is.
-                break
-            client = hop
-            if not _trusted(hop):
-                break
-    return client_key(client)
-
-
-def client_key(address: Address) -> str:
-    address = _unmapped(address)
-    if isinstance(address, ipaddress.IPv6Address):
-        return str(ipaddress.IPv6Network((address, CLIENT_PREFIX), strict=False))
-    return str(address)
-
-
-def client_network(client: str) -> str | None:
-    """The IPv6 /48 a client key belongs to; None for an IPv4 client (or an unknown one)."""
-    return network_of(client) or None
-
-
-def from_trusted_proxy(request: HttpRequest) -> bool:
-    """Whether the request's peer is one of DJANGO_TRUSTED_PROXIES."""
-    peer = _peer(request)
-    return peer is not None and _trusted(peer)
-
-
-def _peer(request: HttpRequest) -> Address | None:
-    # The server's REMOTE_ADDR; the console's requests carry a client key there (a /64
-    # for IPv6), which reads back as the same key.
-    remote = str(request.META.get("REMOTE_ADDR") or "")
-    try:
-        return _unmapped(ipaddress.ip_interface(remote.split("%", 1)[0]).ip)
-    except ValueError:
-        return None
-
-
-def _address(text: str) -> Address | None:
-    """An address as proxies write them in X-Forwarded-For: bare, or with a port."""
-    if text.startswith("["):
-        text = text[1:].partition("]")[0]
-    elif text.count(":") == 1:
-        text = text.partition(":")[0]
-    try:
-        return _unmapped(ipaddress.ip_address(text.split("%", 1)[0]))
-    except ValueError:
-        return None
-
-
-def _unmapped(address: Address) -> Address:
-    # A dual-stack server reports an IPv4 peer as ::ffff:a.b.c.d: the same client.
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def _trusted(address: Address) -> bool:
-    return any(address in network for network in settings.TRUSTED_PROXIES)
 
 
 def limit_job_starts(view: View) -> View:

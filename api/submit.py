@@ -11,8 +11,8 @@ from dataclasses import replace
 from django.http import HttpRequest
 
 from api import intake
+from api.clients import client_address
 from api.headers import Submission
-from api.limits import client_address
 from jobs import lifecycle
 from jobs.models import Job
 

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from api.limits import from_trusted_proxy
+from config.proxies import from_trusted_proxy
 
 # Everything the site needs comes from its own origin: no CDN, no web fonts,
 # no inline script. Framing is refused except where a view opts in.

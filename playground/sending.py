@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 from django.core.handlers.base import BaseHandler
 from django.http import HttpRequest, HttpResponseBase
 
+from api.clients import client_address
 from api.conventions import CONVENTIONS
 from api.headers import HEADER_LIMITS
-from api.limits import client_address
 from config.bounded_request import BoundedRequest
 
 

@@ -35,7 +35,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
-from api.limits import client_address
+from api.clients import client_address
 from jobs.ratestore import rate_store
 
 logger = logging.getLogger(__name__)

@@ -26,6 +26,9 @@ MAY_IMPORT = {
     "playground": {"config", "jobs", "api", "reference", "playground"},
 }
 APPS = set(MAY_IMPORT) | {"config"}
+# config's wiring names the apps (routes, /healthz); the rest of config, which the apps
+# use, imports none of them.
+WIRING = {"config.urls", "config.views", "config.wsgi", "config.asgi", "config.settings"}
 
 
 def project_modules() -> dict[str, Path]:
@@ -78,6 +81,14 @@ def test_an_app_imports_only_the_apps_it_points_to(name: str) -> None:
     allowed = MAY_IMPORT[app_of(name)]
     wrong = sorted(other for other in GRAPH[name] if app_of(other) not in allowed)
     assert wrong == [], f"{name} ({app_of(name)}) imports {wrong}"
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n in MODULES if app_of(n) == "config" and n not in WIRING)
+)
+def test_what_the_apps_use_of_config_imports_no_app(name: str) -> None:
+    wrong = sorted(other for other in GRAPH[name] if app_of(other) != "config")
+    assert wrong == [], f"{name} imports {wrong}"
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if app_of(n) == "jobs"))

@@ -27,7 +27,7 @@ from gunicorn.config import Config  # type: ignore[import-untyped]
 from gunicorn.http import wsgi  # type: ignore[import-untyped]
 from gunicorn.http.parser import RequestParser  # type: ignore[import-untyped]
 
-from api.limits import client_address
+from api.clients import client_address
 from config.middleware import ForwardedProtoMiddleware
 from jobs.models import IdempotencyKey, Job
 from tests.playground.helpers import ApiClient, database_env, make_email_payload, wait_for
