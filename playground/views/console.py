@@ -1,6 +1,6 @@
 """The playground console: fire the 202 examples at the demo API and watch the job.
 
-Every exchange shown is a real one, sent in process by ``playground.sending``,
+Every exchange shown is a real one, sent in process by the console's own client,
 and every request the console sends is shown: a hidden poll would count against
 the reader's poll allowance and could take an answer a preset promised them (a
 monitor-503 job's first busy answers), so what the page adds beside the timeline

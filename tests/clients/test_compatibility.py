@@ -1,6 +1,6 @@
 """The compatibility table, measured: every client, every convention, every scenario, for real.
 
-Each row of playground/compatibility_rows.py is asserted against a run of the real
+Each measured row of the table is asserted against a run of the real
 client (a library, a hand-written loop, or one of the example clients /202/ shows)
 on a live server with real workers (the runs: tests/clients/conftest.py). A client
 library whose behaviour changes, or a server whose answers change, fails here

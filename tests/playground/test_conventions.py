@@ -1,6 +1,6 @@
 """One job, five conventions: each convention's URLs answer each stage with the statuses
-and headers playground/conventions.py says, any monitor watches any job, and the
-outcome presets change how every monitor answers. A real worker runs the jobs
+and headers the conventions' data says, any monitor watches any job, and the
+?outcome= presets change how every monitor answers. A real worker runs the jobs
 (run_worker), and every response is checked against the OpenAPI document (ApiClient).
 """
 
