@@ -347,5 +347,5 @@ def test_the_embed_documents_itself_for_doc_writers(client: Client) -> None:
     for parameter in ["<code>example</code>", "<code>preset</code>", "prefers-color-scheme"]:
         assert parameter in html
     for variant in examples.EMAIL_VARIANTS:
-        assert f"<code>{variant.id}</code>" in html
+        assert f"<code>{variant.id}</code>: {variant.hint}" in html
     assert 'href="/playground/embed/#embed-it"' in client.get("/playground/").content.decode()
