@@ -1,9 +1,9 @@
 """What real HTTP clients conclude about one job under each convention: measured, as data.
 
 Every row says what one client concluded about a job in one scenario under one
-convention: its verdict. tests/clients/test_compatibility.py runs
-each client against a live server and worker for every row and fails when what
-it observes differs from the row, or when a row is missing or has no run; the
+convention: its verdict. tests/clients/test_compatibility.py runs each client
+against a live server and worker for every row and fails when what it observes
+differs from the row, or when a row is missing or has no run; the
 client perspective of /202/ and the playground render their table from these
 rows. So the table claims only what the tests saw, and a client library whose
 behaviour changes fails the suite until its rows are measured again.

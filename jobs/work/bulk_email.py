@@ -29,8 +29,8 @@ SLOW_EXTRA_STEPS = 3
 STEPS_PER_MESSAGE = 2
 # Preparing the batch and compiling the delivery report.
 BATCH_STEPS = 2
-# Where the job's state keeps each recipient's delivery, by index: the key jobs
-# already stored were written with.
+# The job's state keeps each recipient's delivery under this key, by index: the name
+# stored jobs were written with, so a job accepted before an upgrade still resumes.
 DELIVERIES = "outcomes"
 # What one recipient's delivery and mail row keep besides its address, name, subject and
 # message: a Message-ID, a status, a detail and their JSON (twice: in the job's state
