@@ -1,15 +1,15 @@
 """What real HTTP clients conclude about one job under each convention: measured, as data.
 
 Every row says what one client concluded about a job in one scenario under one
-convention (playground/conventions.py). tests/clients/test_compatibility.py runs
-each client against a live server and worker for every row and fails when what
-it observes differs from the row, or when a row is missing or has no run; the
+convention: its verdict. tests/clients/test_compatibility.py runs each client
+against a live server and worker for every row and fails when what it observes
+differs from the row, or when a row is missing or has no run; the
 client perspective of /202/ and the playground render their table from these
 rows. So the table claims only what the tests saw, and a client library whose
 behaviour changes fails the suite until its rows are measured again.
 
-The rows themselves are in playground/compatibility_rows.py; this module says
-what the words in them mean.
+The rows themselves are in ``api.compatibility_rows``; this module says what
+the words in them mean.
 """
 
 from __future__ import annotations
@@ -21,43 +21,43 @@ from api.conventions import CONVENTIONS
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Verdict:
     id: str
     label: str
     meaning: str
 
 
-OUTCOMES: dict[str, Outcome] = {
-    outcome.id: outcome
-    for outcome in (
-        Outcome("succeeded", "succeeded", "returned the job's result"),
-        Outcome(
+VERDICTS: dict[str, Verdict] = {
+    verdict.id: verdict
+    for verdict in (
+        Verdict("succeeded", "succeeded", "returned the job's result"),
+        Verdict(
             "raised",
             "raised an error",
             "stopped with an error (an exception, exit 1) once the job had ended",
         ),
-        Outcome(
+        Verdict(
             "raised-early",
             "raised an error while the job was still running",
-            "stopped with an error before the job had ended, so it never learned the outcome",
+            "stopped with an error before the job had ended, so it never learned how it ended",
         ),
-        Outcome("gave-up", "gave up at its deadline", "stopped when its own deadline passed"),
-        Outcome(
+        Verdict("gave-up", "gave up at its deadline", "stopped when its own deadline passed"),
+        Verdict(
             "pending-success",
             "wrongly reported success while still pending",
             "returned as if done while the job was still queued or running",
         ),
-        Outcome(
+        Verdict(
             "false-success",
             "wrongly reported success",
             "returned as if done for a job that failed or was canceled",
         ),
-        Outcome(
+        Verdict(
             "no-result",
             "reported success without the result",
             "returned as if done, but with something other than the job's result",
         ),
-        Outcome(
+        Verdict(
             "never-stopped",
             "never stopped polling",
             "was still polling when the test's own deadline stopped it",
@@ -137,9 +137,9 @@ class Scenario:
     id: str
     name: str
     summary: str
-    # The outcome a correct client reaches.
+    # The verdict a correct client reaches.
     expected: str
-    # The preset of playground/conventions.py that provokes it, if any.
+    # The ?outcome= preset (a Job.Preset) that provokes it, if any.
     preset: str | None = None
 
 
@@ -204,8 +204,8 @@ class Row:
     client: str
     convention: str
     scenario: str
-    outcome: str
-    # Why, in a few words; empty where the outcome is the right one and needs none.
+    verdict: str
+    # Why, in a few words; empty where the verdict is the right one and needs none.
     why: str = ""
 
     @property
@@ -214,19 +214,20 @@ class Row:
 
     @property
     def label(self) -> str:
-        return OUTCOMES[self.outcome].label
+        return VERDICTS[self.verdict].label
 
     @property
     def is_right(self) -> bool:
-        return self.outcome == SCENARIOS_BY_ID[self.scenario].expected
+        return self.verdict == SCENARIOS_BY_ID[self.scenario].expected
 
     def to_json(self) -> dict[str, Any]:
         return {
             "client": self.client,
             "convention": self.convention,
             "scenario": self.scenario,
-            "outcome": self.outcome,
-            "outcomeLabel": OUTCOMES[self.outcome].label,
+            # The public keys keep the word they were published with.
+            "outcome": self.verdict,
+            "outcomeLabel": VERDICTS[self.verdict].label,
             "right": self.is_right,
             "why": self.why,
         }

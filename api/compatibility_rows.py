@@ -1,4 +1,4 @@
-"""The measured rows of the client-compatibility table (the words: playground/compatibility.py).
+"""The measured rows of the client-compatibility table: what each client concluded, its verdict.
 
 Each row is what tests/clients/ observed; change one only by measuring again
 (`make test` fails, naming every run that differs from its row).
@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from api.compatibility import CONVENTION_IDS, SCENARIOS, Row
 
-Outcomes = dict[str, str | tuple[str, str]]
+Verdicts = dict[str, str | tuple[str, str]]
 
 
-def measured(client: str, convention: str, outcomes: Outcomes) -> tuple[Row, ...]:
-    """One client under one convention: scenario -> outcome, or (outcome, why)."""
-    assert set(outcomes) == {scenario.id for scenario in SCENARIOS}, (client, convention)
+def measured(client: str, convention: str, verdicts: Verdicts) -> tuple[Row, ...]:
+    """One client under one convention: scenario -> verdict, or (verdict, why)."""
+    assert set(verdicts) == {scenario.id for scenario in SCENARIOS}, (client, convention)
     rows = []
     for scenario in SCENARIOS:
-        outcome = outcomes[scenario.id]
-        what, why = outcome if isinstance(outcome, tuple) else (outcome, "")
+        verdict = verdicts[scenario.id]
+        what, why = verdict if isinstance(verdict, tuple) else (verdict, "")
         rows.append(Row(client, convention, scenario.id, what, why))
     return tuple(rows)
 
 
-def every_scenario_right(client: str, convention: str) -> Outcomes:
+def every_scenario_right(client: str, convention: str) -> Verdicts:
     return {scenario.id: scenario.expected for scenario in SCENARIOS}
 
 

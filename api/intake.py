@@ -3,9 +3,9 @@
 Each reader returns what the job needs or raises Rejected with the problem to
 answer (api.protocol.api_view turns it into application/problem+json).
 The headers a POST may carry (Prefer, Idempotency-Key, Content-Type, ...) are
-read in playground/api/headers.py. Errors Django raises while reading a body (too
-large for memory, a broken multipart form, a body cut short) are rejections too,
-never the framework's HTML 400 or a 500. What text may hold: playground/api/text.py.
+read with the other headers, not here. Errors Django raises while reading a body
+(too large for memory, a broken multipart form, a body cut short) are rejections
+too, never the framework's HTML 400 or a 500.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Starting a job, whichever convention's submit URL was called: intake, then one call
 into the job layer, which keeps the outcome preset asked for on the job. Each
-convention then answers its own way (playground/api/representations.py for RFC 9110,
-convention_answers.py for the others).
+convention then answers its own way (``api.representations`` for RFC 9110,
+``api.convention_answers`` for the others).
 """
 
 from __future__ import annotations

@@ -269,7 +269,7 @@ LOGGING = {
 # Jobs run on Django's Tasks API, stored in the same SQLite database as the jobs
 # themselves, so accepting a job and queueing its task commit together.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-# Delivery never leaves the machine: see playground/mail.py.
+# Delivery never leaves the machine: the job engine's own backend keeps every message.
 EMAIL_BACKEND = "jobs.mail.LocalMailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "demo@http202.example.test")
 

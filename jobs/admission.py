@@ -1,7 +1,7 @@
 """Whether the demo can take one more job, and where in the queue it goes; and whether
 a request may wait for its job.
 
-Checked inside the transaction that creates the job (playground/jobs.py), so two
+Checked inside the transaction that creates the job (``jobs.lifecycle``), so two
 requests cannot both take the last place:
 - backpressure: beyond DEMO_MAX_PENDING_JOBS pending jobs in all, QueueFull (the
   API answers 503 with Retry-After rather than a 202 it could not honour soon);

@@ -6,8 +6,7 @@ concurrent duplicate (KeyInFlight) or a key reused for another request
 (KeyReused), and forgetting keys with their jobs. A key is its client's own (as
 Stripe scopes keys to an account): the same key from another client is another
 key, so nobody replays, or blocks, a request they did not send. The API answers
-the replayed job with the original 202 (playground/api/representations.py) and
-maps the two errors to 409 and 422.
+the replayed job with the original 202 and maps the two errors to 409 and 422.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """Jobs of the demo API: accept, find and cancel them, and queue their tasks.
 
-Plain functions, knowing nothing of HTTP: the API (playground/api/views.py) calls
-them, and they raise the errors below, which the API maps to problem types. The
-Job row holds a job's state; the task of its current slice follows it (see
-playground/models.py). Running a slice is playground/running.py, the steps of each
-job kind live in playground/work/, pruning in playground/retention.py, and what
-stands in for the task library's missing lease in playground/recovery.py.
+Plain functions, knowing nothing of HTTP: the API calls them, and they raise the
+errors below, which the API maps to problem types. The Job row holds a job's state;
+the task of its current slice follows it (see ``Job``). Beside this module:
+``running`` runs a slice, ``work`` holds each job kind's steps, ``retention``
+prunes, and ``recovery`` stands in for the task library's missing lease.
 """
 
 from __future__ import annotations
@@ -193,7 +192,7 @@ def _create_job(
         if public_id:
             job.public_id = public_id
         priority = admission.admit(job=job)
-        # Jobs do not wait for each other: a worker interleaves them (playground/running.py).
+        # Jobs do not wait for each other: a worker interleaves their slices.
         job.estimated_completion_at = now + timedelta(seconds=job.planned_seconds())
         # The task first: the job's row is then written once, pointing to it.
         running.enqueue_slice(job=job, priority=priority)

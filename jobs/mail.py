@@ -1,6 +1,6 @@
 """An email backend that never leaves the machine.
 
-It behaves like a small mail relay so the demo has real outcomes to report:
+It behaves like a small mail relay so the demo has real deliveries and bounces to report:
 addresses at bounce.example.test are refused, addresses at slow.example.test are
 accepted only after a long wait (the bulk-email job spends extra steps on them),
 and everything else lands in the MailboxMessage table. Delivery is keyed by the

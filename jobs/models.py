@@ -75,7 +75,7 @@ class Job(models.Model):
 
     public_id = models.CharField(max_length=40, unique=True, default=new_job_id)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    # Who asked (an address): the per-client limits count this (playground/admission.py).
+    # Who asked (an address): the per-client limits count this (``jobs.admission``).
     client = models.CharField(max_length=64, blank=True, default="")
     # The IPv6 /48 the client is in ("" for IPv4): the /64s of one /48 share a cap on
     # pending jobs, so a block of addresses cannot hold the queue.
@@ -242,7 +242,7 @@ class MailboxMessage(models.Model):
 
 
 class RateLimitEntry(models.Model):
-    """One counter of the abuse limits, when they are kept in PostgreSQL (playground/ratestore.py).
+    """One counter of the abuse limits, when they are kept in PostgreSQL (``jobs.ratestore``).
 
     value is a GCRA's theoretical arrival time, or a remembered fact; both in seconds
     since the epoch of the database's clock, as expires is.

@@ -4,7 +4,7 @@ django-tasks-db has no lease: a worker killed with SIGKILL (or by the OOM killer
 or a power cut) leaves its task RUNNING forever, and the job it was running with
 it (upstream issue "Unclean exits leave tasks in limbo"). Until the library
 recovers such tasks itself, every worker calls recover_stalled_jobs from its
-housekeeping (playground/management/commands/db_worker.py). The day upstream
+housekeeping (``manage.py db_worker``). The day upstream
 does it, this module and that call go, in one commit.
 """
 

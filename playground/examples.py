@@ -1,8 +1,9 @@
-"""What the console offers to send: the 202 page's examples, and outcome presets on top.
+"""What the console offers to send: the 202 page's examples, and variants of their bodies.
 
-The examples themselves live in ``reference/content/202.md`` (one source: the
-reference's Examples section and the console never disagree); a preset only
-says how to change an example's body to provoke an outcome the API supports.
+The examples themselves live in the 202 page's content (one source: the
+reference's Examples section and the console never disagree); a variant only
+says how to change an example's body so the job ends another way (some
+recipients bounce, all of them do, the job is slow).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ EXAMPLES_PAGE = 202
 
 
 @dataclass(frozen=True)
-class Preset:
+class Variant:
     id: str
     label: str
     hint: str
@@ -42,21 +43,21 @@ def _slow(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "recipients": [*body.get("recipients", []), "linus@slow.example.test"]}
 
 
-EMAIL_PRESETS: tuple[Preset, ...] = (
-    Preset("success", "Success", "Every message is delivered.", _unchanged),
-    Preset(
+EMAIL_VARIANTS: tuple[Variant, ...] = (
+    Variant("success", "Success", "Every message is delivered.", _unchanged),
+    Variant(
         "partial",
         "Partial bounces",
         "One address at bounce.example.test bounces; the rest are delivered.",
         _add_bounce,
     ),
-    Preset(
+    Variant(
         "failure",
         "Total failure",
         "Every address bounces, so the job ends failed.",
         _all_bounce,
     ),
-    Preset(
+    Variant(
         "slow",
         "Slow job",
         "An address at slow.example.test takes several extra steps.",
@@ -80,16 +81,16 @@ def find_example(example_id: str | None) -> Example:
     return next((e for e in all_examples if e.id == example_id), all_examples[0])
 
 
-def presets_for(example: Example) -> tuple[Preset, ...]:
-    return EMAIL_PRESETS if example.target == "/api/emails/bulk" else ()
+def variants_for(example: Example) -> tuple[Variant, ...]:
+    return EMAIL_VARIANTS if example.target == "/api/emails/bulk" else ()
 
 
-def find_preset(example: Example, preset_id: str | None) -> Preset | None:
-    return next((p for p in presets_for(example) if p.id == preset_id), None)
+def find_variant(example: Example, variant_id: str | None) -> Variant | None:
+    return next((v for v in variants_for(example) if v.id == variant_id), None)
 
 
-def body_for(example: Example, preset: Preset | None) -> str:
-    """The body the console's form starts with: the example's, changed by the preset."""
-    if preset is None or "json" not in example.request_headers.get("Content-Type", ""):
+def body_for(example: Example, variant: Variant | None) -> str:
+    """The body the console's form starts with: the example's, changed by the variant."""
+    if variant is None or "json" not in example.request_headers.get("Content-Type", ""):
         return example.request_body
-    return json.dumps(preset.change(json.loads(example.request_body)), indent=2) + "\n"
+    return json.dumps(variant.change(json.loads(example.request_body)), indent=2) + "\n"

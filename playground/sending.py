@@ -33,7 +33,7 @@ def _prefix(template: str) -> str:
 
 
 # The only requests the console may send: method and a path pattern on this site's demo
-# API: every convention's submit URLs, monitors and cancels (playground/conventions.py).
+# API: every convention's submit URLs, monitors and cancels.
 ALLOWED_REQUESTS: dict[str, tuple[str, ...]] = {
     "POST": (
         *(path for convention in CONVENTIONS for path in convention.submit.values()),

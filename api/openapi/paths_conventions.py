@@ -1,4 +1,4 @@
-"""The paths of the conventions other than RFC 9110 (playground/conventions.py lists
+"""The paths of the conventions other than RFC 9110 (``api.conventions`` lists
 them): their submit URLs, which take the same bodies and refuse the same way as
 /api/emails/bulk and /api/files/process, their monitors, which answer for any job, and
 the registry /api/conventions."""

@@ -2,7 +2,7 @@
 
 Slow domains add extra steps before their message is accepted.
 
-Each delivery commits in the same transaction as its outcome in the job's state,
+Each delivery commits in the same transaction as its record in the job's state,
 so after a crash the retry skips every recipient already handled.
 """
 
@@ -29,11 +29,14 @@ SLOW_EXTRA_STEPS = 3
 STEPS_PER_MESSAGE = 2
 # Preparing the batch and compiling the delivery report.
 BATCH_STEPS = 2
-# What one recipient's outcome and mail row keep besides its address, name, subject and
+# The job's state keeps each recipient's delivery under this key, by index: the name
+# stored jobs were written with, so a job accepted before an upgrade still resumes.
+DELIVERIES = "outcomes"
+# What one recipient's delivery and mail row keep besides its address, name, subject and
 # message: a Message-ID, a status, a detail and their JSON (twice: in the job's state
 # and its result), and the row's Message-ID.
-OUTCOME_BYTES = 500
-# The delivery report's own members: its kind, outcome and counts.
+DELIVERY_BYTES = 500
+# The delivery report's own members: its kind, its outcome and its counts.
 REPORT_BYTES = 200
 
 
@@ -44,7 +47,7 @@ def planned_steps(*, recipients: list[dict[str, str]]) -> int:
 def stored_bytes(*, subject: str, body: str, recipients: list[dict[str, str]]) -> int:
     """About how many bytes the job keeps: what was asked, and per recipient its message as
     delivered (the body rendered for them: {email} a thousand times in the body is a
-    thousand addresses per message) and its outcome, kept in the job's state and result.
+    thousand addresses per message) and its delivery, kept in the job's state and result.
     """
     literal = names = emails = 0
     # The body's placeholders were checked on acceptance: only {name} and {email}.
@@ -54,13 +57,13 @@ def stored_bytes(*, subject: str, body: str, recipients: list[dict[str, str]]) -
         emails += field == "email"
     asked = {"subject": subject, "body": body, "recipients": recipients}
     heading = len(subject.encode())
-    # The report repeats the subject; each recipient's address is in its outcome twice,
+    # The report repeats the subject; each recipient's address is in its delivery twice,
     # and in its mail row's recipient and Message-ID.
     total = len(json.dumps(asked).encode()) + heading + REPORT_BYTES
     for recipient in recipients:
         name, email = len(recipient["name"].encode()), len(recipient["email"].encode())
         rendered = literal + names * name + emails * email
-        total += rendered + heading + 2 * name + 4 * email + OUTCOME_BYTES
+        total += rendered + heading + 2 * name + 4 * email + DELIVERY_BYTES
     return total
 
 
@@ -101,23 +104,23 @@ def deliver(*, job: Job, index: int, recipient: dict[str, str], body: str) -> di
         # demo must never write to real people.
         connection=get_connection(LOCAL_BACKEND, fail_silently=False),
     )
-    outcome = {"email": recipient["email"], "name": recipient["name"], "messageId": mid}
+    delivery = {"email": recipient["email"], "name": recipient["name"], "messageId": mid}
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as refused:
         code, reason = next(iter(refused.recipients.values()))
         detail = reason.decode() if isinstance(reason, bytes) else str(reason)
-        return {**outcome, "status": "bounced", "detail": f"{code} {detail}"}
-    return {**outcome, "status": "delivered", "detail": "250 Accepted for local delivery"}
+        return {**delivery, "status": "bounced", "detail": f"{code} {detail}"}
+    return {**delivery, "status": "delivered", "detail": "250 Accepted for local delivery"}
 
 
 def run(*, job: Job) -> dict[str, Any]:
     recipients: list[dict[str, str]] = job.input["recipients"]
-    outcomes: dict[str, Any] = dict(job.state.get("outcomes", {}))
+    deliveries: dict[str, Any] = dict(job.state.get(DELIVERIES, {}))
     done = 1
     step(job=job, name="prepare", done=done, message=f"Preparing {len(recipients)} messages.")
     for index, recipient in enumerate(recipients):
-        if str(index) in outcomes:
+        if str(index) in deliveries:
             # Delivered or bounced by an earlier attempt: never send twice.
             done += step_weight(email=recipient["email"])
             continue
@@ -138,19 +141,19 @@ def run(*, job: Job) -> dict[str, Any]:
             work=partial(render_message, recipient=recipient),
         )
         done += 1
-        delivered = step(
+        delivery = step(
             job=job,
             name=f"send:{index}",
             done=done,
             message=f"Sent message {position}.",
             work=partial(record_delivery, index=index, recipient=recipient),
         )
-        if delivered is not None:
-            outcomes[str(index)] = delivered
+        if delivery is not None:
+            deliveries[str(index)] = delivery
     step(job=job, name="report", done=done + 1, message="Compiling the delivery report.")
-    # A slice that starts at the report finds every outcome in the state.
-    outcomes = {**job.state.get("outcomes", {}), **outcomes}
-    return delivery_report(job=job, outcomes=[outcomes[str(i)] for i in range(len(recipients))])
+    # A slice that starts at the report finds every delivery in the state.
+    deliveries = {**job.state.get(DELIVERIES, {}), **deliveries}
+    return delivery_report(job=job, deliveries=[deliveries[str(i)] for i in range(len(recipients))])
 
 
 def render_message(job: Job, *, recipient: dict[str, str]) -> str:
@@ -158,31 +161,31 @@ def render_message(job: Job, *, recipient: dict[str, str]) -> str:
 
 
 def record_delivery(job: Job, *, index: int, recipient: dict[str, str]) -> dict[str, Any]:
-    # In the step's transaction: the delivery and its outcome in the job's state
+    # In the step's transaction: the delivery and its record in the job's state
     # commit together, so a retry knows exactly who was already handled. Rendered
     # again here: the render step may have run in an earlier slice.
     body = render_message(job, recipient=recipient)
-    outcome = deliver(job=job, index=index, recipient=recipient, body=body)
-    job.state.setdefault("outcomes", {})[str(index)] = outcome
-    return outcome
+    delivery = deliver(job=job, index=index, recipient=recipient, body=body)
+    job.state.setdefault(DELIVERIES, {})[str(index)] = delivery
+    return delivery
 
 
 def all_handled(job: Job) -> bool:
     """Whether every message was sent (delivered or bounced): nothing to stop is left."""
-    return len(job.state.get("outcomes", {})) >= len(job.input["recipients"])
+    return len(job.state.get(DELIVERIES, {})) >= len(job.input["recipients"])
 
 
 def handled_summary(job: Job) -> str:
-    outcomes = job.state.get("outcomes", {}).values()
-    delivered = sum(1 for outcome in outcomes if outcome["status"] == "delivered")
+    deliveries = job.state.get(DELIVERIES, {}).values()
+    delivered = sum(1 for delivery in deliveries if delivery["status"] == "delivered")
     return (
         f"all {len(job.input['recipients'])} messages were sent: {delivered} delivered, "
-        f"{len(outcomes) - delivered} bounced"
+        f"{len(deliveries) - delivered} bounced"
     )
 
 
-def delivery_report(*, job: Job, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
-    report = _report(job=job, outcomes=outcomes)
+def delivery_report(*, job: Job, deliveries: list[dict[str, Any]]) -> dict[str, Any]:
+    report = _report(job=job, recipients=deliveries)
     delivered, bounced = report["counts"]["delivered"], report["counts"]["bounced"]
     report["outcome"] = "delivered" if not bounced else "partial" if delivered else "bounced"
     if not delivered:
@@ -197,8 +200,8 @@ def delivery_report(*, job: Job, outcomes: list[dict[str, Any]]) -> dict[str, An
 
 def canceled_report(job: Job) -> dict[str, Any]:
     """The report of a job canceled before it sent every message: who got it, who did not."""
-    handled: dict[str, Any] = job.state.get("outcomes", {})
-    outcomes = [
+    handled: dict[str, Any] = job.state.get(DELIVERIES, {})
+    recipients = [
         handled.get(str(index))
         or {
             "email": recipient["email"],
@@ -208,23 +211,25 @@ def canceled_report(job: Job) -> dict[str, Any]:
         }
         for index, recipient in enumerate(job.input["recipients"])
     ]
-    report = {**_report(job=job, outcomes=outcomes), "outcome": "canceled"}
-    report["counts"]["notSent"] = len(outcomes) - len(handled)
+    report = {**_report(job=job, recipients=recipients), "outcome": "canceled"}
+    report["counts"]["notSent"] = len(recipients) - len(handled)
     return report
 
 
-def _report(*, job: Job, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+def _report(*, job: Job, recipients: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report's members, each recipient listed with what became of its message."""
+
     def count(status: str) -> int:
-        return sum(1 for outcome in outcomes if outcome["status"] == status)
+        return sum(1 for recipient in recipients if recipient["status"] == status)
 
     return {
         "kind": Job.Kind.BULK_EMAIL.value,
         "subject": job.input["subject"],
         "outcome": "",
         "counts": {
-            "recipients": len(outcomes),
+            "recipients": len(recipients),
             "delivered": count("delivered"),
             "bounced": count("bounced"),
         },
-        "recipients": outcomes,
+        "recipients": recipients,
     }

@@ -1,6 +1,6 @@
 """File processing: read the upload one chunk per step; SHA-256, counts, detected type.
 
-The work has no side effects, so each slice of the job (playground/running.py)
+The work has no side effects, so each slice of the job (``jobs.running``)
 simply reads the file again from the start, up to the step that is due. The
 uploaded bytes are deleted when the job finishes, whatever the outcome.
 """

@@ -2,7 +2,7 @@
 
 A job is a sequence of short, named steps, and the demo pace is a schedule: step k
 is due k paces after the job was accepted. Waiting for a step does not occupy a
-worker. A worker runs one slice of a job at a time (playground/running.py): it
+worker. A worker runs one slice of a job at a time (``jobs.running``): it
 replays the job's steps, passing over those already committed, runs every step that
 is due, each in its own transaction on a freshly read job row, and at the first one
 not yet due hands the job back to the queue with the step's due time (the Tasks
@@ -58,7 +58,7 @@ class LeaseLost(Exception):
 class Dropped(Exception):
     """This worker lets go of the job as a worker killed there would (the lost-by-worker
     preset): nothing more commits, and the job's lease stays taken until it runs out;
-    playground/recovery.py then retries the job, as for any worker that died."""
+    ``jobs.recovery`` then retries the job, as for any worker that died."""
 
 
 class JobFailed(Exception):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from api.compatibility import CLIENTS, OUTCOMES, SCENARIOS
+from api.compatibility import CLIENTS, SCENARIOS, VERDICTS
 from api.compatibility_rows import rows_by_key
 from api.conventions import CONVENTIONS
 
@@ -17,7 +17,7 @@ register = template.Library()
 def compatibility_tables(only: str | None = None) -> dict[str, Any]:
     """One table per convention (or only the one named): a row per client, a cell per scenario.
 
-    Every cell is a measured row of playground/compatibility.py, never anything else.
+    Every cell is a measured row, never anything else.
     """
     table = rows_by_key()
     groups = []
@@ -33,6 +33,6 @@ def compatibility_tables(only: str | None = None) -> dict[str, Any]:
     return {
         "conventions": groups,
         "scenarios": SCENARIOS,
-        "outcomes": OUTCOMES.values(),
+        "verdicts": VERDICTS.values(),
         "clients": CLIENTS,
     }

@@ -3,7 +3,7 @@
 Each exchange becomes the client's request, what the API hands its worker (a new
 job, a cancel), the job's step as the status monitor reports it, and the answer
 (status, Location, Retry-After). Only what the console got over HTTP is drawn. The
-geometry is config/diagram.py's; templates/includes/_sequence.html draws it.
+geometry is the reference's figures'; templates/includes/_sequence.html draws it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The playground console: fire the 202 examples at the demo API and watch the job.
 
-Every exchange shown is a real one, sent in process by ``playground.sending``,
+Every exchange shown is a real one, sent in process by the console's own client,
 and every request the console sends is shown: a hidden poll would count against
 the reader's poll allowance and could take an answer a preset promised them (a
 monitor-503 job's first busy answers), so what the page adds beside the timeline
@@ -78,10 +78,11 @@ MONITOR_LABELS = {
 
 
 def console_context(request: HttpRequest, *, embed: bool) -> dict[str, Any]:
-    """What the console form shows: the chosen example, convention, preset and options."""
+    """What the console form shows: the chosen example, convention, variant and options."""
     # After a plain-form Send, the page keeps showing the example that was sent.
     example = examples.find_example(request.GET.get("example") or request.POST.get("example"))
-    preset = examples.find_preset(example, request.GET.get("preset"))
+    # Asked for as ?preset=, the name it had when other sites' docs first linked to it.
+    variant = examples.find_variant(example, request.GET.get("preset"))
     convention = _convention(request)
     return {
         "examples": examples.examples(),
@@ -90,9 +91,9 @@ def console_context(request: HttpRequest, *, embed: bool) -> dict[str, Any]:
         "convention": convention,
         "convention_query": _convention_query(convention),
         "target": convention.submit[example.id],
-        "presets": examples.presets_for(example),
-        "preset": preset,
-        "body": examples.body_for(example, preset),
+        "variants": examples.variants_for(example),
+        "variant": variant,
+        "body": examples.body_for(example, variant),
         "content_type": example.request_headers.get("Content-Type", "application/json"),
         "prefer_choices": examples.PREFER_CHOICES,
         # The presets a submit URL's ?outcome= asks for.
@@ -137,7 +138,7 @@ def render_console(
 @require_safe
 @console_view(entry=LINKED)
 def playground(request: HtmxHttpRequest) -> HttpResponse:
-    # Choosing an example or preset swaps only the console when htmx drives it.
+    # Choosing an example or variant swaps only the console when htmx drives it.
     return render_console(request, "console", console_context(request, embed=False), embed=False)
 
 

@@ -53,7 +53,7 @@ def embed(request: HtmxHttpRequest) -> HttpResponse:
             f'<iframe src="{url}?example=bulk-email" title="202 Accepted, live" '
             'width="100%" height="1400" loading="lazy"></iframe>'
         )
-        context["email_presets"] = examples.EMAIL_PRESETS
+        context["email_variants"] = examples.EMAIL_VARIANTS
     return render_console(request, "console", context, embed=True)
 
 

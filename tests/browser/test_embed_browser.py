@@ -81,9 +81,9 @@ def test_the_embed_runs_the_whole_flow_on_another_site(
 ) -> None:
     reader.goto(docs.url("/guide"))
     embed = framed(reader)
-    # A preset, then Send: 202, polls, 303, the result, inside someone else's page.
+    # A variant, then Send: 202, polls, 303, the result, inside someone else's page.
     embed.get_by_role("link", name="Partial bounces").click()
-    # The swapped-in console, preset chosen, before its form is used.
+    # The swapped-in console, variant chosen, before its form is used.
     expect(
         embed.locator("#console [aria-current='true']", has_text="Partial bounces")
     ).to_be_visible()

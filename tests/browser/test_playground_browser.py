@@ -36,7 +36,7 @@ def test_bulk_email_flow_reaches_the_delivery_report(
     assert_no_axe_violations(page)  # at the end
 
 
-def test_failure_preset_shows_the_error(page: Page, site_server: Any, worker: None) -> None:
+def test_the_failure_variant_shows_the_error(page: Page, site_server: Any, worker: None) -> None:
     page.goto(f"{site_server.url}/playground/")
     page.get_by_role("link", name="Total failure").click()
     expect(page.get_by_label("Body")).to_contain_text("bounce.example.test")

@@ -31,8 +31,8 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 # Clients running at once: processes that mostly wait on the server.
 PARALLEL = 30
 WORKERS = 2
-# Outcomes that take the longest: their runs start first.
-SLOW_OUTCOMES = ("never-stopped", "gave-up")
+# Verdicts that take the longest to reach: their runs start first.
+SLOW_VERDICTS = ("never-stopped", "gave-up")
 
 
 def free_port() -> int:
@@ -121,7 +121,7 @@ def observed(
     table = rows_by_key()
     keys = sorted(
         measured_keys(),
-        key=lambda key: key not in table or table[key].outcome not in SLOW_OUTCOMES,
+        key=lambda key: key not in table or table[key].verdict not in SLOW_VERDICTS,
     )
     with django_db_blocker.unblock():
         site = Site(tmp_path_factory.mktemp("compatibility"))

@@ -123,7 +123,7 @@ class Run:
     client: str
     convention: str
     scenario: str
-    outcome: str
+    verdict: str
     exit_code: int | None
     stdout: str
     stderr: str
@@ -139,7 +139,7 @@ class Run:
     def describe(self) -> str:
         said = (self.stderr.strip() or self.stdout.strip()).splitlines()
         return (
-            f"{self.client} / {self.convention} / {self.scenario}: {self.outcome} "
+            f"{self.client} / {self.convention} / {self.scenario}: {self.verdict} "
             f"(exit {self.exit_code}, job {self.job_status} after {self.job_attempts} "
             f"attempts, {self.seconds:.1f} s"
             f"{': ' + said[-1][:160] if said else ''})"
@@ -249,7 +249,7 @@ def judge(*, scenario: str, exit_code: int | None, stdout: str, job: Job | None)
 def run(*, client: str, convention: str, scenario: str, origin: str) -> Run:
     """Start the client, let it conclude (or stop it at the test's deadline), judge it.
 
-    A run the harness itself could not carry out is a run with that as its outcome:
+    A run the harness itself could not carry out is a run with that as its verdict:
     its row fails, and the others are still measured.
     """
     try:
@@ -282,7 +282,7 @@ def _run(*, client: str, convention: str, scenario: str, origin: str) -> Run:
             client=client,
             convention=convention,
             scenario=scenario,
-            outcome=judge(scenario=scenario, exit_code=exit_code, stdout=stdout, job=job),
+            verdict=judge(scenario=scenario, exit_code=exit_code, stdout=stdout, job=job),
             exit_code=exit_code,
             stdout=stdout,
             stderr=f"{canceled}\n{stderr}".strip(),

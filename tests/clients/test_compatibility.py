@@ -1,6 +1,6 @@
 """The compatibility table, measured: every client, every convention, every scenario, for real.
 
-Each row of playground/compatibility_rows.py is asserted against a run of the real
+Each measured row of the table is asserted against a run of the real
 client (a library, a hand-written loop, or one of the example clients /202/ shows)
 on a live server with real workers (the runs: tests/clients/conftest.py). A client
 library whose behaviour changes, or a server whose answers change, fails here
@@ -21,7 +21,7 @@ from api.compatibility import (
     CLIENTS,
     CLIENTS_BY_ID,
     CONVENTION_IDS,
-    OUTCOMES,
+    VERDICTS,
 )
 from api.compatibility_rows import ROWS, rows_by_key
 from tests.clients.harness import COMMANDS, NODE_MODULES, claimed_conventions, measured_keys
@@ -39,8 +39,8 @@ MEASURED = measured_keys()
 def test_the_client_concludes_what_its_row_says(key: tuple[str, str, str], observed: Any) -> None:
     row = rows_by_key().get(key)
     measured = observed[key]
-    said = row.outcome if row else "no row"
-    assert row is not None and measured.outcome == row.outcome, (
+    said = row.verdict if row else "no row"
+    assert row is not None and measured.verdict == row.verdict, (
         f"observed {measured.describe()}; the table says {said}"
     )
 
@@ -63,12 +63,12 @@ def test_the_rows_and_the_runs_cover_each_other_exactly() -> None:
     assert set(keys) == set(MEASURED)
 
 
-def test_every_row_speaks_of_known_things_and_a_wrong_outcome_says_why() -> None:
+def test_every_row_speaks_of_known_things_and_a_wrong_verdict_says_why() -> None:
     for row in ROWS:
         assert row.client in CLIENTS_BY_ID, row
         assert row.convention in CONVENTION_IDS, row
-        assert row.outcome in OUTCOMES, row
-        assert row.is_right or row.why, f"{row.key}: a wrong outcome says why"
+        assert row.verdict in VERDICTS, row
+        assert row.is_right or row.why, f"{row.key}: a wrong verdict says why"
 
 
 def test_every_client_has_a_command() -> None:
@@ -106,10 +106,10 @@ def test_the_rows_were_measured_with_the_installed_libraries(
 def test_the_page_and_the_api_show_the_measured_rows_and_nothing_else(client: Any) -> None:
     body = client.get("/202/").content.decode()
     tables = body[body.index('class="compatibility"') : body.index('id="when-to-use"')]
-    assert tables.count('<td class="outcome ') == len(ROWS)
+    assert tables.count('<td class="verdict ') == len(ROWS)
     for row in ROWS:
         mark = "right" if row.is_right else "wrong"
-        assert f'<td class="outcome outcome--{mark}">' in tables
+        assert f'<td class="verdict verdict--{mark}">' in tables
         assert escape(row.why) in tables
     served = client.get("/api/conventions").json()["compatibility"]
     assert served == [row.to_json() for row in ROWS]

@@ -16,7 +16,7 @@ from tests.playground.helpers import ApiClient, make_worker
 
 @pytest.fixture(autouse=True)
 def demo_settings(settings: Any, tmp_path: Any) -> Iterator[None]:
-    # No waiting between steps: a slice runs a whole job (playground/running.py).
+    # No waiting between steps: a slice runs a whole job.
     settings.DEMO_PACE = 0
     settings.DEMO_UPLOAD_DIR = tmp_path / "uploads"
     settings.DEMO_MAX_RECIPIENTS = 5

@@ -1,5 +1,5 @@
 """The part of test_openapi's tour that provokes every documented response of the
-conventions other than RFC 9110 (playground/conventions.py), and of the outcome presets
+conventions other than RFC 9110, and of the ?outcome= presets
 on every monitor, /api/jobs and /api/operations included."""
 
 from __future__ import annotations

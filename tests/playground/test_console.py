@@ -47,11 +47,13 @@ def test_console_offers_the_examples_of_the_202_page(client: Client) -> None:
     assert "csrfmiddlewaretoken" not in html
 
 
-def test_outcome_preset_changes_the_body(client: Client) -> None:
+def test_a_variant_changes_the_body(client: Client) -> None:
     html = client.get(
         "/playground/", {"example": "bulk-email", "preset": "failure"}
     ).content.decode()
     assert "ada@bounce.example.test" in html
+    # Its chips still link with ?preset=, the parameter other sites' docs use.
+    assert 'href="/playground/?example=bulk-email&amp;preset=slow#console"' in html
     fragment = client.get(
         "/playground/", {"example": "bulk-email", "preset": "slow"}, headers={"HX-Request": "true"}
     ).content.decode()
@@ -91,10 +93,10 @@ def test_console_shows_exactly_what_the_api_answers(client: Client) -> None:
 
 # The worker it runs commits each task and closes its connection, as a real one does.
 @pytest.mark.django_db(transaction=True)
-def test_failure_preset_ends_failed_with_the_error(client: Client) -> None:
+def test_the_failure_variant_ends_failed_with_the_error(client: Client) -> None:
     body = examples.body_for(
         examples.find_example("bulk-email"),
-        examples.find_preset(examples.find_example("bulk-email"), "failure"),
+        examples.find_variant(examples.find_example("bulk-email"), "failure"),
     )
     job_id = job_id_in(send_console_form(client, body=body))
     run_worker()
@@ -344,6 +346,6 @@ def test_the_embed_documents_itself_for_doc_writers(client: Client) -> None:
     )
     for parameter in ["<code>example</code>", "<code>preset</code>", "prefers-color-scheme"]:
         assert parameter in html
-    for preset in examples.EMAIL_PRESETS:
-        assert f"<code>{preset.id}</code>" in html
+    for variant in examples.EMAIL_VARIANTS:
+        assert f"<code>{variant.id}</code>: {variant.hint}" in html
     assert 'href="/playground/embed/#embed-it"' in client.get("/playground/").content.decode()

@@ -1,6 +1,6 @@
 """One job, five conventions: each convention's URLs answer each stage with the statuses
-and headers playground/conventions.py says, any monitor watches any job, and the
-outcome presets change how every monitor answers. A real worker runs the jobs
+and headers the conventions' data says, any monitor watches any job, and the
+?outcome= presets change how every monitor answers. A real worker runs the jobs
 (run_worker), and every response is checked against the OpenAPI document (ApiClient).
 """
 
@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from api.compatibility import VERDICTS
 from api.conventions import BY_ID, CONVENTIONS, Convention
 from api.presets import BUSY_POLLS, OUTCOMES, PRESETS
 from jobs import recovery
@@ -419,6 +420,15 @@ def test_the_registry_lists_every_convention_with_urls_that_exist(api: ApiClient
         }
     assert presets["fails-after-accept"]["provoke"]["in"] == "body"
     assert registry["compatibility"] is None or isinstance(registry["compatibility"], list)
+
+
+def test_the_registry_names_each_verdict_with_the_keys_it_was_published_with() -> None:
+    rows = Client().get("/api/conventions").json()["compatibility"]
+    # Clients of the registry read outcome and outcomeLabel: the verdict keeps those keys.
+    assert {row["outcome"] for row in rows} <= set(VERDICTS)
+    for row in rows:
+        assert row["outcomeLabel"] == VERDICTS[row["outcome"]].label, row
+    assert {row["outcome"] for row in rows} >= {"succeeded", "raised"}
 
 
 def test_the_existing_urls_are_the_rfc9110_and_azure_conventions() -> None:

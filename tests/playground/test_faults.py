@@ -60,7 +60,7 @@ LEASE_TIMEOUT = 3.0
 RECIPIENTS = ["a@example.test", "b@slow.example.test", "c@example.test"]
 DELIVERED_ALL = {"recipients": 3, "delivered": 3, "bounced": 0}
 UNFINISHED = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
-# "<job_....3@http202.example.test>:address", as playground/mail.py stores it.
+# "<job_....3@http202.example.test>:address", as the local mail backend stores it.
 MAILBOX_ID = re.compile(r"<(?P<job>job_\w+)\.(?P<index>\d+)@http202\.example\.test>:(?P<to>.+)")
 
 

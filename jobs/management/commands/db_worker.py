@@ -2,9 +2,8 @@
 
 django-tasks-db's worker has no leases: a worker killed with SIGKILL leaves its
 task RUNNING forever. A thread of this worker writes its heartbeat (what /healthz
-reports, playground/heartbeat.py) every few seconds and recovers jobs whose lease
-ran out (playground/recovery.py). It overrides the library's command because
-"playground" comes before "django_tasks_db" in INSTALLED_APPS.
+reports) every few seconds and recovers jobs whose lease ran out. It overrides the
+library's command because "jobs" comes before "django_tasks_db" in INSTALLED_APPS.
 """
 
 from __future__ import annotations
@@ -127,7 +126,7 @@ class Worker(db_worker.Worker):
 
 
 # Seconds between looks at an empty queue. A job's next slice is queued for the
-# moment its step is due (playground/running.py), so this is how late a step may
+# moment its step is due, so this is how late a step may
 # start on an idle worker: small next to the demo pace, and one cheap query.
 IDLE_INTERVAL = 0.05
 
