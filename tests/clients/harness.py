@@ -66,6 +66,8 @@ FURTHER_REQUESTS = 6
 STUCK_AFTER = 300
 # How often the harness looks at the job and the access log while a client runs.
 LOOK_EVERY = 0.25
+# Seconds after acceptance the canceled scenario cancels the job.
+CANCEL_AFTER = 2.5
 PENDING = {Job.Status.QUEUED, Job.Status.RUNNING}
 
 # How to start each client: the submit URL, the JSON body, and the deadline the
@@ -187,13 +189,28 @@ def find_job(subject: str) -> Job | None:
     return Job.objects.filter(input__subject=subject).first()
 
 
+def requests_about(job: Job, *, access_log: Path, since: int) -> int:
+    """The requests about the job the site answered since that point of its log.
+
+    gunicorn's access lines only ("METHOD path ..."; the site's warnings about a 4xx
+    or 5xx name the path too), and none the harness sent itself (DELETE).
+    """
+    with access_log.open("rb") as log:
+        log.seek(since)
+        said = log.read().decode(errors="replace")
+    # Every URL of a job holds its id, a random token no other URL holds.
+    about = re.compile(r'"(GET|HEAD|POST|PUT|PATCH|OPTIONS) [^" ]*' + re.escape(job.public_id))
+    return len(about.findall(said))
+
+
 class Canceling:
     """Cancel the job through the RFC 9110 monitor (a job is one job, whichever convention
-    watches it), beside the client, in a thread.
+    watches it) a moment after it was accepted, beside the client, in a thread.
 
-    The moment is a state, not a time: once the site has answered the client's first
-    request about the job, so the client has met the job pending. A client that stops
-    first (it concluded from the submission's answer) leaves the job as it was.
+    The moment: after a client that asks at once has had its answer, and well before
+    any client that waits for the first Retry-After (5 s here) polls. A client that
+    stopped by then leaves the job as it was; one that stops while the cancellation
+    is answered concluded from the job pending (see seen_by_the_client).
     """
 
     def __init__(
@@ -201,32 +218,26 @@ class Canceling:
     ) -> None:
         self.origin, self.subject, self.access_log = origin, subject, access_log
         self.client = client
-        self.log_at_start = access_log.stat().st_size
         self.log_at_cancel: int | None = None
-        self.said = "not canceled: the client stopped before it asked about the job"
+        self.said = "not canceled: the client had stopped"
         self.thread = threading.Thread(target=self.cancel, daemon=True)
         self.thread.start()
-
-    def requests_about(self, job: Job, *, since: int) -> int:
-        """The client's requests about the job the site answered since that point of its log."""
-        with self.access_log.open("rb") as log:
-            log.seek(since)
-            lines = log.read().decode(errors="replace").splitlines()
-        # Every URL of a job holds its id; only the harness sends DELETE.
-        return sum(1 for line in lines if job.public_id in line and '"DELETE ' not in line)
 
     def cancel(self) -> None:
         try:
             give_up = time.monotonic() + STUCK_AFTER
             while self.client.poll() is None and time.monotonic() < give_up:
                 job = find_job(self.subject)
-                if job is not None and self.requests_about(job, since=self.log_at_start):
+                if job is not None:
+                    time.sleep(CANCEL_AFTER)
+                    if self.client.poll() is not None:
+                        return
                     url = f"{self.origin}/api/jobs/{job.public_id}"
                     answer = requests.delete(url, timeout=30)
                     self.log_at_cancel = self.access_log.stat().st_size
                     self.said = f"DELETE answered {answer.status_code}"
                     return
-                time.sleep(0.02)
+                time.sleep(0.05)
         finally:
             connections.close_all()
 
@@ -235,7 +246,7 @@ class Canceling:
         without that, what it concluded it concluded from the job pending."""
         self.thread.join(timeout=STUCK_AFTER + 30)
         return self.log_at_cancel is not None and bool(
-            self.requests_about(job, since=self.log_at_cancel)
+            requests_about(job, access_log=self.access_log, since=self.log_at_cancel)
         )
 
 
@@ -306,12 +317,8 @@ class Watch:
             self.ended = time.monotonic()
             self.log_at_end = self.access_log.stat().st_size
         if self.ended is not None and self.job is not None:
-            with self.access_log.open("rb") as log:
-                log.seek(self.log_at_end)
-                said = log.read().decode(errors="replace")
-            # Every URL of a job holds its id, a random token no other path holds.
-            self.requests_after_end = sum(
-                1 for line in said.splitlines() if self.job.public_id in line
+            self.requests_after_end = requests_about(
+                self.job, access_log=self.access_log, since=self.log_at_end
             )
 
     def never_stops(self) -> bool:

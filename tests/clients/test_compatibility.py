@@ -76,7 +76,9 @@ while True:
 """
 
 
-@pytest.mark.django_db
+# Outside a test transaction: on SQLite, the read lock one holds would keep the site
+# from writing the job.
+@pytest.mark.django_db(transaction=True)
 def test_a_client_still_asking_once_the_job_has_ended_never_stopped(
     site: Any, django_db_blocker: Any
 ) -> None:
