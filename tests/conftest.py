@@ -21,7 +21,7 @@ from django.conf import settings
 # workers in processes of their own (gunicorn, nginx, supervisord, `make serve`, a
 # db_worker), injects faults into them, or runs long (the Nu HTML Checker's Java, the
 # fuzzer, the compatibility matrix). Whole modules by their path under tests/, single
-# tests by their name; and every test that asks for a live worker.
+# tests by their name; and every test that asks for a live worker or a gunicorn.
 SLOW_MODULES = {
     "config/test_front.py",
     "config/test_serve_production.py",
@@ -34,7 +34,7 @@ SLOW_TESTS = {
     "test_under_gunicorn_replays_never_wait_and_waits_keep_to_their_places",
     "test_the_preview_and_the_refusals_pass_the_nu_html_checker",
 }
-SLOW_FIXTURES = {"live_worker"}
+SLOW_FIXTURES = {"live_worker", "gunicorn_port"}
 TESTS = Path(__file__).resolve().parent
 
 
