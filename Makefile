@@ -66,8 +66,7 @@ $(NODE_CLIENTS): tests/clients/package-lock.json
 	cd tests/clients && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# The suite runs in TEST_PROCESSES parallel pytest processes (4), then the tests marked
-# alone (the client-compatibility matrix, the API fuzzer) in one (tests/suite.py).
+# The suite runs in TEST_PROCESSES parallel pytest processes (4; tests/suite.py).
 test: $(VENV)/.installed static chromium java redis nginx $(NODE_CLIENTS)
 	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m tests.suite $(PYTEST_ARGS)
 
@@ -89,9 +88,10 @@ postgres:
 		echo "No PostgreSQL server in $(POSTGRES_BIN): install it or set DATABASE_URL"; \
 	fi
 
-# The edit-test loop: everything but the browser tests.
-test-fast: $(VENV)/.installed static java redis nginx $(NODE_CLIENTS)
-	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m tests.suite -m "not browser" $(PYTEST_ARGS)
+# The edit-test loop: everything but the browser tests and the tests marked slow (real
+# servers and workers in processes of their own, the compatibility matrix, the fuzzer).
+test-fast: $(VENV)/.installed static java redis
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m tests.suite -m "not browser and not slow" $(PYTEST_ARGS)
 
 # The production setup on loopback, measured side by side with wrk (benchmarks/):
 # ratios to read, not a test. BENCH_SECONDS lengthens each run; BENCH_OUT names the table.

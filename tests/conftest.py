@@ -17,6 +17,35 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+# The tests marked slow, which `make test-fast` leaves out: each starts real servers or
+# workers in processes of their own (gunicorn, nginx, supervisord, `make serve`, a
+# db_worker), injects faults into them, or runs long (the Nu HTML Checker's Java, the
+# fuzzer, the compatibility matrix). Whole modules by their path under tests/, single
+# tests by their name; and every test that asks for a live worker or a gunicorn.
+SLOW_MODULES = {
+    "config/test_front.py",
+    "config/test_serve_production.py",
+    "config/test_valid_html.py",
+    "playground/test_serve.py",
+    "playground/test_worker.py",
+    "playground/test_faults.py",
+}
+SLOW_TESTS = {
+    "test_under_gunicorn_replays_never_wait_and_waits_keep_to_their_places",
+    "test_the_preview_and_the_refusals_pass_the_nu_html_checker",
+}
+SLOW_FIXTURES = {"live_worker", "gunicorn_port"}
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
+        name = getattr(item, "originalname", item.name)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if module in SLOW_MODULES or name in SLOW_TESTS or fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:

@@ -1,4 +1,4 @@
-"""The client-compatibility runs: every client against every convention, once per test session.
+"""The client-compatibility runs: every client against every convention, once per test module.
 
 The site runs as in production, in processes of its own on the test database:
 gunicorn, and db_workers at the harness's pace. The clients run as processes too,
@@ -48,6 +48,8 @@ class Site:
         self.folder = folder
         self.port = free_port()
         self.origin = f"http://127.0.0.1:{self.port}"
+        # gunicorn's log: one line per request answered, its path included.
+        self.access_log = folder / "web.log"
         self.env = {
             **{key: value for key, value in os.environ.items() if key != "REDIS_URL"},
             **database_env(),
@@ -112,10 +114,25 @@ class Site:
             print(f"--- {name} (exit {process.returncode}) ---\n{log[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def observed(
+# The site lives as long as the module that asks for it: its workers must not run the
+# jobs of the tests that follow in the same test process, on the same database.
+@pytest.fixture(scope="module")
+def site(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[tuple[str, str, str], Run]]:
+) -> Iterator[Site]:
+    with django_db_blocker.unblock():
+        started = Site(tmp_path_factory.mktemp("compatibility"))
+        try:
+            started.wait_until_healthy()
+            yield started
+        finally:
+            started.stop()
+            # What the runs left in the database is no other test's business.
+            call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def observed(site: Site, django_db_blocker: Any) -> dict[tuple[str, str, str], Run]:
     if not (NODE_MODULES / "@azure" / "core-lro").is_dir():
         pytest.fail("the JavaScript clients are not installed: run `make test` (npm ci)")
     table = rows_by_key()
@@ -123,21 +140,17 @@ def observed(
         measured_keys(),
         key=lambda key: key not in table or table[key].verdict not in SLOW_VERDICTS,
     )
-    with django_db_blocker.unblock():
-        site = Site(tmp_path_factory.mktemp("compatibility"))
-        try:
-            site.wait_until_healthy()
-            with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-                runs = list(
-                    pool.map(
-                        lambda key: run(
-                            client=key[0], convention=key[1], scenario=key[2], origin=site.origin
-                        ),
-                        keys,
-                    )
-                )
-        finally:
-            site.stop()
-            # What the runs left in the database is no other test's business.
-            call_command("flush", interactive=False, verbosity=0)
-    yield {measured.key: measured for measured in runs}
+    with django_db_blocker.unblock(), ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        runs = list(
+            pool.map(
+                lambda key: run(
+                    client=key[0],
+                    convention=key[1],
+                    scenario=key[2],
+                    origin=site.origin,
+                    access_log=site.access_log,
+                ),
+                keys,
+            )
+        )
+    return {measured.key: measured for measured in runs}

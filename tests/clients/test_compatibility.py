@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,16 @@ from api.compatibility import (
     VERDICTS,
 )
 from api.compatibility_rows import ROWS, rows_by_key
-from tests.clients.harness import COMMANDS, NODE_MODULES, claimed_conventions, measured_keys
+from tests.clients.harness import (
+    COMMANDS,
+    FURTHER_REQUESTS,
+    NODE_MODULES,
+    claimed_conventions,
+    measured_keys,
+    run,
+)
 
-# Run alone, after the rest of the suite: the other tests' load must not decide its rows.
-pytestmark = pytest.mark.alone
+pytestmark = pytest.mark.slow
 
 MEASURED = measured_keys()
 
@@ -55,6 +62,37 @@ def test_a_lost_by_worker_job_was_lost_for_real(observed: Any) -> None:
     ]
     assert finished
     assert [run.describe() for run in finished if run.job_attempts != 2] == []
+
+
+# A client that takes no answer for an end: POST, then GET Location again and again.
+KEEPS_POLLING = """
+import sys, time, requests
+r = requests.post(sys.argv[1], data=sys.argv[2], headers={"Content-Type": "application/json"})
+monitor = requests.compat.urljoin(sys.argv[1], r.headers["Location"])
+while True:
+    requests.get(monitor, allow_redirects=False)
+    time.sleep(0.2)
+"""
+
+
+# Outside a test transaction: on SQLite, the read lock one holds would keep the site
+# from writing the job.
+@pytest.mark.django_db(transaction=True)
+def test_a_client_still_asking_once_the_job_has_ended_never_stopped(
+    site: Any, django_db_blocker: Any
+) -> None:
+    with django_db_blocker.unblock():
+        measured = run(
+            client="naive-requests",
+            convention="rfc9110",
+            scenario="success",
+            origin=site.origin,
+            access_log=site.access_log,
+            command=lambda url, body, deadline: [sys.executable, "-c", KEEPS_POLLING, url, body],
+        )
+    assert measured.verdict == "never-stopped", measured.describe()
+    assert measured.job_status == "succeeded"
+    assert measured.requests_after_end >= FURTHER_REQUESTS
 
 
 def test_the_rows_and_the_runs_cover_each_other_exactly() -> None:

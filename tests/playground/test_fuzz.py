@@ -22,6 +22,11 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import override_settings
 from hypothesis import HealthCheck
+from schemathesis.core.result import Err, Ok
+from schemathesis.generation.feedback import FeedbackSources
+from schemathesis.generation.hypothesis.builder import MissingPathParameters
+from schemathesis.pytest._test_builder import build_operation_test
+from schemathesis.python._constants.orchestrator import make_constants_value_source
 
 from api.conventions import CONVENTIONS
 from jobs import lifecycle
@@ -32,9 +37,7 @@ from tests.playground.helpers import run_worker
 # the API answers, with these (tests/playground/conftest.py sets the same two).
 LIMITS = {"DEMO_MAX_RECIPIENTS": 5, "DEMO_MAX_UPLOAD_BYTES": 4096}
 SEED = 202
-# Run alone, after the rest of the suite (tests/suite.py): Schemathesis gives every
-# operation's test one node id, which parallel test processes cannot tell apart.
-pytestmark = pytest.mark.alone
+pytestmark = pytest.mark.slow
 
 # The statuses Schemathesis expects by default: an invalid request refused
 # (negative_data_rejection), a valid one accepted (positive_data_acceptance).
@@ -183,12 +186,52 @@ def first_use_of_every_key() -> None:
     IdempotencyKey.objects.all().delete()
 
 
-@pytest.mark.django_db(transaction=True)
-@schema.parametrize()
 @hypothesis.settings(SETTINGS, max_examples=60)
-def test_api(case: Any) -> None:
+def call_and_validate(case: Any) -> None:
     first_use_of_every_key()
     case.call_and_validate(headers=HEADERS)
+
+
+# An operation Schemathesis could not read stays in the list as its error, and fails.
+OPERATIONS = {
+    (result.ok().label if isinstance(result, Ok) else result.err().label): result
+    for result in schema.get_all_operations()
+}
+FEEDBACK = FeedbackSources(constants_value_source=make_constants_value_source(schema))
+
+
+# One test per operation, each with a node id of its own, so parallel test processes
+# share the operations out. (schema.parametrize() gives every operation's test the
+# same node id, which they cannot tell apart.) The operation's test is built the way
+# Schemathesis' pytest plugin builds it: the same phases, checks, seed and settings.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("label", OPERATIONS)
+def test_api(label: str) -> None:
+    operation = OPERATIONS[label]
+    if isinstance(operation, Err):
+        raise operation.err()
+    fuzz = build_operation_test(
+        config=schema.config,
+        operation=operation.ok(),
+        test_func=call_and_validate,
+        given_kwargs={},
+        feedback=FEEDBACK,
+    )
+    fuzz()
+    # Path parameters the fuzzer could not generate leave the operation untested.
+    missing = MissingPathParameters.get(fuzz)
+    if missing:
+        raise missing
+
+
+def test_every_operation_of_the_document_is_fuzzed() -> None:
+    described = {
+        f"{method.upper()} {path}"
+        for path, item in schema.raw_schema["paths"].items()
+        for method in item
+        if method in {"get", "head", "post", "put", "patch", "delete", "options"}
+    }
+    assert set(OPERATIONS) == described
 
 
 class JobFollower(schema.as_state_machine()):  # type: ignore[misc]
