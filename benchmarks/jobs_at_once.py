@@ -1,7 +1,7 @@
 """Many readers pressing Send at the same moment, each from an address of its own.
 
 Every job's duration is read from its own record (finished_at - created_at) in the
-server's database once all have finished, as tests/playground/test_limits.py does.
+server's database once all have finished, as tests/api/test_limits.py does.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Fixtures every test shares: the test database file, and room in the abuse limits.
 
-Tests that start a real worker process (tests/playground/test_worker.py) need a
+Tests that start a real worker process (tests/jobs/test_worker.py) need a
 test database both processes can open: a file, not an in-memory database. One
 file per test process, so concurrent test runs in the same checkout do not
 clobber each other. On PostgreSQL (`make test-postgres`) it is Django's own test
@@ -20,30 +20,20 @@ from django.conf import settings
 # The tests marked slow, which `make test-fast` leaves out: each starts real servers or
 # workers in processes of their own (gunicorn, nginx, supervisord, `make serve`, a
 # db_worker), injects faults into them, or runs long (the Nu HTML Checker's Java, the
-# fuzzer, the compatibility matrix). Whole modules by their path under tests/, single
-# tests by their name; and every test that asks for a live worker or a gunicorn.
-SLOW_MODULES = {
-    "config/test_front.py",
-    "config/test_serve_production.py",
-    "config/test_valid_html.py",
-    "playground/test_serve.py",
-    "playground/test_worker.py",
-    "playground/test_faults.py",
-}
+# fuzzer, the compatibility matrix). Whole modules mark themselves (pytestmark); here,
+# single tests by their name, and every test that asks for a live worker or a gunicorn.
 SLOW_TESTS = {
     "test_under_gunicorn_replays_never_wait_and_waits_keep_to_their_places",
     "test_the_preview_and_the_refusals_pass_the_nu_html_checker",
 }
 SLOW_FIXTURES = {"live_worker", "gunicorn_port"}
-TESTS = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        module = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
         name = getattr(item, "originalname", item.name)
         fixtures = set(getattr(item, "fixturenames", ()))
-        if module in SLOW_MODULES or name in SLOW_TESTS or fixtures & SLOW_FIXTURES:
+        if name in SLOW_TESTS or fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
 
 
@@ -68,7 +58,7 @@ def roomy_limits(settings: Any, tmp_path: Path) -> None:
     """Every test counts its own rate limits, in a file of its own, with room to spare.
 
     Tests send many requests from one address in a few seconds; the tests of the
-    limits themselves (tests/playground/test_limits.py) set them low again.
+    limits themselves (tests/api/test_limits.py) set them low again.
     """
     settings.DEMO_LIMITS_PATH = tmp_path / "limits.sqlite3"
     settings.DEMO_JOBS_PER_MINUTE = 100_000

@@ -16,7 +16,7 @@ import pytest
 from django.db import close_old_connections
 
 from tests.browser.helpers import CHROMIUM_ARGS, CHROMIUM_PATH, LiveServer
-from tests.playground.helpers import make_worker
+from tests.helpers import make_worker
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from django.test import Client
 from playwright.sync_api import ConsoleMessage, FrameLocator, Page, expect
 
 from tests.browser.helpers import OtherSite
-from tests.playground.helpers import make_email_job
+from tests.helpers import make_email_job
 
 pytestmark = pytest.mark.browser
 

@@ -25,7 +25,7 @@ from django.core.management import call_command
 
 from api.compatibility_rows import rows_by_key
 from tests.clients.harness import LEASE_TIMEOUT, NODE_MODULES, PACE, Run, measured_keys, run
-from tests.playground.helpers import database_env, wait_for, worker_command
+from tests.helpers import database_env, wait_for, worker_command
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 # Clients running at once: processes that mostly wait on the server.

@@ -16,7 +16,7 @@ from django.db import close_old_connections
 
 from jobs.models import Job
 from tests.clients.harness import find_job, payload, start_client
-from tests.playground.helpers import make_worker
+from tests.helpers import make_worker
 
 EXAMPLES = ["example-python", "example-javascript", "example-shell"]
 

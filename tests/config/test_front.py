@@ -29,7 +29,10 @@ import pytest
 
 from benchmarks.slow_clients import IDLE, TRICKLING, closed_by_server, readable, slow_clients
 from tests.config.test_serve_production import ROOT, Production, production
-from tests.playground.helpers import make_email_payload, wait_for
+from tests.helpers import make_email_payload, wait_for
+
+# Slow: real servers or workers in processes of their own (make test-fast leaves it out).
+pytestmark = pytest.mark.slow
 
 PROBES = 12
 PROBE_TIMEOUT = 10.0

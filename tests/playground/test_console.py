@@ -13,7 +13,7 @@ from jobs.models import Job
 from playground import examples
 from playground.sending import RequestRefused, send
 from reference.catalog import get_catalog
-from tests.playground.helpers import make_email_job, run_worker
+from tests.helpers import make_email_job, run_worker
 
 pytestmark = pytest.mark.django_db
 

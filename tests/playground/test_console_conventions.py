@@ -14,7 +14,7 @@ from api.presets import OUTCOMES
 from jobs import recovery
 from jobs.models import Job
 from playground import examples
-from tests.playground.helpers import run_worker
+from tests.helpers import run_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from jobs.models import Job
 from playground import examples
 from playground.views import embed
 from tests.config.test_valid_html import require_java
-from tests.playground.helpers import make_email_job, run_worker, wait_for
+from tests.helpers import make_email_job, run_worker, wait_for
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from jobs.models import Job
-from tests.playground.helpers import make_email_job
+from tests.helpers import make_email_job
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from django.test import Client
 
 from api.presets import BUSY_POLLS
 from playground import examples, sending
-from tests.playground.helpers import run_worker
+from tests.helpers import run_worker
 from tests.playground.test_console_embed import OWN_PAGE, confirm
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from playground import examples
 from playground.sending import Exchange, send
 from playground.templatetags.sequence import exchange_steps
 from reference.diagram import Step
-from tests.playground.helpers import make_email_payload, run_worker
+from tests.helpers import make_email_payload, run_worker
 
 pytestmark = pytest.mark.django_db
 

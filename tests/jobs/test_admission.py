@@ -20,7 +20,7 @@ import pytest
 from jobs import admission
 from jobs.models import Job, MailboxMessage
 from tests.config.test_settings import load_settings
-from tests.playground.helpers import (
+from tests.helpers import (
     ApiClient,
     database_env,
     make_email_payload,

@@ -20,7 +20,7 @@ from django_tasks_db.models import DBTaskResult
 
 from api.headers import parse_prefer, read_prefer
 from jobs.models import IdempotencyKey, Job, MailboxMessage
-from tests.playground.helpers import (
+from tests.helpers import (
     ApiClient,
     assert_conforms,
     fault_at,

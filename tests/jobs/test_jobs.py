@@ -17,7 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from jobs import lifecycle, recovery, retention, running
 from jobs.models import Job, MailboxMessage, WorkerHeartbeat
 from jobs.work import bulk_email, file_digest, steps
-from tests.playground.helpers import (
+from tests.helpers import (
     Killed,
     fault_at,
     make_email_job,

@@ -12,9 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.conf import settings
 
-from tests.playground.helpers import processes_using, wait_for
+from tests.helpers import processes_using, wait_for
+
+# Slow: real servers or workers in processes of their own (make test-fast leaves it out).
+pytestmark = pytest.mark.slow
 
 MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
 

@@ -29,7 +29,7 @@ from django_tasks_db.models import DBTaskResult
 
 from jobs import running
 from jobs.models import IdempotencyKey, Job, MailboxMessage
-from tests.playground.helpers import (
+from tests.helpers import (
     ApiClient,
     Killed,
     fault_at,

@@ -26,7 +26,7 @@ from api.presets import BUSY_POLLS, OUTCOMES, PRESETS
 from jobs import recovery
 from jobs.models import Job, MailboxMessage
 from jobs.work import steps
-from tests.playground.helpers import (
+from tests.helpers import (
     ApiClient,
     fault_at,
     make_email_payload,

@@ -41,7 +41,7 @@ from jobs import lifecycle
 from jobs.models import Job
 from playground import sending
 from playground.views import console
-from tests.playground.helpers import ApiClient, make_email_payload
+from tests.helpers import ApiClient, make_email_payload
 
 # What re compiles a pattern from (its parse tree), to read the pattern's structure.
 parser: Any = importlib.import_module("re._parser")

@@ -14,7 +14,7 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from jobs.models import Job, MailboxMessage, WorkerHeartbeat
-from tests.playground.helpers import (
+from tests.helpers import (
     database_env,
     holding_step,
     make_email_job,
@@ -25,7 +25,8 @@ from tests.playground.helpers import (
 )
 
 # Worker processes of their own read what the test wrote: it must really commit.
-pytestmark = pytest.mark.django_db(transaction=True)
+# Slow: real servers or workers in processes of their own (make test-fast leaves it out).
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 RECIPIENTS = ["a@example.test", "b@slow.example.test", "c@example.test"]
 

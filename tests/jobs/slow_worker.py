@@ -4,7 +4,7 @@ A slice of a job lasts milliseconds (its waiting is the queue's): to kill or sto
 a worker while it holds a job, the real-process tests run this instead, and the
 step at POINT takes SECONDS of work, as a slow mail server would make it.
 
-    python -m tests.playground.slow_worker POINT SECONDS db_worker ARGS...
+    python -m tests.jobs.slow_worker POINT SECONDS db_worker ARGS...
 """
 
 from __future__ import annotations

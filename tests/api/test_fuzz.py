@@ -31,10 +31,10 @@ from schemathesis.python._constants.orchestrator import make_constants_value_sou
 from api.conventions import CONVENTIONS
 from jobs import lifecycle
 from jobs.models import IdempotencyKey, Job
-from tests.playground.helpers import run_worker
+from tests.helpers import run_worker
 
 # The limits the document states are the live settings: the document is loaded, and
-# the API answers, with these (tests/playground/conftest.py sets the same two).
+# the API answers, with these (tests/demo.py sets the same two).
 LIMITS = {"DEMO_MAX_RECIPIENTS": 5, "DEMO_MAX_UPLOAD_BYTES": 4096}
 SEED = 202
 pytestmark = pytest.mark.slow
@@ -143,7 +143,7 @@ with override_settings(**LIMITS):
 @schema.hook("filter_query")
 def no_deliberate_503(ctx: Any, query: dict[str, Any] | None) -> bool:
     # ?outcome=monitor-503 makes a job's monitors answer 503 on purpose (documented, and
-    # tested in tests/playground/test_conventions.py): not_a_server_error would take
+    # tested in tests/api/test_conventions.py): not_a_server_error would take
     # those for the server failing.
     return not query or query.get("outcome") != "monitor-503"
 
@@ -166,7 +166,7 @@ def fuzz_settings(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # A job is kept whatever the number a client started (the fuzzer is one client).
     settings.DEMO_MAX_JOBS_PER_CLIENT = 1_000_000
     # Prefer: wait=N would wait N real seconds for a worker; the worker runs inside the
-    # wait instead, as in tests/playground/test_openapi.py's tour, so the job is done.
+    # wait instead, as in tests/api/test_openapi.py's tour, so the job is done.
     monkeypatch.setattr(lifecycle, "wait_for_job", finish_while_waiting)
 
 

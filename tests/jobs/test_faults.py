@@ -37,7 +37,7 @@ from django_tasks_db.models import DBTaskResult
 
 from jobs.models import Job, MailboxMessage, WorkerHeartbeat
 from jobs.work import bulk_email
-from tests.playground.helpers import (
+from tests.helpers import (
     database_env,
     holding_step,
     make_email_job,
@@ -48,7 +48,8 @@ from tests.playground.helpers import (
 
 # Worker (and web server) processes of their own read what the test wrote: it must
 # really commit.
-pytestmark = pytest.mark.django_db(transaction=True)
+# Slow: real servers or workers in processes of their own (make test-fast leaves it out).
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
 GUNICORN = Path(sys.executable).with_name("gunicorn")

@@ -43,7 +43,7 @@ from django_tasks_db.models import DBTaskResult
 from api.headers import IDEMPOTENCY_KEY_PATTERN
 from api.text import BODY_CHARACTERS, ONE_LINE_CHARACTERS
 from jobs.models import IdempotencyKey, Job, MailboxMessage
-from tests.playground.helpers import (
+from tests.helpers import (
     OPENAPI_PATHS,
     assert_conforms,
     make_email_job,

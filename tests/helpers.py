@@ -244,7 +244,7 @@ class ApiClient:
 
 def holding_step(log: Path, *, job: Job, point: str) -> Callable[[], bool]:
     """Whether the slow worker writing `log` is inside the job's step `point`: it says so
-    when it enters it (tests/playground/slow_worker.py). Once it is, `job` is read again,
+    when it enters it (tests/jobs/slow_worker.py). Once it is, `job` is read again,
     so the caller sees the job (and its task) as the worker holds it."""
     line = f"Step {point} of {job.public_id} takes"
 
@@ -263,11 +263,11 @@ def worker_command(
     """`manage.py db_worker` as the real-process tests start it: no reloader, fast polling.
 
     With slow_at, the job step of that name takes slow_for seconds
-    (tests/playground/slow_worker.py): the worker holds the job there, to be killed
+    (tests/jobs/slow_worker.py): the worker holds the job there, to be killed
     or stopped.
     """
     start = (
-        [sys.executable, "-m", "tests.playground.slow_worker", slow_at, str(slow_for)]
+        [sys.executable, "-m", "tests.jobs.slow_worker", slow_at, str(slow_for)]
         if slow_at
         else [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
     )

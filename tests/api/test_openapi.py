@@ -25,8 +25,8 @@ from api.headers import MAX_CONTENT_TYPE
 from api.problems import PROBLEM_TYPES
 from jobs import lifecycle
 from jobs.models import IdempotencyKey, Job
-from tests.playground.conventions_tour import tour_conventions
-from tests.playground.helpers import (
+from tests.api.conventions_tour import tour_conventions
+from tests.helpers import (
     OPENAPI_PATHS,
     ApiClient,
     make_email_payload,

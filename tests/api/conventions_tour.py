@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from api.conventions import CONVENTIONS
 from api.headers import MAX_CONTENT_TYPE
 from jobs.models import IdempotencyKey, Job
-from tests.playground.helpers import ApiClient, make_email_payload, run_worker
+from tests.helpers import ApiClient, make_email_payload, run_worker
 
 JSON = "application/json"
 # Longer than the API reads: refused (431) before any of it is parsed.

@@ -19,7 +19,7 @@ from django.test import Client
 
 from jobs.models import IdempotencyKey, Job
 from jobs.ratestore import DatabaseStore, RedisStore, SqliteStore, rate_store
-from tests.playground.helpers import (
+from tests.helpers import (
     ApiClient,
     database_env,
     make_email_payload,

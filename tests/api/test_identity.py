@@ -30,7 +30,7 @@ from gunicorn.http.parser import RequestParser  # type: ignore[import-untyped]
 from api.clients import client_address
 from config.middleware import ForwardedProtoMiddleware
 from jobs.models import IdempotencyKey, Job
-from tests.playground.helpers import ApiClient, database_env, make_email_payload, wait_for
+from tests.helpers import ApiClient, database_env, make_email_payload, wait_for
 
 pytestmark = pytest.mark.django_db
 
