@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from api.headers import parse_prefer, read_prefer
+from api.headers import MAX_WAIT, parse_prefer, read_prefer
 from jobs.models import IdempotencyKey, Job, MailboxMessage
 from tests.helpers import (
     ApiClient,
@@ -720,7 +720,8 @@ def test_prefer_respond_async_is_acknowledged(api: ApiClient) -> None:
 def test_prefer_wait_without_a_worker_ends_in_202(api: ApiClient) -> None:
     started = time.monotonic()
     response = api.post_json(BULK, make_email_payload(), headers={"Prefer": "wait=1"})
-    assert 1 <= time.monotonic() - started < 3
+    # It waited the second asked for, and gave up then: not at the longest wait it allows.
+    assert 1 <= time.monotonic() - started < MAX_WAIT
     assert response.status_code == 202
     assert response["Preference-Applied"] == "wait=1"
 
