@@ -29,12 +29,17 @@ SLOW_TESTS = {
 SLOW_FIXTURES = {"live_worker", "gunicorn_port"}
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         name = getattr(item, "originalname", item.name)
         fixtures = set(getattr(item, "fixturenames", ()))
         if name in SLOW_TESTS or fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
+        # Parallel processes (tests/suite.py, --dist loadgroup) take a module whole,
+        # unless it is marked spread. First, so pytest-xdist sees the group.
+        if item.get_closest_marker("spread") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture(scope="session")
