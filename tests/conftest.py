@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from xdist.scheduler import LoadScopeScheduling
 
 # The tests marked slow, which `make test-fast` leaves out: each starts real servers or
 # workers in processes of their own (gunicorn, nginx, supervisord, `make serve`, a
@@ -29,17 +30,34 @@ SLOW_TESTS = {
 SLOW_FIXTURES = {"live_worker", "gunicorn_port"}
 
 
-@pytest.hookimpl(tryfirst=True)
+# The modules whose tests share no costly fixture (no module-wide server, site or
+# matrix): parallel processes take them test by test, and every other module whole, so
+# its servers, workers and sites start once. Without this the longest of these files
+# (each test starts its own servers) would decide when the run ends.
+SPREAD = {
+    "tests/config/test_front.py",
+    "tests/config/test_serve_production.py",
+    "tests/api/test_fuzz.py",
+    "tests/jobs/test_worker.py",
+    "tests/jobs/test_faults.py",
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return nodeid if module in SPREAD else module
+
+    return ModuleScheduling(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         name = getattr(item, "originalname", item.name)
         fixtures = set(getattr(item, "fixturenames", ()))
         if name in SLOW_TESTS or fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
-        # Parallel processes (tests/suite.py, --dist loadgroup) take a module whole,
-        # unless it is marked spread. First, so pytest-xdist sees the group.
-        if item.get_closest_marker("spread") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ from tests.helpers import run_worker
 # the API answers, with these (tests/demo.py sets the same two).
 LIMITS = {"DEMO_MAX_RECIPIENTS": 5, "DEMO_MAX_UPLOAD_BYTES": 4096}
 SEED = 202
-pytestmark = [pytest.mark.slow, pytest.mark.spread]
+pytestmark = pytest.mark.slow
 
 # The statuses Schemathesis expects by default: an invalid request refused
 # (negative_data_rejection), a valid one accepted (positive_data_acceptance).

@@ -32,7 +32,7 @@ from tests.config.test_serve_production import ROOT, Production, production
 from tests.helpers import make_email_payload, wait_for
 
 # Slow: real servers or workers in processes of their own (make test-fast leaves it out).
-pytestmark = [pytest.mark.slow, pytest.mark.spread]
+pytestmark = pytest.mark.slow
 
 PROBES = 12
 PROBE_TIMEOUT = 10.0

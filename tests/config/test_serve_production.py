@@ -35,7 +35,7 @@ from benchmarks.server import site_user
 from tests.helpers import processes_using, wait_for
 
 # Slow: real servers or workers in processes of their own (make test-fast leaves it out).
-pytestmark = [pytest.mark.slow, pytest.mark.spread]
+pytestmark = pytest.mark.slow
 
 ROOT = Path(settings.BASE_DIR)
 SERVE = ROOT / "deploy" / "serve"

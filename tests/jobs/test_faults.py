@@ -49,7 +49,7 @@ from tests.helpers import (
 # Worker (and web server) processes of their own read what the test wrote: it must
 # really commit.
 # Slow: real servers or workers in processes of their own (make test-fast leaves it out).
-pytestmark = [pytest.mark.slow, pytest.mark.spread, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
 GUNICORN = Path(sys.executable).with_name("gunicorn")

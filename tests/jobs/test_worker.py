@@ -26,7 +26,7 @@ from tests.helpers import (
 
 # Worker processes of their own read what the test wrote: it must really commit.
 # Slow: real servers or workers in processes of their own (make test-fast leaves it out).
-pytestmark = [pytest.mark.slow, pytest.mark.spread, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 RECIPIENTS = ["a@example.test", "b@slow.example.test", "c@example.test"]
 
