@@ -6,8 +6,11 @@ document: its status, documented headers and JSON body.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -308,3 +311,28 @@ def processes_using(database: Path) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+# The ports of the servers tests start: below the kernel's ephemeral range (32768 and
+# up by default), where no outgoing connection is given one, and a block of its own for
+# each parallel test process, so no two processes pick the same port between choosing
+# it and binding it (a port the kernel hands out for port 0 may be taken by then).
+FIRST_PORT = 20000
+PORTS_PER_PROCESS = 600
+_ports = itertools.count()
+
+
+def free_port() -> int:
+    """A loopback port no server holds now, from this test process's own block."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    first = FIRST_PORT + index * PORTS_PER_PROCESS
+    for _ in range(PORTS_PER_PROCESS):
+        port = first + next(_ports) % PORTS_PER_PROCESS
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no free port in {first}-{first + PORTS_PER_PROCESS - 1}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from django.core.management import call_command
 
 from api.compatibility_rows import rows_by_key
 from tests.clients.harness import LEASE_TIMEOUT, NODE_MODULES, PACE, Run, measured_keys, run
-from tests.helpers import database_env, wait_for, worker_command
+from tests.helpers import database_env, free_port, wait_for, worker_command
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 # Clients running at once: processes that mostly wait on the server.
@@ -33,12 +32,6 @@ PARALLEL = 30
 WORKERS = 2
 # Verdicts that take the longest to reach: their runs start first.
 SLOW_VERDICTS = ("never-stopped", "gave-up")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Site:

@@ -16,7 +16,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import pytest
 from django.conf import settings
 
 from benchmarks.server import site_user
-from tests.helpers import processes_using, wait_for
+from tests.helpers import free_port, processes_using, wait_for
 
 # Slow: real servers or workers in processes of their own (make test-fast leaves it out).
 pytestmark = pytest.mark.slow
@@ -51,12 +50,6 @@ def stop_timeout() -> int:
     parser.read(CONFIG)
     waits = [int(parser[name].get("stopwaitsecs", "10")) for name in parser.sections()]
     return max(waits) + 5
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, Any, bytes]:

@@ -7,7 +7,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from tests.config.test_settings import load_settings
 from tests.helpers import (
     ApiClient,
     database_env,
+    free_port,
     make_email_payload,
     run_worker,
     wait_for,
@@ -299,12 +299,6 @@ def test_a_bad_share_setting_stops_the_process_naming_it(
 
 
 # -- Under gunicorn --------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +38,7 @@ from jobs.models import Job, MailboxMessage, WorkerHeartbeat
 from jobs.work import bulk_email
 from tests.helpers import (
     database_env,
+    free_port,
     holding_step,
     make_email_job,
     task_of,
@@ -170,12 +170,6 @@ def wait_until_settled(accepted_ids: Iterable[str], *, timeout: float) -> list[J
 
 
 # -- The processes -----------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Fleet:

@@ -6,7 +6,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,18 +14,12 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from tests.helpers import processes_using, wait_for
+from tests.helpers import free_port, processes_using, wait_for
 
 # Slow: real servers or workers in processes of their own (make test-fast leaves it out).
 pytestmark = pytest.mark.slow
 
 MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def call(port: int, method: str, path: str, body: Any = None) -> http.client.HTTPResponse:
