@@ -71,11 +71,12 @@ test: $(VENV)/.installed static chromium java redis nginx $(NODE_CLIENTS)
 	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m tests.suite $(PYTEST_ARGS)
 
 # The suite against a real PostgreSQL server: DATABASE_URL's when it answers, else a
-# throw-away one on loopback (tests/postgres_server.py). The browser tests drive pages
-# whose behaviour does not depend on the database: `make test` runs them, on SQLite.
+# throw-away one on loopback (tests/postgres_server.py). Every test that reaches the
+# database; the browser tests drive pages whose behaviour does not depend on it, and a
+# no_database test cannot reach it: `make test` runs those, once.
 test-postgres: $(VENV)/.installed static java redis nginx postgres $(NODE_CLIENTS)
 	DJANGO_ALLOW_ASYNC_UNSAFE=true \
-		$(BIN)/python -m tests.postgres_server $(BIN)/python -m tests.suite -m "not browser" $(PYTEST_ARGS)
+		$(BIN)/python -m tests.postgres_server $(BIN)/python -m tests.suite -m "not browser and not no_database" $(PYTEST_ARGS)
 
 # PostgreSQL's server binaries for test-postgres; install Debian's when missing and we may.
 POSTGRES_BIN ?= /usr/lib/postgresql/15/bin

@@ -28,6 +28,33 @@ SLOW_TESTS = {
     "test_the_preview_and_the_refusals_pass_the_nu_html_checker",
 }
 SLOW_FIXTURES = {"live_worker", "gunicorn_port"}
+# What a test asks for to reach the test database (itself, or through a fixture of the
+# project's: pytest-django's own fixtures all hold the blocker). A test that reaches it
+# by none of them, and has no django_db mark, cannot: pytest-django blocks it. It is
+# marked no_database, runs the same on any database, and `make test-postgres` leaves it out.
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+def reaches_database(item: pytest.Item) -> bool:
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return True
+    if set(info.names_closure) & DATABASE_FIXTURES or "django_db_blocker" in info.argnames:
+        return True
+    return any(
+        "django_db_blocker" in definition.argnames
+        for name in info.names_closure
+        for definition in info.name2fixturedefs.get(name, ())
+        if not definition.func.__module__.startswith("pytest_django")
+    )
 
 
 # The modules whose tests share no costly fixture (no module-wide server, site or
@@ -59,6 +86,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if name in SLOW_TESTS or fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
+        if not reaches_database(item):
+            item.add_marker(pytest.mark.no_database)
 
 
 @pytest.fixture(scope="session")
