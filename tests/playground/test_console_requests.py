@@ -19,9 +19,9 @@ from django.http import HttpRequest, HttpResponseBase
 from django.test import Client
 
 from api.presets import BUSY_POLLS
-from playground import examples, sending
+from playground import sending
 from tests.helpers import run_worker
-from tests.playground.test_console_embed import OWN_PAGE, confirm
+from tests.playground.test_console_embed import OWN_PAGE, confirm, send_form
 
 pytestmark = pytest.mark.django_db
 
@@ -86,23 +86,13 @@ def next_poll(fragment: str) -> str | None:
     return html.unescape(match.group(1)) if match else None
 
 
-def console_fields(**fields: str) -> dict[str, str]:
-    example = examples.find_example("bulk-email")
-    return {
-        "example": example.id,
-        "body": example.request_body,
-        "content_type": "application/json",
-        **fields,
-    }
-
-
 HTMX = {**OWN_PAGE, "HX-Request": "true"}
 
 
 def press_send(client: Client, *, embed: bool, **fields: str) -> str:
     """Press Send (and, in the embed, Confirm) as a reader with JavaScript does."""
     url = "/playground/embed/send" if embed else "/playground/send"
-    page = client.post(url, console_fields(**fields), headers=HTMX).content.decode()
+    page = client.post(url, send_form(**fields), headers=HTMX).content.decode()
     return confirm(client, page, **{"HX-Request": "true"}) if embed else page
 
 
