@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.helpers import OtherSite, assert_no_axe_violations
 
@@ -53,6 +55,45 @@ def test_cancel_ends_canceled(page: Page, site_server: Any, settings: Any) -> No
     page.get_by_role("button", name="Cancel job").click()
     expect(page.locator("#timeline")).to_contain_text("DELETE")
     expect(page.locator(STATE)).to_have_text("canceled", timeout=20_000)
+
+
+# Counts the console's polls that have ended (answered, failed or dropped), in the page.
+COUNT_ENDED_POLLS = """() => {
+  window.endedPolls = 0;
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if ((event.detail.pathInfo.requestPath || "").includes("/poll")) window.endedPolls += 1;
+  });
+}"""
+
+
+def test_a_poll_still_in_flight_when_cancel_is_pressed_never_undoes_the_cancel(
+    page: Page, site_server: Any
+) -> None:
+    # No worker: the job stays queued. The first poll is held in the network while the
+    # reader cancels, and let through once the run has stopped: its "queued" answer is
+    # older than the cancel's and must not put the run back to queued.
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.goto(f"{site_server.url}/playground/")
+    page.evaluate(COUNT_ENDED_POLLS)
+    page.route("**/playground/jobs/*/poll*", hold_the_first)
+    with page.expect_request(lambda request: "/poll" in request.url):
+        page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Cancel job").click()
+    expect(page.locator("#timeline")).to_contain_text("Polling stopped", timeout=20_000)
+    with contextlib.suppress(PlaywrightError):  # the page already dropped that poll
+        held[0].continue_()
+    # Two polls end: the held one (answered or dropped) and the one after the cancel.
+    page.wait_for_function("() => window.endedPolls >= 2")
+    expect(page.locator(STATE)).to_have_text("canceled")
+    expect(page.locator("#timeline")).to_contain_text("Polling stopped")
+    expect(page.locator("#next-poll")).to_have_count(0)
 
 
 def test_file_flow_with_an_uploaded_file(
