@@ -186,7 +186,7 @@ def first_use_of_every_key() -> None:
     IdempotencyKey.objects.all().delete()
 
 
-@hypothesis.settings(SETTINGS, max_examples=60)
+@hypothesis.settings(SETTINGS, max_examples=25)
 def call_and_validate(case: Any) -> None:
     first_use_of_every_key()
     case.call_and_validate(headers=HEADERS)
@@ -244,4 +244,4 @@ class JobFollower(schema.as_state_machine()):  # type: ignore[misc]
 
 @pytest.mark.django_db(transaction=True)
 def test_stateful() -> None:
-    JobFollower.run(settings=hypothesis.settings(SETTINGS, max_examples=60, stateful_step_count=8))
+    JobFollower.run(settings=hypothesis.settings(SETTINGS, max_examples=25, stateful_step_count=8))
