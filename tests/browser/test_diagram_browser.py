@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.helpers import assert_no_axe_violations
+from tests.helpers import make_worker
 
 pytestmark = pytest.mark.browser
 
@@ -61,15 +62,22 @@ def assert_axe_clean_in_both_themes(page: Page) -> None:
 
 
 def test_a_job_is_drawn_exchange_by_exchange_until_it_ends(
-    page: Page, site_server: Any, worker: None, settings: Any
+    page: Page, site_server: Any, settings: Any, request: pytest.FixtureRequest
 ) -> None:
-    settings.DEMO_PACE = 0.3  # slow enough for a few polls to find the job running
+    # The worker runs the job's first slice only once a poll has found it queued, and the
+    # rest only once a poll has found it running: each state is drawn, however slow the
+    # machine is.
+    settings.DEMO_PACE = 0.3
     page.goto(f"{site_server.url}/playground/?example=bulk-email&preset=slow")
     page.get_by_role("button", name="Send").click()
     segments = page.locator(SEGMENTS)
     expect(segments.first).to_contain_text("API to Client: 202 Accepted")
     expect(segments.first.locator("g.seq-arrow--internal text")).to_have_text("job queued")
     expect(segments.nth(1)).to_be_attached(timeout=10_000)  # the first poll, appended
+    make_worker(max_tasks=1).run()
+    running = page.locator(f"{TIMELINE_ITEMS} .timeline__state .badge--running")
+    expect(running.first).to_be_attached(timeout=20_000)
+    request.getfixturevalue("worker")
     expect(page.locator(STATE)).to_have_text("succeeded", timeout=30_000)
     expect(page.locator("#next-poll")).to_have_count(0)
     count = assert_one_segment_per_exchange(page)
