@@ -2,8 +2,8 @@
 
 Conventions: rfc9110 azure request-reply aip151 job-resource
 
-    python poll.py URL [JSON]     POST the JSON body to URL, then wait for the job
-    python poll.py --monitor URL  wait for a job that is already running
+    python3 poll.py URL [JSON]     POST the JSON body to URL, then wait for the job
+    python3 poll.py --monitor URL  wait for a job that is already running
 
 Prints the result (JSON) and exits 0 when the job succeeds. When it fails, is
 canceled or is no longer known, says why on stderr and exits 1; exits 3 when
