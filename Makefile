@@ -17,9 +17,11 @@ $(VENV)/.installed: requirements.lock
 static: $(VENV)/.installed
 	@$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
+# Silent commands: what the reader sees first is serve's own word, where to start
+# reading or that the port is busy.
 run: $(VENV)/.installed static
-	$(BIN)/python manage.py migrate --noinput --verbosity 0
-	$(BIN)/python manage.py serve --port $(PORT)
+	@$(BIN)/python manage.py migrate --noinput --verbosity 0
+	@$(BIN)/python manage.py serve --port $(PORT)
 
 # Production on one machine: nginx in front of gunicorn, and DEMO_WORKERS db_workers,
 # under supervisord (deploy/serve; HOST, PORT, WEB_PORT, WEB_CONCURRENCY, DEMO_WORKERS).

@@ -110,8 +110,7 @@ CLIENTS: tuple[Client, ...] = (
         "example-python",
         "This site's Python example",
         "Python",
-        "clients/python/poll.py (requests), shown on /202/.",
-        packages=(("pypi", "requests", "2.34.2"),),
+        "clients/python/poll.py (the standard library's urllib), shown on /202/.",
         source="clients/python/poll.py",
     ),
     Client(

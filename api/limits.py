@@ -86,11 +86,16 @@ def limit_polls(view: View) -> View:
         early = due is not None and time.time() < due - EARLY_TOLERANCE
         cost = settings.DEMO_EARLY_POLL_COST if early else 1
         limit = settings.DEMO_POLLS_PER_MINUTE
+        # A client refused after fewer polls than the limit must learn why: the early cost.
         _spend(
             f"polls:{client}",
             cost=cost,
             limit=limit,
-            allowance=f"This client may send {limit} polls a minute",
+            allowance=(
+                f"This client may send {limit} polls a minute, and polls sooner than the "
+                f"Retry-After the job's last answer gave count {settings.DEMO_EARLY_POLL_COST} "
+                "each"
+            ),
         )
         try:
             response = view(request, *args, **kwargs)

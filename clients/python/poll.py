@@ -1,13 +1,14 @@
-"""Start a job on an asynchronous HTTP API and wait for its outcome, with `requests`.
+"""Start a job on an asynchronous HTTP API and wait for its outcome, with the standard library.
 
 Conventions: rfc9110 azure request-reply aip151 job-resource
 
-    python poll.py URL [JSON]     POST the JSON body to URL, then wait for the job
-    python poll.py --monitor URL  wait for a job that is already running
+    python3 poll.py URL [JSON]     POST the JSON body to URL, then wait for the job
+    python3 poll.py --monitor URL  wait for a job that is already running
 
 Prints the result (JSON) and exits 0 when the job succeeds. When it fails, is
 canceled or is no longer known, says why on stderr and exits 1; exits 3 when
---deadline (seconds, default 300) passes first.
+--deadline (seconds, default 300) passes first. Python 3.11 or newer, nothing to
+install: HTTP with urllib.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ import random
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import Message
 from email.utils import parsedate_to_datetime
+from http.client import HTTPException
 from typing import Any
+from urllib.error import HTTPError, URLError
 from urllib.parse import urljoin
-
-import requests
+from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 PENDING = {"queued", "notstarted", "running", "pending", "inprogress", "accepted"}
 FAILED = {"failed", "canceled", "cancelled"}
@@ -39,6 +43,45 @@ class GaveUp(Exception):
     """The deadline passed before the job finished."""
 
 
+class Unreachable(Exception):
+    """No answer: a dropped connection, a refused one, or a server restarting."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status_code: int
+    reason: str
+    headers: Message  # looked up case-insensitively, as HTTP header names are
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+class KeepRedirects(HTTPRedirectHandler):
+    """Redirects are ours to see: a 303 means done, not "here is the status"."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+# Without a redirect to follow, urllib raises the 3xx as an HTTPError, like a 4xx or 5xx.
+opener = build_opener(KeepRedirects)
+
+
+def send(request: Request) -> Response:
+    """One request, and its answer whatever its status; Unreachable when there is none."""
+    try:
+        try:
+            response = opener.open(request, timeout=30)
+        except HTTPError as error:  # an answer all the same: a redirect, a 4xx or a 5xx
+            response = error
+        with response:
+            return Response(response.status, response.reason, response.headers, response.read())
+    except (URLError, HTTPException, OSError) as error:
+        raise Unreachable(str(error)) from error
+
+
 def retry_after(value: str | None) -> float | None:
     """Seconds to wait: Retry-After is delay-seconds or an HTTP-date (RFC 9110 10.2.3)."""
     if not value:
@@ -52,7 +95,7 @@ def retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def problem(response: requests.Response) -> str:
+def problem(response: Response) -> str:
     try:
         body = response.json()
     except ValueError:
@@ -70,7 +113,6 @@ def error_of(body: dict[str, Any]) -> str:
 
 class Poller:
     def __init__(self, *, deadline: float, api_root: str | None = None, cap: float = 30.0) -> None:
-        self.session = requests.Session()
         self.give_up = time.monotonic() + deadline
         self.deadline = deadline
         self.api_root = api_root
@@ -78,7 +120,7 @@ class Poller:
         self.backoff = 1.0
         self.etags: dict[str, str] = {}
 
-    def wait(self, response: requests.Response | None) -> None:
+    def wait(self, response: Response | None) -> None:
         """Sleep no less than the server asked, else back off; jitter spreads clients apart."""
         hint = retry_after(response.headers.get("Retry-After")) if response is not None else None
         if hint is None:
@@ -92,16 +134,15 @@ class Poller:
             )
         time.sleep(delay)
 
-    def get(self, url: str) -> requests.Response:
-        # Redirects are ours to see: a 303 means done, not "here is the status".
+    def get(self, url: str) -> Response:
         headers = {"Accept": "application/json"}
         if url in self.etags:
             headers["If-None-Match"] = self.etags[url]
         while True:
             try:
-                r = self.session.get(url, headers=headers, allow_redirects=False, timeout=30)
+                r = send(Request(url, headers=headers))
                 break
-            except (requests.ConnectionError, requests.Timeout):
+            except Unreachable:
                 self.wait(None)  # a dropped connection or a restart: try again later
         if r.status_code == 200 and "ETag" in r.headers:
             self.etags[url] = r.headers["ETag"]
@@ -110,13 +151,16 @@ class Poller:
     def submit(self, url: str, body: Any) -> Any:
         # A POST is retried only with the same Idempotency-Key, so that a retry
         # never starts a second job.
-        headers = {"Idempotency-Key": str(uuid.uuid4()), "Accept": "application/json"}
+        headers = {
+            "Idempotency-Key": str(uuid.uuid4()),
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
+        data = json.dumps(body).encode()
         while True:
             try:
-                r = self.session.post(
-                    url, json=body, headers=headers, allow_redirects=False, timeout=30
-                )
-            except (requests.ConnectionError, requests.Timeout):
+                r = send(Request(url, data=data, headers=headers, method="POST"))
+            except Unreachable:
                 self.wait(None)
                 continue
             if r.status_code not in TRANSIENT:
@@ -126,7 +170,7 @@ class Poller:
     def poll(self, monitor: str) -> Any:
         return self.follow(self.get(monitor), monitor)
 
-    def follow(self, r: requests.Response, url: str) -> Any:
+    def follow(self, r: Response, url: str) -> Any:
         """Read each answer, wait if it says so, and ask where it says, until an outcome."""
         while True:
             after, wait = self.read(r, url)
@@ -137,7 +181,7 @@ class Poller:
             url = after
             r = self.get(url)
 
-    def read(self, r: requests.Response, url: str) -> tuple[str | None, Any]:
+    def read(self, r: Response, url: str) -> tuple[str | None, Any]:
         """What one answer means: (the URL to ask next, whether to wait first),
         or (None, the result). Raises JobFailed when the job did not succeed."""
         code = r.status_code
@@ -205,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     except GaveUp as gave_up:
         print(f"gave up: {gave_up}", file=sys.stderr)
         return 3
-    except requests.RequestException as error:
+    except ValueError as error:  # not a URL urllib can send to, or an answer not JSON
         print(f"request failed: {error}", file=sys.stderr)
         return 1
     print(json.dumps(outcome, indent=2))

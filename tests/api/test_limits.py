@@ -70,7 +70,12 @@ def test_polling_sooner_than_retry_after_counts_against_you(api: ApiClient, sett
     # Ten on-time polls would be ten; two polls before the Retry-After cost twenty.
     assert api.get(monitor, REMOTE_ADDR="127.0.0.2").status_code == 200
     refused = api.get(monitor, REMOTE_ADDR="127.0.0.2")
-    assert_problem(refused, 429, "rate-limited")
+    retry_after = assert_problem(refused, 429, "rate-limited")
+    # Refused after three polls of twenty: the answer says why, and when to come back.
+    assert refused.json()["detail"] == (
+        "This client may send 20 polls a minute, and polls sooner than the Retry-After "
+        f"the job's last answer gave count 10 each; try again in {retry_after} s."
+    )
     # A poll of another URL, or by another client, has its own Retry-After to keep.
     assert api.get(monitor, REMOTE_ADDR="127.0.0.3").status_code == 200
 
