@@ -69,20 +69,14 @@ def openapi_path(url: str) -> str:
     raise AssertionError(f"{url} is no path of the document")
 
 
-def make_worker(
-    *,
-    worker_id: str = "test",
-    batch: bool = True,
-    interval: float = 0,
-    max_tasks: int | None = None,
-) -> Worker:
+def make_worker(*, worker_id: str = "test", batch: bool = True, interval: float = 0) -> Worker:
     return Worker(
         queue_names=["default"],
         interval=interval,
         batch=batch,
         backend_name="default",
         startup_delay=False,
-        max_tasks=max_tasks,
+        max_tasks=None,
         worker_id=worker_id,
         excluded_queue_names=[],
     )
