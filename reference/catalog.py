@@ -58,7 +58,7 @@ FRONT_MATTER_RE = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
 
 def render_markdown(text: str) -> str:
     html = markdown.markdown(
-        text, extensions=["tables", "fenced_code", "sane_lists"], output_format="html"
+        text, extensions=["tables", "fenced_code", "sane_lists", "md_in_html"], output_format="html"
     )
     # Code blocks scroll sideways on small screens; keyboard users must reach them too.
     return html.replace("<pre>", '<pre tabindex="0">')

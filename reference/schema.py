@@ -188,21 +188,25 @@ class SectionSpec:
     source: str = "prose"
 
 
-# The sections of a full page, in order. Their ids are public URLs.
+# The sections of a full page, in order. Their ids are public URLs. The answer
+# comes first (what it is, when to use it, how to respond); the depth (the
+# specification, each side's view, the live console) follows, and the
+# constants come last, as a reference does.
 FULL_SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("eli5", "ELI5"),
-    SectionSpec("spec", "What the specification says"),
-    SectionSpec("server-perspective", "Server perspective"),
-    SectionSpec("client-perspective", "Client perspective"),
     SectionSpec("when-to-use", "When to use"),
     SectionSpec("how-to-respond", "How to respond"),
     SectionSpec("headers", "Headers to consider"),
     SectionSpec("response-body", "Response body"),
     SectionSpec("pitfalls", "Server-side pitfalls"),
     SectionSpec("examples", "Examples", source="examples"),
+    SectionSpec("spec", "What the specification says"),
+    SectionSpec("server-perspective", "Server perspective"),
+    SectionSpec("client-perspective", "Client perspective"),
     SectionSpec("playground", "Playground", source="playground"),
     SectionSpec("references", "References", source="references"),
     SectionSpec("related", "Related status codes", source="related"),
+    SectionSpec("constants", "Constants", source="constants"),
 )
 
 # The sections of a summary page, in order.
