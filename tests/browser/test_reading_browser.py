@@ -157,3 +157,24 @@ def test_the_clients_page_is_axe_clean_in_both_themes(browser: Browser, site_ser
         expect(page.locator("h1")).to_have_text("What real clients conclude")
         assert_no_axe_violations(page)
         page.context.close()
+
+
+def test_old_anchors_land_behind_a_fold_and_where_content_moved(
+    page: Page, site_server: Any
+) -> None:
+    # An anchor inside a closed fold opens it on arrival.
+    page.goto(f"{site_server.url}/202/#client-python")
+    expect(page.locator("#client-python")).to_be_visible()
+    expect(page.locator("#example-clients")).to_have_attribute("open", "")
+    # A moved anchor is still on /202/, and its link lands where the content went.
+    page.goto(f"{site_server.url}/202/#compatibility-azure-caption")
+    moved = page.locator("#compatibility-azure-caption")
+    expect(moved).to_be_in_viewport()
+    moved.click()
+    expect(page).to_have_url(f"{site_server.url}/playground/clients/#compatibility-azure-caption")
+    expect(page.locator("#compatibility-azure-caption")).to_be_in_viewport()
+    expect(page.locator("#compatibility-azure-caption")).to_contain_text("Azure")
+    # And #pitfalls still lands on the pitfalls.
+    page.goto(f"{site_server.url}/202/#pitfalls")
+    expect(page.locator("h2#pitfalls")).to_be_in_viewport()
+    expect(page.locator("h2#pitfalls")).to_contain_text("Server-side pitfalls")
