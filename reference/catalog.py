@@ -28,6 +28,7 @@ from reference.language_constants import parse_constants
 from reference.schema import (
     EXAMPLE_KEYS,
     HEADER_KEYS,
+    KEYWORD_RE,
     METHODS,
     PAGE_KINDS,
     REFERENCE_KEYS,
@@ -159,6 +160,20 @@ def _parse_example(path: Path, index: int, raw: Any) -> Example:
     )
 
 
+def _parse_keywords(path: Path, raw: list[Any]) -> tuple[str, ...]:
+    keywords: list[str] = []
+    for index, item in enumerate(raw):
+        where = f"keywords[{index}]"
+        if not isinstance(item, str) or not KEYWORD_RE.match(item):
+            raise ContentError(
+                path, where, "expected a word or short phrase in lowercase, like retry-after"
+            )
+        if item in keywords:
+            raise ContentError(path, where, f"'{item}' is listed twice")
+        keywords.append(item)
+    return tuple(keywords)
+
+
 def _split_body(path: Path, body: str, specs: tuple[SectionSpec, ...]) -> dict[str, str]:
     """Split the Markdown body on ``##`` headings and check them against the schema."""
     expected = [spec.heading for spec in specs if spec.source == "prose"]
@@ -269,6 +284,8 @@ def parse_file(path: Path) -> StatusPage:
             )
         references.append(Reference(**item))
 
+    keywords = _parse_keywords(path, data.get("keywords", []))
+
     examples = tuple(_parse_example(path, i, raw) for i, raw in enumerate(data.get("examples", [])))
     ids = [example.id for example in examples]
     if len(ids) != len(set(ids)):
@@ -308,6 +325,7 @@ def parse_file(path: Path) -> StatusPage:
         playground=playground,
         path=path,
         clients=parse_client_files(path=path, raw=data.get("clients"), kind=kind),
+        keywords=keywords,
     )
 
 

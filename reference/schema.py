@@ -231,6 +231,7 @@ HEADER_KEYS: dict[str, tuple[type, ...]] = {
     "references": (list,),
     "playground": (bool,),
     "clients": (list,),  # example client files (reference.client_files)
+    "keywords": (list,),  # what the page is about, for the index's filter
 }
 REQUIRED_KEYS = ("code", "title", "class", "kind", "summary", "spec", "related", "constants")
 
@@ -241,6 +242,8 @@ REQUEST_KEYS = {"method": str, "target": str, "host": str, "headers": dict, "bod
 RESPONSE_KEYS = {"status": int, "reason": str, "headers": dict, "body": str}
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A keyword is a word or a short phrase a reader might type, in lowercase.
+KEYWORD_RE = re.compile(r"^[a-z0-9][a-z0-9 /.-]*[a-z0-9]$")
 SPEC_URL_RE = re.compile(r"^https://[^\s#]+#[A-Za-z0-9._-]+$")
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
@@ -378,6 +381,8 @@ class StatusPage:
     constant_groups: tuple[ConstantGroup, ...] = ()
     # Example clients shown in the client perspective (reference.client_files).
     clients: tuple[ClientFile, ...] = ()
+    # What the page is about beyond its title and summary ("retry", "redirect").
+    keywords: tuple[str, ...] = ()
 
     @property
     def class_name(self) -> str:
