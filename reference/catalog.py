@@ -378,6 +378,7 @@ SITE_PATHS = (
     "/which-code/",
     "/playground/",
     "/playground/limits/",
+    "/playground/clients/",
     "/api/",
     "/api/openapi.json",
     "/healthz",

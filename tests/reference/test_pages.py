@@ -318,7 +318,23 @@ def test_sitemap_lists_every_page(client: Client) -> None:
         assert f"<loc>http://testserver/{code}/</loc>" in xml
     assert "<loc>http://testserver/</loc>" in xml
     assert "<loc>http://testserver/playground/</loc>" in xml
+    assert "<loc>http://testserver/playground/clients/</loc>" in xml
     assert "<loc>http://testserver/api/</loc>" in xml
+
+
+def test_the_measured_client_tables_have_a_page_of_their_own(client: Client) -> None:
+    response = client.get("/playground/clients/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    # A table per convention (the ids /202/ had), a row per measured client in each.
+    for convention in ["rfc9110", "azure", "request-reply", "aip151", "job-resource"]:
+        assert f'<caption id="compatibility-{convention}-caption">' in html
+    assert html.count('<th scope="row">') == 5 * 6
+    # /202/ keeps a one-line summary and a link, not the tables.
+    page = client.get("/202/").content.decode()
+    assert "compatibility__table" not in page
+    assert 'href="/playground/clients/#compatibility-heading"' in page
+    assert client.post("/playground/clients/").status_code == 405
 
 
 def test_sitemap_and_robots_use_site_url(client: Client, settings: Any) -> None:
