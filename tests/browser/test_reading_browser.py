@@ -166,6 +166,9 @@ def test_old_anchors_land_behind_a_fold_and_where_content_moved(
     page.goto(f"{site_server.url}/202/#client-python")
     expect(page.locator("#client-python")).to_be_visible()
     expect(page.locator("#example-clients")).to_have_attribute("open", "")
+    page.goto(f"{site_server.url}/202/#example-file-processing")
+    expect(page.locator("#example-file-processing")).to_be_visible()
+    expect(page.locator("#example-file-processing")).to_contain_text("POST /api/files/process")
     # A moved anchor is still on /202/, and its link lands where the content went.
     page.goto(f"{site_server.url}/202/#compatibility-azure-caption")
     moved = page.locator("#compatibility-azure-caption")
