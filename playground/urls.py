@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from playground.views import console, embed, limit_demo
+from playground.views import clients, console, embed, limit_demo
 
 app_name = "playground"
 
@@ -19,5 +19,6 @@ urlpatterns = [
     path("playground/embed/jobs/<str:job_id>/poll", embed.embed_poll, name="embed-poll"),
     path("playground/embed/jobs/<str:job_id>/cancel", embed.embed_cancel, name="embed-cancel"),
     path("playground/limits/", limit_demo.limits_page, name="limits"),
+    path("playground/clients/", clients.clients, name="clients"),
     path("playground/limits/trip", limit_demo.trip_limit, name="trip-limit"),
 ]

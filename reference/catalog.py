@@ -28,6 +28,7 @@ from reference.language_constants import parse_constants
 from reference.schema import (
     EXAMPLE_KEYS,
     HEADER_KEYS,
+    KEYWORD_RE,
     METHODS,
     PAGE_KINDS,
     REFERENCE_KEYS,
@@ -58,7 +59,7 @@ FRONT_MATTER_RE = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
 
 def render_markdown(text: str) -> str:
     html = markdown.markdown(
-        text, extensions=["tables", "fenced_code", "sane_lists"], output_format="html"
+        text, extensions=["tables", "fenced_code", "sane_lists", "md_in_html"], output_format="html"
     )
     # Code blocks scroll sideways on small screens; keyboard users must reach them too.
     return html.replace("<pre>", '<pre tabindex="0">')
@@ -157,6 +158,20 @@ def _parse_example(path: Path, index: int, raw: Any) -> Example:
         request_headers=dict(request_headers),
         request_body=request.get("body", ""),
     )
+
+
+def _parse_keywords(path: Path, raw: list[Any]) -> tuple[str, ...]:
+    keywords: list[str] = []
+    for index, item in enumerate(raw):
+        where = f"keywords[{index}]"
+        if not isinstance(item, str) or not KEYWORD_RE.match(item):
+            raise ContentError(
+                path, where, "expected a word or short phrase in lowercase, like retry-after"
+            )
+        if item in keywords:
+            raise ContentError(path, where, f"'{item}' is listed twice")
+        keywords.append(item)
+    return tuple(keywords)
 
 
 def _split_body(path: Path, body: str, specs: tuple[SectionSpec, ...]) -> dict[str, str]:
@@ -269,6 +284,8 @@ def parse_file(path: Path) -> StatusPage:
             )
         references.append(Reference(**item))
 
+    keywords = _parse_keywords(path, data.get("keywords", []))
+
     examples = tuple(_parse_example(path, i, raw) for i, raw in enumerate(data.get("examples", [])))
     ids = [example.id for example in examples]
     if len(ids) != len(set(ids)):
@@ -308,6 +325,7 @@ def parse_file(path: Path) -> StatusPage:
         playground=playground,
         path=path,
         clients=parse_client_files(path=path, raw=data.get("clients"), kind=kind),
+        keywords=keywords,
     )
 
 
@@ -360,6 +378,7 @@ SITE_PATHS = (
     "/which-code/",
     "/playground/",
     "/playground/limits/",
+    "/playground/clients/",
     "/api/",
     "/api/openapi.json",
     "/healthz",

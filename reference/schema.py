@@ -188,21 +188,25 @@ class SectionSpec:
     source: str = "prose"
 
 
-# The sections of a full page, in order. Their ids are public URLs.
+# The sections of a full page, in order. Their ids are public URLs. The answer
+# comes first (what it is, when to use it, how to respond); the depth (the
+# specification, each side's view, the live console) follows, and the
+# constants come last, as a reference does.
 FULL_SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("eli5", "ELI5"),
-    SectionSpec("spec", "What the specification says"),
-    SectionSpec("server-perspective", "Server perspective"),
-    SectionSpec("client-perspective", "Client perspective"),
     SectionSpec("when-to-use", "When to use"),
     SectionSpec("how-to-respond", "How to respond"),
     SectionSpec("headers", "Headers to consider"),
     SectionSpec("response-body", "Response body"),
     SectionSpec("pitfalls", "Server-side pitfalls"),
     SectionSpec("examples", "Examples", source="examples"),
+    SectionSpec("spec", "What the specification says"),
+    SectionSpec("server-perspective", "Server perspective"),
+    SectionSpec("client-perspective", "Client perspective"),
     SectionSpec("playground", "Playground", source="playground"),
     SectionSpec("references", "References", source="references"),
     SectionSpec("related", "Related status codes", source="related"),
+    SectionSpec("constants", "Constants", source="constants"),
 )
 
 # The sections of a summary page, in order.
@@ -227,6 +231,7 @@ HEADER_KEYS: dict[str, tuple[type, ...]] = {
     "references": (list,),
     "playground": (bool,),
     "clients": (list,),  # example client files (reference.client_files)
+    "keywords": (list,),  # what the page is about, for the index's filter
 }
 REQUIRED_KEYS = ("code", "title", "class", "kind", "summary", "spec", "related", "constants")
 
@@ -237,6 +242,8 @@ REQUEST_KEYS = {"method": str, "target": str, "host": str, "headers": dict, "bod
 RESPONSE_KEYS = {"status": int, "reason": str, "headers": dict, "body": str}
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A keyword is a word or a short phrase a reader might type, in lowercase.
+KEYWORD_RE = re.compile(r"^[a-z0-9][a-z0-9 /.-]*[a-z0-9]$")
 SPEC_URL_RE = re.compile(r"^https://[^\s#]+#[A-Za-z0-9._-]+$")
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
@@ -374,6 +381,8 @@ class StatusPage:
     constant_groups: tuple[ConstantGroup, ...] = ()
     # Example clients shown in the client perspective (reference.client_files).
     clients: tuple[ClientFile, ...] = ()
+    # What the page is about beyond its title and summary ("retry", "redirect").
+    keywords: tuple[str, ...] = ()
 
     @property
     def class_name(self) -> str:

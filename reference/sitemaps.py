@@ -42,6 +42,7 @@ class FixedPagesSitemap(SiteSitemap):
             "reference:index",
             "reference:which-code",
             "playground:playground",
+            "playground:clients",
             "api:docs",
         ]
 

@@ -22,7 +22,8 @@ def _matching(catalog: Catalog, query: str) -> list[tuple[str, str, list[StatusP
     words = query.lower().split()
 
     def matches(page: StatusPage) -> bool:
-        haystack = f"{page.title} {page.summary}".lower()
+        # A page is found by what it is about, not only by the words of its title and summary.
+        haystack = " ".join((page.title, page.summary, *page.keywords)).lower()
         # Digits narrow by code ("4" is the 4xx class, "50" is 500 to 509); words search text.
         return all(
             str(page.code).startswith(word) if word.isdigit() else word in haystack

@@ -134,6 +134,7 @@ def test_the_202_page_draws_the_jobs_states_and_a_typical_exchange(
 ) -> None:
     page.goto(f"{site_server.url}/202/#server-perspective")
     section = page.locator("section.section--server-perspective")
+    section.get_by_text("A job's states and a whole exchange").click()  # the fold that holds them
     states = section.locator("figure.sequence--states")
     exchange = section.locator("figure.sequence--sequence")
     expect(states).to_be_visible()

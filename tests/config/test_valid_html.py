@@ -35,6 +35,7 @@ PAGES = {
     "playground-convention": "/playground/?example=file-processing&convention=aip151",
     "api": "/api/",
     "limits": "/playground/limits/",
+    "clients": "/playground/clients/",
     "which-code": "/which-code/",
     "which-code-question": "/which-code/ready/work/",
     "which-code-answer": "/which-code/ready/work/clear/not-done/may-fail/poll/",

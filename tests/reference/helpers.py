@@ -11,6 +11,7 @@ the links silently. The browser tests use the same list.
 from __future__ import annotations
 
 PUBLIC_SECTION_IDS = [
-    "eli5", "spec", "server-perspective", "client-perspective", "when-to-use", "how-to-respond",
-    "headers", "response-body", "pitfalls", "examples", "playground", "references", "related",
+    "eli5", "when-to-use", "how-to-respond", "headers", "response-body", "pitfalls", "examples",
+    "spec", "server-perspective", "client-perspective", "playground", "references", "related",
+    "constants",
 ]  # fmt: skip

@@ -68,7 +68,7 @@ def test_the_202_page_shows_each_client_file_as_it_is(client: Client) -> None:
         "clients/shell/poll.sh",
     ]
     body = client.get("/202/").content.decode()
-    section = body[body.index('id="client-perspective"') : body.index('id="when-to-use"')]
+    section = body[body.index('id="client-perspective"') : body.index('id="playground"')]
     for shown in page.clients:
         text = (Path(settings.BASE_DIR) / shown.file).read_text()
         # Without JavaScript every file is there in full, under its own heading.

@@ -116,8 +116,23 @@ def test_unknown_key_is_rejected(tmp_path: Path) -> None:
     path = make_content_file(tmp_path, colour="green")
     assert error_of(path) == (
         "299.md: header.colour: unknown key; expected one of code, title, class, kind, summary, "
-        "spec, related, constants, examples, references, playground, clients"
+        "spec, related, constants, examples, references, playground, clients, keywords"
     )
+
+
+def test_keywords_are_read_and_a_bad_one_names_file_and_key(tmp_path: Path) -> None:
+    page = parse_file(make_content_file(tmp_path, keywords=["retry", "retry-after"]))
+    assert page.keywords == ("retry", "retry-after")
+    path = make_content_file(tmp_path, keywords=["retry", "Rate Limit"])
+    assert error_of(path) == (
+        "299.md: keywords[1]: expected a word or short phrase in lowercase, like retry-after"
+    )
+    path = make_content_file(tmp_path, keywords=["retry", 7])
+    assert error_of(path).startswith("299.md: keywords[1]: expected a word")
+    path = make_content_file(tmp_path, keywords=["retry", "retry"])
+    assert error_of(path) == "299.md: keywords[1]: 'retry' is listed twice"
+    path = make_content_file(tmp_path, keywords="retry")
+    assert error_of(path) == "299.md: header.keywords: expected a list"
 
 
 def test_wrong_type_is_rejected(tmp_path: Path) -> None:

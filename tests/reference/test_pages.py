@@ -92,6 +92,35 @@ def test_202_page_has_every_section_in_order(client: Client) -> None:
     assert ids == PUBLIC_SECTION_IDS
 
 
+def test_202_page_structures_the_seed(client: Client) -> None:
+    """The seed's situations for another code are a list of their own, its pitfalls warnings."""
+    html = client.get("/202/").content.decode()
+    when = html[html.index('id="when-to-use"') : html.index('id="how-to-respond"')]
+    instead = when[when.index("Use another code instead") :]
+    instead = instead[: instead.index("</ul>")]
+    for situation, code in [
+        ("Immediate processing that completes quickly", "/200/"),
+        ("Resource creation that happens immediately", "/201/"),
+        ("When the operation completed synchronously with no body to return", "/204/"),
+    ]:
+        assert situation in instead, situation
+        assert f'href="{code}"' in instead
+    assert "When you need to guarantee completion before responding" in instead
+    pitfalls = html[html.index('id="pitfalls"') : html.index('id="examples"')]
+    warnings = pitfalls[pitfalls.index("<ul>") : pitfalls.index("</ul>")]
+    for seed in [
+        "Do not use 202 when the operation already completed and a final status is available",
+        "Do not imply guaranteed success if background processing can still fail",
+    ]:
+        assert seed in warnings, seed
+    # Each warning is a sentence that says what goes wrong, not a bare situation.
+    items = re.findall(r"<li>(.*?)</li>", warnings, re.DOTALL)
+    assert len(items) >= 4
+    for item in items:
+        text = re.sub(r"<[^>]+>", "", item)
+        assert text.startswith("Do not") and text.rstrip().endswith("."), text
+
+
 def test_202_page_carries_the_seed(client: Client) -> None:
     html = client.get("/202/").content.decode()
     for phrase in [
@@ -133,6 +162,25 @@ def test_index_filter_works_without_javascript(client: Client) -> None:
     codes = set(re.findall(r'<li><a href="/(\d{3})/"><span class="status-code', html))
     assert codes == {"502", "504"}
     assert '<p class="filter__status" role="status">2 codes match “gateway”.</p>' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # What a code is about, not only the words of its name: the filter's own examples.
+        ("retry", {"429", "503"}),
+        ("redirect", {"301", "302", "303", "307", "308"}),
+    ],
+)
+def test_index_filter_finds_codes_by_what_they_are_about(
+    client: Client, query: str, expected: set[str]
+) -> None:
+    html = client.get("/", {"q": query}).content.decode()
+    codes = set(re.findall(r'<li><a href="/(\d{3})/"><span class="status-code', html))
+    assert expected <= codes, codes
+    if query == "redirect":
+        # Only the codes that redirect: not 300, 304, 305 or 306.
+        assert codes == expected
 
 
 def test_index_filter_narrows_by_code_prefix() -> None:
@@ -210,6 +258,13 @@ def test_unknown_code_gets_a_helpful_404(client: Client) -> None:
     html = response.content.decode()
     assert "There is no status code 299" in html
     assert 'href="/201/"' in html  # nearby codes of the same class
+    assert 'href="/?q=2">the 2xx codes</a>' in html
+    # No class, no link to a filter that would match nothing.
+    nowhere = client.get("/999/")
+    assert nowhere.status_code == 404
+    assert "There is no status code 999" in nowhere.content.decode()
+    assert "9xx" not in nowhere.content.decode()
+    assert "?q=9" not in nowhere.content.decode()
     assert client.get("/no-such-page/").status_code == 404
     assert "Page not found" in client.get("/no-such-page/").content.decode()
 
@@ -263,7 +318,23 @@ def test_sitemap_lists_every_page(client: Client) -> None:
         assert f"<loc>http://testserver/{code}/</loc>" in xml
     assert "<loc>http://testserver/</loc>" in xml
     assert "<loc>http://testserver/playground/</loc>" in xml
+    assert "<loc>http://testserver/playground/clients/</loc>" in xml
     assert "<loc>http://testserver/api/</loc>" in xml
+
+
+def test_the_measured_client_tables_have_a_page_of_their_own(client: Client) -> None:
+    response = client.get("/playground/clients/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    # A table per convention (the ids /202/ had), a row per measured client in each.
+    for convention in ["rfc9110", "azure", "request-reply", "aip151", "job-resource"]:
+        assert f'<caption id="compatibility-{convention}-caption">' in html
+    assert html.count('<th scope="row">') == 5 * 6
+    # /202/ keeps a one-line summary and a link, not the tables.
+    page = client.get("/202/").content.decode()
+    assert "compatibility__table" not in page
+    assert 'href="/playground/clients/#compatibility-heading"' in page
+    assert client.post("/playground/clients/").status_code == 405
 
 
 def test_sitemap_and_robots_use_site_url(client: Client, settings: Any) -> None:
