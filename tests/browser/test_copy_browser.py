@@ -75,6 +75,7 @@ MEASURE = """(control) => {
 
 def client_button(page: Page, origin: str) -> Locator:
     page.goto(f"{origin}/202/#client-perspective")
+    page.locator("#example-clients > summary").click()  # the clients wait in a fold
     return page.get_by_role("button", name="Copy Python client")
 
 
