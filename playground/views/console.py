@@ -20,7 +20,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -32,7 +32,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
@@ -48,7 +48,8 @@ from api.presets import OUTCOME_PARAMETER, OUTCOMES
 from config.site import HtmxHttpRequest
 from jobs import lifecycle
 from jobs.models import JOB_ID_PREFIX
-from playground import examples
+from playground import examples, runs
+from playground.models import Run
 from playground.sending import MAX_CONSOLE_BODY, Exchange, RequestRefused, send
 from playground.views.guard import LINKED, console_view
 
@@ -77,13 +78,22 @@ MONITOR_LABELS = {
 }
 
 
-def console_context(request: HttpRequest, *, embed: bool) -> dict[str, Any]:
-    """What the console form shows: the chosen example, convention, variant and options."""
-    # After a plain-form Send, the page keeps showing the example that was sent.
-    example = examples.find_example(request.GET.get("example") or request.POST.get("example"))
+def console_context(
+    request: HttpRequest, *, embed: bool, chosen: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """What the console form shows: the chosen example, convention, variant and options.
+
+    chosen: the fields a run was sent with, which its page shows; else the request's.
+    """
+    if chosen is not None:
+        example = examples.find_example(chosen.get("example"))
+        convention = find_convention(chosen.get("convention"))
+    else:
+        # After a plain-form Send, the page keeps showing the example that was sent.
+        example = examples.find_example(request.GET.get("example") or request.POST.get("example"))
+        convention = _convention(request)
     # Asked for as ?preset=, the name it had when other sites' docs first linked to it.
     variant = examples.find_variant(example, request.GET.get("preset"))
-    convention = _convention(request)
     return {
         "examples": examples.examples(),
         "example": example,
@@ -115,6 +125,7 @@ def render_console(
     *,
     embed: bool,
     status: int = 200,
+    chosen: Mapping[str, str] | None = None,
 ) -> HttpResponse:
     """The fragment for htmx; else the whole console page, framable when it is the embed."""
     send_url = reverse("playground:embed-send" if embed else "playground:send")
@@ -122,7 +133,7 @@ def render_console(
     if request.htmx:
         response = render(request, f"{CONSOLE_TEMPLATE}#{fragment}", context, status=status)
     else:
-        page = {**console_context(request, embed=embed), **context}
+        page = {**console_context(request, embed=embed, chosen=chosen), **context}
         template = "playground/embed.html" if embed else "playground/playground.html"
         response = render(request, template, page, status=status)
     # The same URL answers a fragment to htmx and a page otherwise.
@@ -333,7 +344,10 @@ def outgoing_request(fields: dict[str, str]) -> tuple[str, dict[str, str]]:
 
 
 def send_and_show(request: HtmxHttpRequest, fields: dict[str, str], *, embed: bool) -> HttpResponse:
-    """Send the console's form to the demo API: the first exchange of a run."""
+    """Send the console's form to the demo API: the first exchange of a run.
+
+    htmx puts the run in the page; a plain form is sent to the run's own page (303).
+    """
     convention = find_convention(fields["convention"])
     url, headers = outgoing_request(fields)
     body = fields["body"].encode()
@@ -357,12 +371,24 @@ def send_and_show(request: HtmxHttpRequest, fields: dict[str, str], *, embed: bo
     except RequestRefused as refused:
         return _console_error(request, str(refused), embed=embed)
     exchanges = [exchange, *_follow(request, exchange)]
-    context = _run_context(request, _job_id(exchange), exchanges, convention, embed=embed)
-    context["resend"] = {
+    job_id = _job_id(exchange)
+    resend = {
         **fields,
         "body": fields["body"] if upload is None else "",
         "content_type": headers["Content-Type"],
     }
+    if not request.htmx:
+        run = runs.start(
+            request,
+            exchanges=exchanges,
+            job_id=job_id,
+            convention=convention.id,
+            fields=resend,
+            embed=embed,
+        )
+        return _see_run(run, _run_context(request, job_id, exchanges, convention, embed=embed))
+    context = _run_context(request, job_id, exchanges, convention, embed=embed)
+    context["resend"] = resend
     context["console_path"] = reverse("playground:embed" if embed else "playground:playground")
     return render_console(request, "sent", context, embed=embed)
 
@@ -374,13 +400,18 @@ def console_send(request: HtmxHttpRequest) -> HttpResponse:
     return send_and_show(request, send_fields(request), embed=False)
 
 
+def _poll(request: HttpRequest, job_id: str, convention: Convention) -> list[Exchange]:
+    """One poll of the job's status monitor and, after a 303, what it points at."""
+    exchange = send(origin_request=request, method="GET", url=convention.monitor_path(job_id))
+    return [exchange, *_follow(request, exchange)]
+
+
 def poll_and_show(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpResponse:
     """One poll of the job's status monitor (and, after a 303, what it points at)."""
     if (refusal := _not_a_job(request, job_id, embed=embed)) is not None:
         return refusal
     convention = _convention(request)
-    exchange = send(origin_request=request, method="GET", url=convention.monitor_path(job_id))
-    exchanges = [exchange, *_follow(request, exchange)]
+    exchanges = _poll(request, job_id, convention)
     context = _run_context(request, job_id, exchanges, convention, embed=embed)
     return render_console(request, "poll", context, embed=embed)
 
@@ -391,16 +422,21 @@ def console_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     return poll_and_show(request, job_id, embed=False)
 
 
+def _cancel(request: HttpRequest, job_id: str, convention: Convention) -> Exchange:
+    """Ask the API to cancel the job, as the convention does (or, without a cancel of its
+    own, with the RFC 9110 DELETE: a job is one job)."""
+    endpoint = convention.cancel or BY_ID["rfc9110"].cancel
+    assert endpoint is not None
+    url = endpoint.path.replace("{jobId}", job_id)
+    return send(origin_request=request, method=endpoint.method, url=url)
+
+
 def cancel_and_show(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> HttpResponse:
     """Ask the API to cancel the job: the DELETE exchange, then polling goes on."""
     if (refusal := _not_a_job(request, job_id, embed=embed)) is not None:
         return refusal
     convention = _convention(request)
-    # A convention without a cancel of its own: a job is one job, so the RFC 9110 DELETE.
-    endpoint = convention.cancel or BY_ID["rfc9110"].cancel
-    assert endpoint is not None
-    url = endpoint.path.replace("{jobId}", job_id)
-    exchange = send(origin_request=request, method=endpoint.method, url=url)
+    exchange = _cancel(request, job_id, convention)
     context = {
         **_run_context(request, job_id, [exchange], convention, embed=embed),
         "terminal": False,
@@ -413,3 +449,103 @@ def cancel_and_show(request: HtmxHttpRequest, job_id: str, *, embed: bool) -> Ht
 @readable_form(embed=False)
 def console_cancel(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     return cancel_and_show(request, job_id, embed=False)
+
+
+# The run's own page (Post/Redirect/Get): every exchange so far, and its next step.
+
+
+def _run_urls(run: Run, *, embed: bool) -> dict[str, str]:
+    prefix = "playground:embed-run" if embed else "playground:run"
+    return {
+        "run_url": reverse(prefix, args=[run.public_id]),
+        "poll_url": reverse(f"{prefix}-poll", args=[run.public_id]),
+        "poll_method": "post",
+        "cancel_url": reverse(f"{prefix}-cancel", args=[run.public_id]),
+    }
+
+
+def _see_run(run: Run, context: dict[str, Any]) -> HttpResponse:
+    """303 See Other to the run's page, at the step the reader will take next."""
+    if not context["job_id"]:
+        anchor = "run-title"
+    else:
+        anchor = "run-end" if context["terminal"] else "next-poll"
+    return HttpResponseRedirect(
+        f"{_run_urls(run, embed=run.embed)['run_url']}#{anchor}", status=303
+    )
+
+
+def _step_context(
+    request: HttpRequest, run: Run, kind: str, exchanges: list[Exchange]
+) -> dict[str, Any]:
+    """What a run looks like after a step with these exchanges."""
+    convention = find_convention(run.convention)
+    context = _run_context(request, run.job_id or None, exchanges, convention, embed=run.embed)
+    if run.job_id:
+        context.update(_run_urls(run, embed=run.embed))
+    if kind == "cancel":
+        context["terminal"] = False  # polling goes on until the job says it stopped
+    return context
+
+
+def _run_gone(request: HtmxHttpRequest, *, embed: bool) -> HttpResponse:
+    hours = 2 * settings.DEMO_JOB_RETENTION // 3600
+    message = (
+        "No run has this id: a run's page lasts as long as its job answers "
+        f"(about {hours} hours), and each address keeps its newest "
+        f"{runs.MAX_RUNS_PER_CLIENT}. Send again to start a new one."
+    )
+    return _console_error(request, message, embed=embed, status=404)
+
+
+def run_and_show(request: HtmxHttpRequest, run_id: str, *, embed: bool) -> HttpResponse:
+    """The run's page: its whole history, from the Send to the newest poll."""
+    run = runs.find(run_id, embed=embed)
+    if run is None:
+        return _run_gone(request, embed=embed)
+    kind, latest = runs.last_step(run)
+    context = {
+        **_step_context(request, run, kind, latest),
+        "exchanges": runs.history(run),
+        "dropped": run.dropped,
+        "resend": run.fields,
+    }
+    return render_console(request, "run", context, embed=embed, chosen=run.fields)
+
+
+def step_and_show(request: HtmxHttpRequest, run_id: str, kind: str, *, embed: bool) -> HttpResponse:
+    """Poll or cancel the run's job and keep the exchanges in the run: htmx gets them as a
+    fragment, a plain form the run's page again (303)."""
+    run = runs.find(run_id, embed=embed)
+    if run is None:
+        return _run_gone(request, embed=embed)
+    if not run.job_id:
+        return _see_run(run, {"job_id": None})
+    convention = find_convention(run.convention)
+    if kind == "cancel":
+        exchanges = [_cancel(request, run.job_id, convention)]
+    else:
+        exchanges = _poll(request, run.job_id, convention)
+    runs.add_step(run, kind=kind, exchanges=exchanges)
+    context = _step_context(request, run, kind, exchanges)
+    if not request.htmx:
+        return _see_run(run, context)
+    return render_console(request, "poll", context, embed=embed)
+
+
+@require_safe
+@console_view(entry=LINKED)
+def console_run(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    return run_and_show(request, run_id, embed=False)
+
+
+@require_POST
+@console_view()
+def console_run_poll(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    return step_and_show(request, run_id, "poll", embed=False)
+
+
+@require_POST
+@console_view()
+def console_run_cancel(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    return step_and_show(request, run_id, "cancel", embed=False)

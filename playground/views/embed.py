@@ -29,8 +29,10 @@ from playground.views.console import (
     poll_and_show,
     readable_form,
     render_console,
+    run_and_show,
     send_and_show,
     send_fields,
+    step_and_show,
 )
 from playground.views.guard import FRAMED, console_view
 
@@ -125,3 +127,21 @@ def embed_poll(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
 @readable_form(embed=True)
 def embed_cancel(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     return cancel_and_show(request, job_id, embed=True)
+
+
+@require_safe
+@console_view(entry=FRAMED, framable=True)
+def embed_run(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    return run_and_show(request, run_id, embed=True)
+
+
+@require_POST
+@console_view(framable=True)
+def embed_run_poll(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    return step_and_show(request, run_id, "poll", embed=True)
+
+
+@require_POST
+@console_view(framable=True)
+def embed_run_cancel(request: HtmxHttpRequest, run_id: str) -> HttpResponse:
+    return step_and_show(request, run_id, "cancel", embed=True)

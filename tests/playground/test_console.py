@@ -26,14 +26,17 @@ def send_console_form(client: Client, **fields: str) -> str:
         "content_type": example.request_headers["Content-Type"],
         **fields,
     }
-    response = client.post("/playground/send", data)
+    # Without JavaScript a Send is sent on to its run's own page (Post/Redirect/Get).
+    response = client.post("/playground/send", data, follow=True)
     assert response.status_code == 200, response.content.decode()[:2000]
+    [(run_url, status)] = response.redirect_chain
+    assert status == 303 and re.fullmatch(r"/playground/runs/run_[\w-]+/#[\w-]+", run_url)
     return response.content.decode()
 
 
 def job_id_in(html: str) -> str:
-    match = re.search(r"/playground/jobs/(job_[A-Za-z0-9]+)/poll", html)
-    assert match, "no poll link in the console"
+    match = re.search(r"Job <code>(job_[A-Za-z0-9]+)</code>", html)
+    assert match, "no job in the console"
     return match.group(1)
 
 
@@ -207,7 +210,8 @@ def test_console_posts_from_another_site_are_refused(headers: dict[str, str]) ->
 )
 def test_console_posts_from_the_sites_own_pages_are_accepted(headers: dict[str, str]) -> None:
     strict = Client(enforce_csrf_checks=True)
-    sent = strict.post("/playground/send", {**console_form(), "embed": "1"}, headers=headers)
+    form = {**console_form(), "embed": "1"}
+    sent = strict.post("/playground/send", form, headers=headers, follow=True)
     assert sent.status_code == 200, sent.content.decode()[:500]
     assert "HTTP/1.1 202 Accepted" in sent.content.decode()
     job_id = job_id_in(sent.content.decode())

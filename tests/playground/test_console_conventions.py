@@ -30,15 +30,21 @@ def send(client: Client, convention: str, example: str = "bulk-email", outcome: 
             "content_type": chosen.request_headers["Content-Type"],
             "outcome": outcome,
         },
+        follow=True,  # to the run's own page
     )
     assert response.status_code == 200
     return response.content.decode()
 
 
 def poll_link(html: str) -> str:
-    match = re.search(r'href="(/playground/jobs/job_[A-Za-z0-9]+/poll[^"]*)"', html)
-    assert match, "no Poll now link"
-    return match.group(1).replace("&amp;", "&")
+    """Where the run's Poll now form posts (its answer is the run's page again)."""
+    match = re.search(r'action="(/playground/runs/run_[\w-]+/poll)"', html)
+    assert match, "no Poll now form"
+    return match.group(1)
+
+
+def poll(client: Client, link: str) -> str:
+    return client.post(link, follow=True).content.decode()
 
 
 def test_the_switch_is_a_link_per_convention(client: Client) -> None:
@@ -68,12 +74,11 @@ def test_request_reply_through_the_console(client: Client) -> None:
     assert "HTTP/1.1 202 Accepted" in html
     assert "Location: http://testserver/api/request-reply/status/job_" in html
     link = poll_link(html)
-    assert link.endswith("?convention=request-reply")
-    pending = client.get(link).content.decode()
+    pending = poll(client, link)
     assert "GET http://testserver/api/request-reply/status/job_" in pending
     assert "HTTP/1.1 202 Accepted" in pending and "Poll now" in pending
     run_worker()
-    done = client.get(link).content.decode()
+    done = poll(client, link)
     assert "HTTP/1.1 302 Found" in done
     # Followed, as a client following the redirect would.
     assert re.search(r"GET http://testserver/api/jobs/job_\w+/result", done)
@@ -88,7 +93,7 @@ def test_aip151_through_the_console(client: Client) -> None:
     assert "Next poll of <code>name</code>" in html
     link = poll_link(html)
     run_worker()
-    done = client.get(link).content.decode()
+    done = poll(client, link)
     assert "GET http://testserver/api/aip151/operations/job_" in done
     assert "&quot;done&quot;: true" in done and "Polling stopped" in done
 
@@ -106,11 +111,11 @@ def test_cancel_goes_through_the_conventions_own_cancel(
     client: Client, convention: str, cancel: str
 ) -> None:
     html = send(client, convention)
-    match = re.search(r'action="(/playground/jobs/job_\w+/cancel[^"]*)"', html)
+    match = re.search(r'action="(/playground/runs/run_[\w-]+/cancel)"', html)
     assert match
-    canceled = client.post(match.group(1).replace("&amp;", "&")).content.decode()
+    canceled = poll(client, match.group(1))
     assert cancel in canceled
-    after = client.get(poll_link(canceled)).content.decode()
+    after = poll(client, poll_link(canceled))
     assert "canceled" in after and "Polling stopped" in after
 
 
@@ -128,7 +133,7 @@ def test_an_outcome_preset_sent_from_the_console(client: Client) -> None:
     assert job.preset == "monitor-503"
     # The resend keeps it; the first poll meets the preset's 503.
     assert '<input type="hidden" name="outcome" value="monitor-503">' in html
-    page = client.get(poll_link(html)).content.decode()
+    page = poll(client, poll_link(html))
     assert "HTTP/1.1 503 Service Unavailable" in page
 
 
@@ -139,7 +144,7 @@ def test_the_console_shows_a_job_lost_by_its_worker_queued_again(client: Client)
     job = Job.objects.get()
     assert job.lease_expires_at is not None
     recovery.recover_stalled_jobs(now=job.lease_expires_at + timedelta(seconds=1))
-    page = client.get(poll_link(html)).content.decode()
+    page = poll(client, poll_link(html))
     assert "badge--queued" in page and "retrying (attempt 2 of" in page
 
 

@@ -63,7 +63,7 @@ def capture() -> Iterator[Capture]:
 def offered_curl(client: Client, *, host: str, body: str) -> str:
     """The command the console's "Copy curl command" button copies, for this Send."""
     form = {"example": "bulk-email", "content_type": "application/json", "body": body}
-    page = client.post("/playground/send", form, HTTP_HOST=host).content.decode()
+    page = client.post("/playground/send", form, HTTP_HOST=host, follow=True).content.decode()
     commands = re.findall(r'data-copy-text="(curl [^"]*)"', page)
     assert commands, "no curl command in the console"
     return html.unescape(commands[0])

@@ -64,7 +64,9 @@ def confirm(client: Client, page: str, **headers: str) -> str:
     form = confirm_form(page)
 
     def pressed() -> str | None:
-        answer = client.post("/playground/embed/send", form, headers={**OWN_PAGE, **headers})
+        answer = client.post(
+            "/playground/embed/send", form, headers={**OWN_PAGE, **headers}, follow=True
+        )
         text = answer.content.decode()
         return text if "HTTP/1.1 202 Accepted" in text else None
 
@@ -72,8 +74,8 @@ def confirm(client: Client, page: str, **headers: str) -> str:
 
 
 def job_id_in(page: str) -> str:
-    match = re.search(r"/playground/embed/jobs/(job_[A-Za-z0-9]+)/poll", page)
-    assert match, "no embed poll link"
+    match = re.search(r"Job <code>(job_[A-Za-z0-9]+)</code>", page)
+    assert match, "no job in the embed"
     return match.group(1)
 
 
@@ -155,19 +157,29 @@ def test_the_embed_works_without_javascript_and_stays_framable(client: Client) -
     preview = client.post("/playground/embed/send", send_form(), headers=OWN_PAGE)
     assert_framable(preview)
     assert 'class="site-header"' not in preview.content.decode()
-    page = confirm(client, preview.content.decode())
+    # A sent Confirm is sent on to the run's page in the embed (Post/Redirect/Get).
+    poll_form = re.search(
+        r'action="(/playground/embed/runs/run_[\w-]+/)poll"',
+        confirm(client, preview.content.decode()),
+    )
+    assert poll_form
+    run_url = poll_form.group(1)
+    shown = client.get(run_url, headers=OWN_PAGE)
+    assert_framable(shown)
+    page = shown.content.decode()
     assert 'class="site-header"' not in page
-    job_id = job_id_in(page)
-    assert f'action="/playground/embed/jobs/{job_id}/cancel"' in page
+    job_id_in(page)
+    assert f'action="{run_url}cancel"' in page and f'action="{run_url}poll"' in page
     # Send again in the embed goes through its own preview too.
     assert 'action="/playground/embed/send"' in page
     assert "/playground/send" not in page
     run_worker()
-    polled = client.get(f"/playground/embed/jobs/{job_id}/poll", headers=OWN_PAGE)
+    polled = client.post(f"{run_url}poll", headers=OWN_PAGE, follow=True)
     assert_framable(polled)
-    assert "HTTP/1.1 303 See Other" in polled.content.decode()
-    assert 'class="site-header"' not in polled.content.decode()
-    assert_not_framable(client.get(f"/playground/jobs/{job_id}/poll"))
+    page = polled.content.decode()
+    assert "HTTP/1.1 202 Accepted" in page and "HTTP/1.1 303 See Other" in page
+    assert 'class="site-header"' not in page
+    assert_not_framable(client.get(run_url.replace("/embed", "")))
 
 
 def test_the_embed_cancels_through_its_own_route(client: Client) -> None:

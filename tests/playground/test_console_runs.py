@@ -1,0 +1,171 @@
+"""A run's own page, without JavaScript: Send answers 303 See Other to it, and it shows the
+whole history so far, reloaded or shared; Poll now and Cancel add to it (Post/Redirect/Get)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.handlers.wsgi import WSGIRequest
+from django.test import Client, RequestFactory, override_settings
+from django.utils import timezone
+
+from jobs.models import Job
+from playground import examples, runs
+from playground.models import Run
+from playground.sending import send
+from tests.helpers import run_worker
+
+pytestmark = pytest.mark.django_db
+
+TIMELINE_ITEM = '<li class="timeline__item">'
+
+
+def send_form(client: Client, **fields: str) -> tuple[str, str]:
+    """Send as a plain form does: the run's URL (with its anchor) and the 303's body."""
+    example = examples.find_example("bulk-email")
+    data = {"example": example.id, "body": example.request_body, "content_type": "application/json"}
+    answer = client.post("/playground/send", {**data, **fields})
+    assert answer.status_code == 303, answer.content.decode()[:500]
+    return answer["Location"], answer.content.decode()
+
+
+def form_action(page: str, step: str) -> str:
+    match = re.search(
+        rf'<form[^>]* method="post" action="(/playground/runs/run_[\w-]+/{step})"', page
+    )
+    assert match, f"no {step} form"
+    return match.group(1)
+
+
+def test_send_answers_303_to_the_runs_own_page_which_reloads_and_shares(client: Client) -> None:
+    location, _ = send_form(client)
+    run_url, _, anchor = location.partition("#")
+    assert re.fullmatch(r"/playground/runs/run_[\w-]{20,}/", run_url)
+    assert anchor == "next-poll"  # where the reader's next step is
+    first = client.get(run_url)
+    assert first.status_code == 200
+    page = first.content.decode()
+    assert "HTTP/1.1 202 Accepted" in page and 'id="next-poll"' in page
+    job_id = Job.objects.get().public_id
+    assert f"Job <code>{job_id}</code>" in page
+    # Reloading sends nothing again; the page is the same run.
+    assert client.get(run_url).content.decode().count(TIMELINE_ITEM) == 1
+    assert Job.objects.count() == 1
+    # Shared: another reader, from another address, opens the same run.
+    other = Client(REMOTE_ADDR="198.51.100.7")
+    assert f"Job <code>{job_id}</code>" in other.get(run_url).content.decode()
+    # The form shows what was sent, ready to send again.
+    assert 'name="example" value="bulk-email"' in page and "Send again" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_poll_now_keeps_the_whole_history_to_the_result(client: Client) -> None:
+    location, _ = send_form(client)
+    run_url = location.partition("#")[0]
+    page = client.get(run_url).content.decode()
+    polled = client.post(form_action(page, "poll"))
+    assert polled.status_code == 303 and polled["Location"] == f"{run_url}#next-poll"
+    page = client.get(run_url).content.decode()
+    assert page.count(TIMELINE_ITEM) == 2
+    run_worker()
+    done = client.post(form_action(page, "poll"))
+    assert done["Location"] == f"{run_url}#run-end"
+    page = client.get(run_url).content.decode()
+    # The Send's 202, the first poll, the 303 and the result it led to: all of it, in order.
+    assert page.count(TIMELINE_ITEM) == 4
+    statuses = re.findall(r'<span class="badge badge--status">(\d{3}) ', page)
+    assert statuses == ["202", "200", "303", "200"]
+    assert 'id="run-end"' in page and "Polling stopped" in page
+    assert "Poll now" not in page and "Cancel job" not in page
+    # The drawing has every exchange too.
+    assert page.count('<li class="sequence__step">') == 4
+
+
+def test_cancel_on_a_runs_page_keeps_the_delete_and_polling_goes_on(client: Client) -> None:
+    location, _ = send_form(client)
+    run_url = location.partition("#")[0]
+    page = client.get(run_url).content.decode()
+    canceled = client.post(form_action(page, "cancel"))
+    assert canceled.status_code == 303
+    page = client.get(run_url).content.decode()
+    assert re.search(r"DELETE http://testserver/api/jobs/job_\w+", page)
+    assert page.count(TIMELINE_ITEM) == 2 and 'id="next-poll"' in page
+    page = client.get(client.post(form_action(page, "poll"))["Location"]).content.decode()
+    assert "badge--canceled" in page and "Polling stopped" in page
+
+
+def test_htmx_on_a_runs_page_polls_into_the_run_and_gets_a_fragment(client: Client) -> None:
+    run_url = send_form(client)[0].partition("#")[0]
+    page = client.get(run_url).content.decode()
+    poll_url = form_action(page, "poll")
+    assert f'data-hx-post="{poll_url}"' in page
+    fragment = client.post(poll_url, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
+    assert fragment.content.decode().count(TIMELINE_ITEM) == 1
+    # Kept: a reload shows it.
+    assert client.get(run_url).content.decode().count(TIMELINE_ITEM) == 2
+
+
+def test_a_send_the_api_refuses_is_a_run_too_with_nothing_to_poll(client: Client) -> None:
+    location, _ = send_form(client, content_type="text/plain")
+    run_url, _, anchor = location.partition("#")
+    assert anchor == "run-title"
+    page = client.get(run_url).content.decode()
+    assert "HTTP/1.1 415 Unsupported Media Type" in page
+    assert "nothing was accepted" in page and 'id="next-poll"' not in page
+    assert Job.objects.count() == 0
+    assert not re.search(r'action="/playground/runs/run_[\w-]+/poll"', page)
+
+
+def test_an_unknown_or_expired_run_says_so(client: Client) -> None:
+    missing = client.get("/playground/runs/run_nosuchrunatall/")
+    assert missing.status_code == 404
+    assert "No run has this id" in missing.content.decode()
+    assert client.post("/playground/runs/run_nosuchrunatall/poll").status_code == 404
+    run_url = send_form(client)[0].partition("#")[0]
+    Run.objects.update(created_at=timezone.now() - timedelta(days=3))
+    with override_settings(DEMO_JOB_RETENTION=3600):
+        assert client.get(run_url).status_code == 404
+    # A run of the embed is not the playground's, nor the other way round.
+    assert client.get(run_url.replace("/playground/", "/playground/embed/")).status_code == 404
+
+
+def origin() -> WSGIRequest:
+    return RequestFactory().get("/playground/", HTTP_HOST="testserver", REMOTE_ADDR="192.0.2.9")
+
+
+def test_a_client_keeps_only_its_newest_runs() -> None:
+    request = origin()
+    exchange = send(origin_request=request, method="GET", url="/api/jobs/job_nosuchjob")
+    for _ in range(runs.MAX_RUNS_PER_CLIENT + 5):
+        runs.start(
+            request,
+            exchanges=[exchange],
+            job_id=None,
+            convention="rfc9110",
+            fields={},
+            embed=False,
+        )
+    assert Run.objects.filter(client="192.0.2.9").count() == runs.MAX_RUNS_PER_CLIENT
+
+
+def test_a_run_keeps_its_send_and_its_newest_polls_within_its_cap() -> None:
+    request = origin()
+    exchange = send(origin_request=request, method="GET", url="/api/jobs/job_nosuchjob")
+    run = runs.start(
+        request,
+        exchanges=[exchange],
+        job_id="job_x",
+        convention="rfc9110",
+        fields={},
+        embed=False,
+    )
+    for _ in range(runs.MAX_RUN_EXCHANGES + 10):
+        runs.add_step(run, kind="poll", exchanges=[exchange])
+    run.refresh_from_db()
+    assert sum(len(step["exchanges"]) for step in run.steps) == runs.MAX_RUN_EXCHANGES
+    assert run.steps[0]["kind"] == "send" and run.dropped == 11
+    page = Client().get(f"/playground/runs/{run.public_id}/").content.decode()
+    assert "11 earlier polls of this run are no longer kept" in page
