@@ -47,8 +47,8 @@ from api.headers import MAX_IDEMPOTENCY_KEY
 from api.presets import OUTCOME_PARAMETER, OUTCOMES
 from config.site import HtmxHttpRequest
 from jobs import lifecycle
-from jobs.models import JOB_ID_PREFIX
-from playground import examples, runs
+from jobs.models import JOB_ID_PREFIX, Job
+from playground import examples, runs, summary
 from playground.models import Run
 from playground.sending import MAX_CONSOLE_BODY, Exchange, RequestRefused, send
 from playground.views.guard import LINKED, console_view
@@ -211,6 +211,9 @@ def _run_context(
     gone = refused is not None and refused.status in (404, 410)
     if refused is not None:
         state = "gone" if gone else "unknown"
+    terminal = state in TERMINAL or job_id is None or gone
+    # A refused poll says nothing new of the job: the view keeps what it showed.
+    job = _read_job(job_id) if job_id and not refused else None
     return {
         "job_id": job_id,
         "convention": convention,
@@ -222,28 +225,55 @@ def _run_context(
         "refused_retry_after": refused.header("Retry-After") if refused else None,
         "progress": exchanges[0].progress,
         "message": exchanges[0].message,
-        "terminal": state in TERMINAL or job_id is None or gone,
+        "terminal": terminal,
         "retry_after": _retry_after(exchanges[0]),
+        # Why the API refused, in its problem's words, and when it asks to be asked again.
+        "refusal": _refusal(latest),
         **(
             _job_urls(job_id, convention, embed=embed)
             if job_id
             else {"poll_url": "", "cancel_url": ""}
         ),
-        # A refused poll says nothing new of the job: the view keeps what it showed.
-        "operation": _operation(request, job_id) if job_id and not refused else None,
+        "operation": _operation(request, job) if job else None,
+        "summary": summary.in_words(job) if job and state in TERMINAL else "",
     }
 
 
-def _operation(request: HttpRequest, job_id: str) -> dict[str, str] | None:
-    """The job as its operation (Operation-Location) describes it, read from the job.
+def _read_job(job_id: str) -> Job | None:
+    """The job itself, for what the console says beside the exchanges.
 
     Not a request: the console shows every request it sends, and this one would be a
     poll of the job on top of the reader's.
     """
     try:
-        job = lifecycle.get_job(public_id=job_id)
+        return lifecycle.get_job(public_id=job_id)
     except lifecycle.JobError:
         return None
+
+
+def _refusal(exchange: Exchange) -> dict[str, Any] | None:
+    """A 4xx or 5xx answer's reason (its problem's detail) and wait (its Retry-After)."""
+    if exchange.status < 400:
+        return None
+    data = exchange.json
+    detail = ""
+    if isinstance(data, dict):
+        detail = data.get("detail") or data.get("title") or ""
+        if not detail and isinstance(data.get("error"), dict):
+            detail = data["error"].get("message", "")
+    value = exchange.header("Retry-After")
+    wait = None
+    if value is not None:
+        moment = parse_http_date_safe(value)
+        if value.isdigit():
+            wait = int(value)
+        elif moment is not None:
+            wait = max(0, math.ceil(moment - time.time()))
+    return {"detail": detail if isinstance(detail, str) else "", "retry_after": wait}
+
+
+def _operation(request: HttpRequest, job: Job) -> dict[str, str]:
+    """The job as its operation (Operation-Location) describes it."""
     body = representations.operation_body(request, job)
     return {
         "url": representations.operation_url(request, job),

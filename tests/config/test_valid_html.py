@@ -56,11 +56,12 @@ def render_pages(client: Client, directory: Path) -> None:
         response = client.get(url)
         assert response.status_code == (404 if name == "not-found" else 200), url
         (directory / f"{name}.html").write_bytes(response.content)
-    # A Send without JavaScript answers with the whole playground page, the run included.
+    # A Send without JavaScript is sent on to its run's page: the playground, the run included.
     example = examples.find_example("bulk-email")
     response = client.post(
         "/playground/send",
         {"example": example.id, "body": example.request_body, "content_type": "application/json"},
+        follow=True,
     )
     assert response.status_code == 200, response.content.decode()[:2000]
     (directory / "playground-sent.html").write_bytes(response.content)

@@ -169,3 +169,63 @@ def test_a_run_keeps_its_send_and_its_newest_polls_within_its_cap() -> None:
     assert run.steps[0]["kind"] == "send" and run.dropped == 11
     page = Client().get(f"/playground/runs/{run.public_id}/").content.decode()
     assert "11 earlier polls of this run are no longer kept" in page
+
+
+def finished_run_page(client: Client, **fields: str) -> str:
+    run_url = send_form(client, **fields)[0].partition("#")[0]
+    run_worker()
+    page = client.get(run_url).content.decode()
+    return client.get(client.post(form_action(page, "poll"))["Location"]).content.decode()
+
+
+def status_line(page: str) -> str:
+    match = re.search(r'<p id="run-status"[^>]*>(.*?)</p>', page, re.S)
+    assert match
+    return re.sub(r"<[^>]+>", "", match.group(1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_finished_run_says_its_outcome_in_words(client: Client) -> None:
+    page = finished_run_page(client)
+    recipients = len(Job.objects.get().input["recipients"])
+    words = f"{recipients} of {recipients} messages delivered"
+    assert words in status_line(page)
+    assert f"Polling stopped: {words}." in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_run_says_why_in_words(client: Client) -> None:
+    example = examples.find_example("bulk-email")
+    body = examples.body_for(example, examples.find_variant(example, "failure"))
+    line = status_line(finished_run_page(client, body=body))
+    assert "failed: every recipient bounced (0 of 2 messages delivered, 2 bounced)" in line
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_canceled_run_says_how_far_it_got(client: Client) -> None:
+    run_url = send_form(client)[0].partition("#")[0]
+    page = client.get(run_url).content.decode()
+    client.post(form_action(page, "cancel"))
+    run_worker()
+    page = client.get(run_url).content.decode()
+    page = client.get(client.post(form_action(page, "poll"))["Location"]).content.decode()
+    recipients = len(Job.objects.get().input["recipients"])
+    assert re.search(
+        rf"canceled before step 1 of \d+: 0 of {recipients} messages delivered, "
+        rf"{recipients} not sent",
+        status_line(page),
+    )
+
+
+@override_settings(DEMO_JOBS_PER_MINUTE=1)
+def test_a_refused_send_says_why_and_when_to_try_again(client: Client) -> None:
+    send_form(client)
+    run_url = send_form(client)[0].partition("#")[0]
+    page = client.get(run_url).content.decode()
+    assert "HTTP/1.1 429 Too Many Requests" in page
+    line = status_line(page)
+    assert "The API answered 429 Too Many Requests: nothing was accepted. Why: " in line
+    detail = re.search(r"&quot;detail&quot;: &quot;([^&]+)&quot;", page)
+    assert detail and detail.group(1) in line
+    wait = re.search(r"Retry-After: (\d+)", page)
+    assert wait and f"Try again in {wait.group(1)} s, as its Retry-After asks." in line
