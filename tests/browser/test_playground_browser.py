@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -126,27 +125,47 @@ def test_idempotent_resend_shows_the_same_job(page: Page, site_server: Any) -> N
     expect(page.locator("#run-status code")).to_have_text(first)
 
 
-def test_no_javascript_flow_reaches_a_terminal_state(
+def test_without_javascript_a_send_is_sent_on_to_its_runs_page_which_keeps_the_history(
     browser: Browser, site_server: Any, worker: None
 ) -> None:
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{site_server.url}/playground/")
-    page.get_by_role("button", name="Send").click()
-    expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")
-    # Without JavaScript the reader polls: each "Poll now" loads a whole page with the
-    # job's state as the server tells it then, until a final state has no such link.
-    poll = page.get_by_role("link", name="Poll now")
-    states = [page.locator(STATE).inner_text()]
-    deadline = time.monotonic() + 20
-    while poll.count():
-        assert time.monotonic() < deadline, f"no final state after 20 s of polls: {states}"
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send").click()
+    # Post/Redirect/Get: the address is the run's own, which reloads and shares.
+    run_url = page.url.partition("#")[0]
+    assert re.fullmatch(rf"{site_server.url}/playground/runs/run_[\w-]+/", run_url), page.url
+    items = page.locator("#timeline > .timeline__item")
+    expect(items.first).to_contain_text("HTTP/1.1 202 Accepted")
+    assert_no_dead_control(page)
+    # Each "Poll now" adds the poll to the run and comes back to its page, until a final
+    # state has none. Polls the worker has not caught up with only make the run longer.
+    poll = page.get_by_role("button", name="Poll now")
+    for _ in range(300):
+        if not poll.count():
+            break
+        before = items.count()
         with page.expect_navigation():
             poll.click()
-        states.append(page.locator(STATE).inner_text())
+        assert page.url.partition("#")[0] == run_url
+        expect(items).not_to_have_count(before)
     expect(page.locator("#timeline")).to_contain_text("Polling stopped")
     expect(page.locator(STATE)).to_have_text("succeeded")
+    # The whole history: the Send's 202 first, the 303 and the result last.
+    expect(items.first).to_contain_text("HTTP/1.1 202 Accepted")
+    expect(items.nth(-2)).to_contain_text("HTTP/1.1 303 See Other")
+    shown = items.count()
+    page.reload()
+    expect(items).to_have_count(shown)
+    assert_no_dead_control(page)
     context.close()
+
+
+def assert_no_dead_control(page: Page) -> None:
+    """Without JavaScript, every button a reader can see submits a form."""
+    for button in page.locator("button:visible").all():
+        assert button.evaluate("(b) => b.type === 'submit' && !!b.form"), button.inner_text()
 
 
 def test_202_page_runs_the_playground_inline(page: Page, site_server: Any, worker: None) -> None:
