@@ -179,6 +179,10 @@ VERSION_RE = re.compile(r"^\d+(?:\.\d+)*$")
 CHECKED_RE = re.compile(r"^(?P<source>\S.*), (?P<date>\d{4}-\d{2}-\d{2})$")
 
 
+# An element of a section's prose that links may name: <div markdown="1" id="...">.
+PROSE_ID_RE = re.compile(r'<[a-z]+\b[^>]*\bid="([a-z0-9-]+)"')
+
+
 @dataclass(frozen=True)
 class SectionSpec:
     id: str
@@ -394,7 +398,10 @@ class StatusPage:
 
     @property
     def section_ids(self) -> tuple[str, ...]:
-        return tuple(section.id for section in self.sections)
+        """The anchors a link may name: each section's, and each id its prose gives an
+        element of its own (the body of a fold: a link to it opens the fold)."""
+        ids = (PROSE_ID_RE.findall(section.markdown) for section in self.sections)
+        return (*(section.id for section in self.sections), *(i for found in ids for i in found))
 
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)

@@ -181,3 +181,7 @@ def test_old_anchors_land_behind_a_fold_and_where_content_moved(
     page.goto(f"{site_server.url}/202/#pitfalls")
     expect(page.locator("h2#pitfalls")).to_be_in_viewport()
     expect(page.locator("h2#pitfalls")).to_contain_text("Server-side pitfalls")
+    # The answer to "is Location on a 202 right?" waits in a fold a link opens.
+    page.goto(f"{site_server.url}/202/#location-on-202")
+    expect(page.locator("#location-on-202")).to_be_in_viewport()
+    expect(page.locator("#location-on-202")).to_contain_text("allowed, but given no meaning")

@@ -30,6 +30,8 @@ ANCHORS_202 = [
     "conventions-label", "console-content-type", "console-body", "console-key", "console-prefer",
     "console-outcome", "console-outcome-hint", "run-title", "run-status", "run-problem", "run",
     "browser-view", "browser-view-title", "references", "related", "announcer",
+    # Added since, and kept from then on.
+    "location-on-202",
 ]  # fmt: skip
 
 SECTIONS = [

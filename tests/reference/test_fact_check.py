@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.test import Client
+from httplint import HttpResponseLinter
 
+from playground import examples
 from reference.catalog import get_catalog
 from reference.schema import StatusPage
 
@@ -86,3 +89,26 @@ def test_104_keeps_answering_at_its_address() -> None:
     response = Client().get("/104/")
     assert response.status_code == 200
     assert "That expiry date has passed" in response.content.decode()
+
+
+# What "Is Location on a 202 right?" says a linter reports, run on this site's own 202.
+@pytest.mark.django_db
+def test_httplint_warns_on_this_sites_202_as_the_page_quotes_it(client: Client) -> None:
+    example = examples.find_example("bulk-email")
+    answer = client.post(example.target, example.request_body, content_type="application/json")
+    assert answer.status_code == 202 and answer.has_header("Location")
+    linter = HttpResponseLinter()
+    linter.process_response_topline(b"HTTP/1.1", b"202", b"Accepted")
+    linter.process_headers([(name.encode(), value.encode()) for name, value in answer.items()])
+    linter.feed_content(answer.content)
+    linter.finish_content(True)
+    [warning] = [note for note in linter.notes if note.__class__.__name__ == "LOCATION_UNDEFINED"]
+    assert warning.level.name == "WARN"
+    text = prose(202)
+    assert f'"{warning.summary}"' in text
+    # The site sends all three headers the section says it does.
+    for name in ["Location", "Content-Location", "Operation-Location"]:
+        assert answer.has_header(name), name
+    # The which-code answer for 202 links to the section.
+    walk = client.get("/which-code/ready/work/clear/not-done/may-fail/poll/").content.decode()
+    assert 'href="/202/#location-on-202"' in walk
