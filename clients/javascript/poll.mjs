@@ -82,8 +82,9 @@ export async function waitForJob({
   async function get(url) {
     const headers = { Accept: "application/json" };
     if (etags.has(url)) headers["If-None-Match"] = etags.get(url);
-    // fetch follows a 303 or 302 by itself (a browser's script cannot stop it):
-    // response.redirected says it did, and so that the job is done.
+    // fetch follows a 303 or 302 by itself; redirect: "manual" would stop it, but a
+    // browser then answers an opaque redirect whose Location no script may read.
+    // response.redirected says it followed one, and so that the job is done.
     const response = await send(url, { headers });
     if (response.status === 200 && !response.redirected && response.headers.has("ETag")) {
       etags.set(url, response.headers.get("ETag"));
@@ -141,7 +142,8 @@ export async function waitForJob({
     const headers = {
       "Content-Type": "application/json",
       Accept: "application/json",
-      "Idempotency-Key": crypto.randomUUID(),
+      // A structured-field string (RFC 8941), as the Idempotency-Key draft defines it.
+      "Idempotency-Key": `"${crypto.randomUUID()}"`,
     };
     for (;;) {
       response = await send(submit, { method: "POST", headers, body: JSON.stringify(body) });

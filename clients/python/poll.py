@@ -152,7 +152,8 @@ class Poller:
         # A POST is retried only with the same Idempotency-Key, so that a retry
         # never starts a second job.
         headers = {
-            "Idempotency-Key": str(uuid.uuid4()),
+            # A structured-field string (RFC 8941), as the Idempotency-Key draft defines it.
+            "Idempotency-Key": f'"{uuid.uuid4()}"',
             "Accept": "application/json",
             "Content-Type": "application/json",
         }

@@ -10,13 +10,16 @@
 # canceled or is no longer known, says why on stderr and exits 1; exits 3 when
 # DEADLINE (seconds, default 300) passes first. API_ROOT: what AIP-151 operation
 # names are relative to (default: two levels above the submit URL). POSIX sh;
-# needs curl, jq, and GNU or busybox date (to read an HTTP-date).
+# needs curl and jq.
 set -eu
 
 deadline=${DEADLINE:-300}
 cap=30
 backoff=1
-give_up=$(( $(date +%s) + deadline ))
+# Seconds since the epoch: POSIX date has no %s, and POSIX awk's srand() returns the
+# seed it replaces, the time of day by default.
+now() { awk 'BEGIN { srand(); print srand() }'; }
+give_up=$(( $(now) + deadline ))
 headers=$(mktemp)
 body=$(mktemp)
 trap 'rm -f "$headers" "$body"' EXIT
@@ -34,9 +37,11 @@ retry_after() {
   case $1 in
     '') ;;
     *[!0-9]*)
-      when=$(date -d "$1" +%s 2>/dev/null) || return 0
-      now=$(date +%s)
-      echo $(( when > now ? when - now : 0 )) ;;
+      # An HTTP-date (IMF-fixdate), read by jq: POSIX date cannot parse one.
+      when=$(printf '%s' "$1" |
+        jq -Rr 'strptime("%a, %d %b %Y %H:%M:%S GMT") | mktime' 2>/dev/null) || return 0
+      at=$(now)
+      echo $(( when > at ? when - at : 0 )) ;;
     *) echo "$1" ;;
   esac
 }
@@ -48,10 +53,10 @@ pause() {
     hint=$(( backoff < cap ? backoff : cap ))
     backoff=$(( backoff * 2 ))
   fi
+  # Whole seconds (POSIX sleep takes no fractions), never less than the hint.
   delay=$(od -An -N2 -tu2 /dev/urandom |
-    awk -v s="$hint" '{ printf "%.2f", s * (1 + $1 / 65535 * 0.2) }')
-  if awk -v d="$delay" -v now="$(date +%s)" -v end="$give_up" \
-    'BEGIN { exit !(now + d > end) }'; then
+    awk -v s="$hint" '{ printf "%d", s * (1 + $1 / 65535 * 0.2) }')
+  if [ $(( $(now) + delay )) -gt "$give_up" ]; then
     echo "gave up: the job is not done," \
       "and the next poll would be past the $deadline s deadline" >&2
     exit 3
