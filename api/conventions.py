@@ -120,7 +120,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         document=RFC_9110,
         see_also=(
             Document(
-                "JSON:API 1.1: Asynchronous Processing",
+                "JSON:API recommendations: Asynchronous Processing",
                 "https://jsonapi.org/recommendations/#asynchronous-processing",
             ),
         ),
@@ -195,7 +195,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         ),
         see_also=(
             Document(
-                "OData Version 4.01 Part 1: Protocol, section 9.1.3: Asynchronous requests",
+                "OData Version 4.01 Part 1: Protocol, section 11.6: Asynchronous Requests",
                 "https://docs.oasis-open.org/odata/odata/v4.01/odata-v4.01-part1-protocol.html"
                 "#sec_AsynchronousRequests",
             ),
@@ -267,10 +267,10 @@ CONVENTIONS: tuple[Convention, ...] = (
         id="job-resource",
         name="A job resource (Zalando RESTful API guidelines)",
         summary="201 Created for the job itself, with Location; the job answers 200 with "
-        "its status every time, and links (and embeds) the result once done.",
+        "its status every time, and links the result once done.",
         document=Document(
-            "Zalando RESTful API and Event Guidelines: HTTP status codes",
-            "https://opensource.zalando.com/restful-api-guidelines/#http-status-codes-and-errors",
+            "Zalando RESTful API and Event Guidelines: rule #253",
+            "https://opensource.zalando.com/restful-api-guidelines/#253",
         ),
         submit={
             "bulk-email": "/api/job-resource/emails/bulk",
