@@ -40,6 +40,10 @@ CONFIRM_AFTER = 1.0
 # ...and at most this long after: a preview left open is shown again before sending.
 CONFIRM_WITHIN = 600
 CONFIRMATION_SALT = "playground.embed-send"
+# The frame height the embed is laid out for: a whole default run (the 202 through the
+# result) fits in it at 360 px wide and in a 764 px column. The snippet, the embed's own
+# size hint and the README say this number; the browser tests measure it.
+EMBED_FRAME_HEIGHT = 1400
 
 
 @require_safe
@@ -51,8 +55,9 @@ def embed(request: HtmxHttpRequest) -> HttpResponse:
         url = absolute_url(request, reverse("playground:embed"))
         context["snippet"] = (
             f'<iframe src="{url}?example=bulk-email" title="202 Accepted, live" '
-            'width="100%" height="1400" loading="lazy"></iframe>'
+            f'width="100%" height="{EMBED_FRAME_HEIGHT}" loading="lazy"></iframe>'
         )
+        context["frame_height"] = EMBED_FRAME_HEIGHT
         context["email_variants"] = examples.EMAIL_VARIANTS
     return render_console(request, "console", context, embed=True)
 
