@@ -100,6 +100,12 @@ class Exchange:
         return next((value for key, value in self.response_headers if key.lower() == lowered), None)
 
     @property
+    def request_target(self) -> str:
+        """What a request line names (RFC 9112's origin-form): the URL's path and query."""
+        parts = urlsplit(self.url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    @property
     def protocol_headers(self) -> list[tuple[str, str]]:
         """The response headers among PROTOCOL_HEADERS, in the order the API sent them."""
         return [
