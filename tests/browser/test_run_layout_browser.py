@@ -207,3 +207,33 @@ def test_the_readme_recommends_the_frame_height_the_embed_is_measured_in() -> No
     readme = (settings.BASE_DIR / "README.md").read_text()
     assert f'height="{EMBED_FRAME_HEIGHT}"' in readme
     assert f"{EMBED_FRAME_HEIGHT} px" in readme
+
+
+# Whether the end of the run (the pending poll, or the line saying polling stopped) is
+# in the window.
+EDGE_IN_VIEW = """() => {
+  const edge = document.querySelector('#next-poll, #timeline > .timeline__end');
+  if (!edge) return false;
+  const box = edge.getBoundingClientRect();
+  return box.top >= 0 && box.bottom <= window.innerHeight;
+}"""
+
+
+def test_a_reader_at_the_live_edge_follows_it_and_one_reading_above_stays(
+    browser: Browser, site_server: Any, worker: None, settings: Any
+) -> None:
+    settings.DEMO_PACE = READER_PACE
+    for page in open_page(browser, PHONE, reduced_motion="reduce"):
+        page.goto(f"{site_server.url}/playground/")
+        page.get_by_role("button", name="Send", exact=True).click()
+        expect(page.locator("#next-poll")).to_be_attached()
+        # At the edge: each answer that lands brings the new edge into view, to the end.
+        page.locator("#next-poll").scroll_into_view_if_needed()
+        expect(page.locator("#timeline > .timeline__end")).to_be_attached(timeout=30_000)
+        page.wait_for_function(EDGE_IN_VIEW)
+        # Reading above: a new run's answers land below and the window stays put.
+        page.get_by_role("button", name="Send again").click()
+        expect(page.locator("#next-poll")).to_be_attached()
+        page.evaluate("window.scrollTo(0, 0)")
+        expect(page.locator("#timeline > .timeline__end")).to_be_attached(timeout=30_000)
+        assert page.evaluate("window.scrollY") == 0
