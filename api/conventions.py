@@ -73,6 +73,8 @@ class Stages:
 class Convention:
     id: str
     name: str
+    # A few words for a chip, where the full name would wrap over lines.
+    label: str
     summary: str
     document: Document
     submit: dict[str, str]
@@ -115,6 +117,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention(
         id="rfc9110",
         name="RFC 9110 with JSON:API's asynchronous processing",
+        label="RFC 9110",
         summary="202 with Location and Content-Location; the monitor answers 200 while "
         "pending and 303 See Other to the result once done.",
         document=RFC_9110,
@@ -151,6 +154,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention(
         id="azure",
         name="Azure REST API guidelines: long-running operations",
+        label="Azure LRO",
         summary="202 with Operation-Location; the operation always answers 200, its state "
         "in status, and resourceLocation once succeeded.",
         document=Document(
@@ -187,6 +191,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention(
         id="request-reply",
         name="Asynchronous Request-Reply pattern (Azure Architecture Center), as OData",
+        label="Request-Reply",
         summary="202 with Location; the status endpoint answers 202 with Retry-After while "
         "pending, then 302 Found to the result once done.",
         document=Document(
@@ -228,6 +233,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention(
         id="aip151",
         name="Google AIP-151: long-running operations",
+        label="Google AIP-151",
         summary="No 202: the request answers 200 with an Operation resource (name, done, "
         "metadata) that the client polls until done, then reads response or error.",
         document=Document("AIP-151: Long-running operations", "https://google.aip.dev/151"),
@@ -266,6 +272,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention(
         id="job-resource",
         name="A job resource (Zalando RESTful API guidelines)",
+        label="Job resource",
         summary="201 Created for the job itself, with Location; the job answers 200 with "
         "its status every time, and links the result once done.",
         document=Document(

@@ -198,6 +198,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "config.site.site_context",
+                "playground.context_processors.console_frame",
             ],
             # Inline partials keep each page and its htmx fragments in one file.
             "builtins": ["template_partials.templatetags.partials"],

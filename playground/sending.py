@@ -60,6 +60,20 @@ HEADER_NOTES = {
     "preference-applied": "The server honoured the request's Prefer header.",
 }
 
+# The response headers that carry the 202 protocol (where to poll, when, what the answer
+# is and how long it stays true): an exchange shows these first, the rest behind a fold.
+PROTOCOL_HEADERS = (
+    "Location",
+    "Content-Location",
+    "Operation-Location",
+    "Retry-After",
+    "ETag",
+    "Cache-Control",
+    "Preference-Applied",
+    "Content-Type",
+)
+_PROTOCOL_NAMES = frozenset(name.lower() for name in PROTOCOL_HEADERS)
+
 
 class RequestRefused(ValueError):
     """The client was asked for something outside its allow-list."""
@@ -84,6 +98,21 @@ class Exchange:
     def header(self, name: str) -> str | None:
         lowered = name.lower()
         return next((value for key, value in self.response_headers if key.lower() == lowered), None)
+
+    @property
+    def request_target(self) -> str:
+        """What a request line names (RFC 9112's origin-form): the URL's path and query."""
+        parts = urlsplit(self.url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    @property
+    def protocol_headers(self) -> list[tuple[str, str]]:
+        """The response headers among PROTOCOL_HEADERS, in the order the API sent them."""
+        return [
+            (name, value)
+            for name, value in self.response_headers
+            if name.lower() in _PROTOCOL_NAMES
+        ]
 
     @property
     def notes(self) -> list[tuple[str, str, str]]:

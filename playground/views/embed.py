@@ -42,6 +42,11 @@ CONFIRM_AFTER = 1.0
 # ...and at most this long after: a preview left open is shown again before sending.
 CONFIRM_WITHIN = 600
 CONFIRMATION_SALT = "playground.embed-send"
+# The frame height a whole default run fits in (the 202, its polls at the site's own pace,
+# the 303 and the result) at any width from 360 px, with room for one poll more; the
+# browser tests measure it at 360 px, where a run is tallest, and in a 764 px column. The
+# snippet, the embed's own size hint and the README say this number.
+EMBED_FRAME_HEIGHT = 4200
 
 
 @require_safe
@@ -53,8 +58,9 @@ def embed(request: HtmxHttpRequest) -> HttpResponse:
         url = absolute_url(request, reverse("playground:embed"))
         context["snippet"] = (
             f'<iframe src="{url}?example=bulk-email" title="202 Accepted, live" '
-            'width="100%" height="1400" loading="lazy"></iframe>'
+            f'width="100%" height="{EMBED_FRAME_HEIGHT}" loading="lazy"></iframe>'
         )
+        context["frame_height"] = EMBED_FRAME_HEIGHT
         context["email_variants"] = examples.EMAIL_VARIANTS
     return render_console(request, "console", context, embed=True)
 

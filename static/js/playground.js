@@ -263,6 +263,36 @@
   document.addEventListener("htmx:load", holdConfirm);
   document.addEventListener("DOMContentLoaded", holdConfirm);
 
+  // -- The live edge ------------------------------------------------------------------
+  // A reader watching the end of the run follows it: when a poll's answer replaces the
+  // pending-poll line, the new end of the timeline is brought into view. A reader who
+  // scrolled up to read an earlier exchange is left where they are.
+  var NEAR_EDGE = 96;  // px below the window's bottom that still counts as "at the edge"
+  var followEdge = false;
+  var reducedMotion = window.matchMedia
+    ? window.matchMedia("(prefers-reduced-motion: reduce)") : { matches: false };
+
+  function liveEdge() {
+    return document.getElementById("next-poll")
+      || document.querySelector("#timeline > .timeline__end");
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var next = document.getElementById("next-poll");
+    if (!next || event.detail.target !== next) return;
+    var rect = next.getBoundingClientRect();
+    followEdge = rect.bottom >= 0 && rect.top <= window.innerHeight + NEAR_EDGE;
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!followEdge) return;
+    followEdge = false;
+    var edge = liveEdge();
+    if (edge) {
+      edge.scrollIntoView({ block: "nearest", behavior: reducedMotion.matches ? "auto" : "smooth" });
+    }
+  });
+
   // After Send, move focus to the run so keyboard and screen-reader users land on the result.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.target.id === "run") {

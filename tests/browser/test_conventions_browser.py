@@ -61,9 +61,9 @@ def test_the_switch_sends_under_another_convention(
     page: Page, site_server: Any, worker: None
 ) -> None:
     page.goto(f"{site_server.url}/playground/")
-    page.get_by_role("link", name="request-reply", exact=True).click()
+    page.get_by_role("link", name="Request-Reply", exact=True).click()
     expect(page.locator(".console__target code")).to_have_text("/api/request-reply/emails/bulk")
-    expect(page.get_by_role("link", name="request-reply", exact=True)).to_have_attribute(
+    expect(page.get_by_role("link", name="Request-Reply", exact=True)).to_have_attribute(
         "aria-current", "true"
     )
     # Swapped by htmx, not reloaded: the URL is still the page's own.

@@ -87,7 +87,8 @@ def section_link(page: Page, origin: str) -> Locator:
 def curl_button(page: Page, origin: str) -> Locator:
     page.goto(f"{origin}/playground/")
     page.get_by_role("button", name="Send").click()
-    page.get_by_text("The same request with curl").first.click()
+    # The curl command is in the exchange's fold, with its whole raw messages.
+    page.locator(".exchange-card__raw > summary").first.click()
     return page.get_by_role("button", name="Copy curl command").first
 
 

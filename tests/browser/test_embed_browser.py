@@ -225,6 +225,7 @@ def test_a_failed_send_with_an_idempotency_key_is_retried_on_its_own(
 
     page.goto(f"{site_server.url}/playground/")
     page.route("**/playground/send", once_cut_off)
+    page.get_by_text("More options").click()  # the protocol options are folded
     page.get_by_label("Idempotency-Key").fill("browser-retry-1")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#run-problem")).to_contain_text("trying again in")

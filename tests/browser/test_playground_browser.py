@@ -111,6 +111,7 @@ def test_file_flow_with_an_uploaded_file(
 
 def test_idempotent_resend_shows_the_same_job(page: Page, site_server: Any) -> None:
     page.goto(f"{site_server.url}/playground/")
+    page.get_by_text("More options").click()  # the protocol options are folded
     page.get_by_label("Idempotency-Key").fill("browser-key-1")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#timeline")).to_contain_text("HTTP/1.1 202 Accepted")

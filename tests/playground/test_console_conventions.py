@@ -56,7 +56,8 @@ def test_the_switch_is_a_link_per_convention(client: Client) -> None:
     html = page.content.decode()
     assert "<code>/api/aip151/files/process</code>" in html
     assert '<input type="hidden" name="convention" value="aip151">' in html
-    assert 'title="Google AIP-151: long-running operations" aria-current="true">aip151' in html
+    chip = 'title="Google AIP-151: long-running operations" aria-current="true">Google AIP-151'
+    assert chip in html
     assert "https://google.aip.dev/151" in html
     # Choosing another example keeps the convention.
     assert "?example=bulk-email&amp;convention=aip151#console" in html
