@@ -114,11 +114,12 @@ def test_without_javascript_every_page_of_the_run_draws_its_exchanges(
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{site_server.url}/playground/")
-    page.get_by_role("button", name="Send").click()
+    with page.expect_navigation():  # to the run's own page
+        page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator(STATE)).to_be_visible()
     drawn = [assert_one_segment_per_exchange(page)]
-    poll = page.get_by_role("link", name="Poll now")
-    for _ in range(30):
+    poll = page.get_by_role("button", name="Poll now")
+    for _ in range(300):
         if not poll.count():
             break
         with page.expect_navigation():

@@ -215,7 +215,8 @@ EDGE_IN_VIEW = """() => {
   const edge = document.querySelector('#next-poll, #timeline > .timeline__end');
   if (!edge) return false;
   const box = edge.getBoundingClientRect();
-  return box.top >= 0 && box.bottom <= window.innerHeight;
+  // Scrolled to "nearest", its edge sits on the window's, to a fraction of a pixel.
+  return box.top >= -1 && box.bottom <= window.innerHeight + 1;
 }"""
 
 
