@@ -139,9 +139,9 @@ def test_the_console_counts_an_ipv6_reader_by_its_64(client: Any, settings) -> N
 
     example = examples.find_example("bulk-email")
     form = {"example": example.id, "body": example.request_body, "content_type": "application/json"}
-    first = client.post("/playground/send", form, REMOTE_ADDR="2001:db8:4:4::1")
+    first = client.post("/playground/send", form, REMOTE_ADDR="2001:db8:4:4::1", follow=True)
     assert "HTTP/1.1 202 Accepted" in first.content.decode()
-    second = client.post("/playground/send", form, REMOTE_ADDR="2001:db8:4:4::2")
+    second = client.post("/playground/send", form, REMOTE_ADDR="2001:db8:4:4::2", follow=True)
     assert "HTTP/1.1 429 Too Many Requests" in second.content.decode()
     assert Job.objects.get().client == "2001:db8:4:4::/64"
 

@@ -192,13 +192,19 @@ def test_the_console_counts_against_the_reader_not_itself(client: Client, settin
 
     example = examples.find_example("bulk-email")
     form = {"example": example.id, "body": example.request_body, "content_type": "application/json"}
-    first = client.post("/playground/send", form, REMOTE_ADDR="127.0.0.5").content.decode()
+    first = client.post(
+        "/playground/send", form, REMOTE_ADDR="127.0.0.5", follow=True
+    ).content.decode()
     assert "HTTP/1.1 202 Accepted" in first
-    second = client.post("/playground/send", form, REMOTE_ADDR="127.0.0.5").content.decode()
+    second = client.post(
+        "/playground/send", form, REMOTE_ADDR="127.0.0.5", follow=True
+    ).content.decode()
     # The API's answer to the reader, shown raw like any other.
     assert "HTTP/1.1 429 Too Many Requests" in second and "Retry-After: " in second
     assert Job.objects.get().client == "127.0.0.5"
-    other = client.post("/playground/send", form, REMOTE_ADDR="127.0.0.6").content.decode()
+    other = client.post(
+        "/playground/send", form, REMOTE_ADDR="127.0.0.6", follow=True
+    ).content.decode()
     assert "HTTP/1.1 202 Accepted" in other
 
 

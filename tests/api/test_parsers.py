@@ -40,6 +40,7 @@ from api.problems import MAX_ERRORS
 from jobs import lifecycle
 from jobs.models import Job
 from playground import sending
+from playground.models import Run
 from playground.views import console
 from tests.helpers import ApiClient, make_email_payload
 
@@ -406,6 +407,7 @@ def test_the_console_sends_a_content_type_django_cannot_parse_and_shows_the_answ
             "body": "hello",
             "content_type": "text/plain; x*=nosuch''a",
         },
+        follow=True,
     )
     assert response.status_code == 200
     assert "HTTP/1.1 202 Accepted" in response.content.decode()
@@ -497,9 +499,11 @@ def test_the_site_reads_a_form_of_an_ordinary_content_type() -> None:
     status, content = call_site(
         path="/playground/send", content_type="multipart/form-data; boundary=b", body=form
     )
-    # The form is read, and the console sends it: the API's answer is shown.
-    assert status.startswith("200 "), content[:300]
-    assert "HTTP/1.1 " in content.decode()
+    # The form is read, and the console sends it: the API's answer is kept in the run
+    # the Send is sent on to.
+    assert status.startswith("303 "), content[:300]
+    [exchange] = Run.objects.get().steps[0]["exchanges"]
+    assert exchange["method"] == "POST" and exchange["status"] >= 200
 
 
 # Django's parse raises ValueError for this one (an RFC 2231 parameter in an unknown
