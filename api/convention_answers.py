@@ -17,6 +17,7 @@ from django.utils.cache import patch_cache_control
 
 from api.problems import job_error
 from api.representations import (
+    cancel_status,
     json_response,
     monitored,
     operation_body,
@@ -220,6 +221,11 @@ def job_resource(request: HttpRequest, job: Job) -> HttpResponse:
 
 
 def job_resource_canceled(request: HttpRequest, job: Job) -> HttpResponse:
-    # 200: canceled at once (it was queued); 202: a running job stops at its next step.
-    status = 202 if job.is_pending else 200
-    return no_store(json_response(job_resource_body(request, job), status=status))
+    # As RFC 9110's DELETE on the monitor (cancel_status): 200 canceled at once, 202
+    # while a running job has yet to stop; the body is the job resource's, now.
+    url = job_resource_url(request, job)
+    status = cancel_status(job)
+    response = json_response(job_resource_body(request, job), status=status, Content_Location=url)
+    if status == 202:
+        response["Location"] = url
+    return no_store(paced(response, job))

@@ -112,6 +112,11 @@ RFC_9110 = Document(
     "RFC 9110 HTTP Semantics, section 15.3.3: 202 Accepted",
     "https://www.rfc-editor.org/rfc/rfc9110#section-15.3.3",
 )
+# Which status a cancel (DELETE) answers: 200 once enacted, 202 while not yet.
+RFC_9110_DELETE = Document(
+    "RFC 9110 HTTP Semantics, section 9.3.5: DELETE",
+    "https://www.rfc-editor.org/rfc/rfc9110#section-9.3.5",
+)
 
 CONVENTIONS: tuple[Convention, ...] = (
     Convention(
@@ -126,6 +131,7 @@ CONVENTIONS: tuple[Convention, ...] = (
                 "JSON:API recommendations: Asynchronous Processing",
                 "https://jsonapi.org/recommendations/#asynchronous-processing",
             ),
+            RFC_9110_DELETE,
         ),
         submit={"bulk-email": "/api/emails/bulk", "file-processing": "/api/files/process"},
         monitor="/api/jobs/{jobId}",
@@ -139,13 +145,17 @@ CONVENTIONS: tuple[Convention, ...] = (
             result=(200,),
             failed=(200,),
             canceled=(200,),
-            cancel=(202,),
+            cancel=(200, 202),
         ),
         notes=(
             "A 200 from the monitor does not mean done: read status.",
             "Browsers' fetch() and most HTTP libraries follow the 303 silently: the script "
             "sees the result's 200, with response.redirected set.",
             "With Prefer: wait=N the submit itself may answer 303 when the job finished in time.",
+            "The 202's body is the monitor's representation (Content-Location): a GET of the "
+            "monitor at once answers the same body.",
+            "DELETE answers 200 when the job is canceled at once (it was queued), 202 when a "
+            "running job will stop at its next step (RFC 9110 section 9.3.5).",
             "A canceled bulk email's monitor lists in report who got the message and who did "
             "not (not-sent); once every message is sent, DELETE answers 409 and the job "
             "succeeds: mail sent cannot be unsent.",
@@ -279,6 +289,7 @@ CONVENTIONS: tuple[Convention, ...] = (
             "Zalando RESTful API and Event Guidelines: rule #253",
             "https://opensource.zalando.com/restful-api-guidelines/#253",
         ),
+        see_also=(RFC_9110_DELETE,),
         submit={
             "bulk-email": "/api/job-resource/emails/bulk",
             "file-processing": "/api/job-resource/files/process",

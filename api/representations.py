@@ -1,6 +1,6 @@
 """A job as the API answers it: the status code, the headers and the JSON body.
 
-One function per answer a view gives (accepted, monitor, canceling, operation,
+One function per answer a view gives (accepted, monitor, canceled, operation,
 result), built from the body and URL helpers below it.
 """
 
@@ -32,8 +32,11 @@ MAX_RETRY_AFTER = 5
 def accepted(request: HttpRequest, job: Job, preferences: Preferences) -> HttpResponse:
     """202 Accepted for a job just created or replayed; its outcome if asked to wait for it.
 
-    A replayed Idempotency-Key without Prefer: wait gets the original 202 again, with
-    the job's current status: the same answer, whenever the retry comes.
+    The 202's body is the monitor's representation of the job at that moment, so its
+    Content-Location (the monitor) tells the truth: a GET of it now would answer the
+    same body (RFC 9110 section 8.7). A replayed Idempotency-Key without Prefer: wait
+    gets the original 202 again, with the job's current status: the same answer,
+    whenever the retry comes.
     """
     applied = [f"wait={preferences.wait}"] if preferences.wait is not None else []
     if preferences.wait is not None and not job.is_pending:
@@ -46,7 +49,7 @@ def accepted(request: HttpRequest, job: Job, preferences: Preferences) -> HttpRe
         if preferences.respond_async:
             applied.insert(0, "respond-async")
         response = json_response(
-            accepted_body(request, job), status=202, **accepted_headers(request, job)
+            monitor_body(request, job), status=202, **accepted_headers(request, job)
         )
     if applied:
         response["Preference-Applied"] = ", ".join(applied)
@@ -68,13 +71,38 @@ def monitor(request: HttpRequest, job: Job) -> HttpResponse:
     return monitored(request, response)
 
 
-def canceling(request: HttpRequest, job: Job) -> HttpResponse:
-    # Accepted: a running job stops at its next step; the monitor shows when.
-    response = json_response(
-        monitor_body(request, job), status=202, Location=monitor_url(request, job)
-    )
+def canceled(request: HttpRequest, job: Job) -> HttpResponse:
+    """The answer to DELETE on the monitor: the job, as the monitor now shows it.
+
+    200 once the job is canceled, 202 while a running one has yet to stop (cancel_status);
+    either way Content-Location says the body is the monitor's representation, and a 202
+    also says where and when to look again (Location, Retry-After).
+    """
+    monitor = monitor_url(request, job)
+    status = cancel_status(job)
+    response = json_response(monitor_body(request, job), status=status, Content_Location=monitor)
+    if status == 202:
+        response["Location"] = monitor
+        response["Retry-After"] = retry_after_header(job=job)
     patch_cache_control(response, no_store=True)
     return response
+
+
+def cancel_status(job: Job) -> int:
+    """The status of a successful cancel (DELETE) of the job, as RFC 9110 section 9.3.5 says:
+
+        "If a DELETE method is successfully applied, the origin server SHOULD send a 202
+        (Accepted) status code if the action will likely succeed but has not yet been
+        enacted, a 204 (No Content) status code if the action has been enacted and no
+        further information is to be supplied, or a 200 (OK) status code if the action
+        has been enacted and the response message includes a representation describing
+        the status."
+
+    A queued job is canceled at once (enacted: 200, with the job as its representation);
+    a running one stops at its next step (not yet enacted: 202). Never 204: the answer
+    always says what became of the job.
+    """
+    return 202 if job.is_pending else 200
 
 
 def operation(request: HttpRequest, job: Job) -> HttpResponse:
@@ -155,19 +183,6 @@ def result_url(request: HttpRequest, job: Job) -> str:
     return absolute_url(request, reverse("api:result", args=[job.public_id]))
 
 
-def accepted_body(request: HttpRequest, job: Job) -> dict[str, Any]:
-    return {
-        "jobId": job.public_id,
-        "kind": job.kind,
-        "status": job.status,
-        "progress": job.progress,
-        "createdAt": iso(job.created_at),
-        "estimatedCompletionAt": iso(job.estimated_completion_at),
-        "monitor": monitor_url(request, job),
-        "operation": operation_url(request, job),
-    }
-
-
 def accepted_headers(request: HttpRequest, job: Job) -> dict[str, str]:
     return {
         "Location": monitor_url(request, job),
@@ -184,8 +199,18 @@ def error_body(request: HttpRequest, job: Job) -> dict[str, str] | None:
 
 
 def monitor_body(request: HttpRequest, job: Job) -> dict[str, Any]:
+    """The job as its status monitor shows it: the body of the monitor's 200, and of the
+    202 that accepted the job and of a cancel's answer, which name the monitor as their
+    Content-Location."""
     body = {
-        **accepted_body(request, job),
+        "jobId": job.public_id,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "createdAt": iso(job.created_at),
+        "estimatedCompletionAt": iso(job.estimated_completion_at),
+        "monitor": monitor_url(request, job),
+        "operation": operation_url(request, job),
         "message": job.message,
         "startedAt": iso(job.started_at),
         "updatedAt": iso(job.updated_at),

@@ -107,7 +107,7 @@ def process_file(request: HttpRequest) -> HttpResponse:
 @limit_polls
 def job_monitor(request: HttpRequest, job_id: str) -> HttpResponse:
     if request.method == "DELETE":
-        return representations.canceling(request, lifecycle.cancel_job(public_id=job_id))
+        return representations.canceled(request, lifecycle.cancel_job(public_id=job_id))
     return representations.monitor(request, watched_job(public_id=job_id, monitor=True))
 
 

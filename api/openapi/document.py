@@ -48,7 +48,9 @@ succeeded) or poll `Operation-Location` (the Azure-style operation), honour
   others are delivered, the job succeeds and the report counts the bounce.
 - *Failure*: every recipient at `bounce.example.test`; the job ends `failed`.
 - *Slow job*: recipients at `slow.example.test` take several extra steps each.
-- *Cancellation*: `DELETE` the status monitor while the job is pending.
+- *Cancellation*: `DELETE` the status monitor while the job is pending: 200 when
+  it is canceled at once (it was queued), 202 when a running job will stop at its
+  next step.
 - *Immediate outcome*: `Prefer: wait={MAX_WAIT}` waits up to {MAX_WAIT} s and answers 303 when
   done.
 

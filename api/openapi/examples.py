@@ -18,7 +18,7 @@ STARTED = "2025-01-01T12:00:00.412Z"
 FINISHED = "2025-01-01T12:00:06.207Z"
 EXPIRES = "2025-01-02T12:00:06.207Z"
 
-ACCEPTED = {
+STATUS_BASE = {
     "jobId": JOB,
     "kind": "bulk-email",
     "status": "queued",
@@ -27,9 +27,6 @@ ACCEPTED = {
     "estimatedCompletionAt": "2025-01-01T12:00:06.000Z",
     "monitor": MONITOR,
     "operation": OPERATION,
-}
-STATUS_BASE = {
-    **ACCEPTED,
     "message": "Waiting for a worker.",
     "startedAt": None,
     "updatedAt": CREATED,
@@ -54,6 +51,8 @@ CANCELED_ERROR = {
     "code": "canceled",
     "message": CANCELED,
 }
+CANCELED_QUEUED = "A client asked for cancellation (DELETE on the status monitor). 0 of 2 "
+CANCELED_QUEUED += "messages had been sent (0 delivered, 0 bounced), 2 not: the report lists which."
 BOUNCED = "All 2 recipients were refused (addresses at bounce.example.test always bounce); "
 BOUNCED += "nothing was delivered."
 FAILED_ERROR = {
@@ -88,20 +87,19 @@ FAILED_REPORT = {
         delivery("b@bounce.example.test", 1, bounced=True),
     ],
 }
+NOT_SENT_ADA = {
+    "email": "ada@example.test",
+    "name": "ada",
+    "status": "not-sent",
+    "detail": "Not sent: the job was canceled first.",
+}
+NOT_SENT_GRACE = {**NOT_SENT_ADA, "email": "grace@example.test", "name": "grace"}
 CANCELED_REPORT = {
     "kind": "bulk-email",
     "subject": "Welcome",
     "outcome": "canceled",
     "counts": {"recipients": 2, "delivered": 1, "bounced": 0, "notSent": 1},
-    "recipients": [
-        delivery("ada@example.test", 0),
-        {
-            "email": "grace@example.test",
-            "name": "grace",
-            "status": "not-sent",
-            "detail": "Not sent: the job was canceled first.",
-        },
-    ],
+    "recipients": [delivery("ada@example.test", 0), NOT_SENT_GRACE],
 }
 FINISHED_AT = {"updatedAt": FINISHED, "finishedAt": FINISHED, "estimatedCompletionAt": FINISHED}
 OPERATION_QUEUED = {
@@ -158,8 +156,9 @@ EXAMPLES: dict[str, Any] = {
     ),
     "textFile": example("A text file as the raw body", "hello world\nsecond line\n"),
     # Accepted and redirected
-    "bulkEmailAccepted": example("Bulk email queued", ACCEPTED),
-    "fileAccepted": example("File queued", {**ACCEPTED, "kind": "file-processing"}),
+    # The 202's body is the monitor's representation of the job just queued.
+    "bulkEmailAccepted": example("Bulk email queued", QUEUED),
+    "fileAccepted": example("File queued", {**QUEUED, "kind": "file-processing"}),
     "seeResult": example(
         "Succeeded: Location is the result",
         {"jobId": JOB, "status": "succeeded", "result": RESULT, "monitor": MONITOR},
@@ -209,6 +208,24 @@ EXAMPLES: dict[str, Any] = {
         },
         "Canceled while running: the message to the first recipient had been sent, the "
         "other not. Send again only to the recipients whose status is not-sent.",
+    ),
+    "canceledWhileQueued": example(
+        "Canceled while queued: no step ran",
+        {
+            **STATUS_BASE,
+            "status": "canceled",
+            "message": "Canceled.",
+            "updatedAt": "2025-01-01T12:00:01.000Z",
+            "finishedAt": "2025-01-01T12:00:01.000Z",
+            "estimatedCompletionAt": "2025-01-01T12:00:01.000Z",
+            "cancelRequestedAt": "2025-01-01T12:00:01.000Z",
+            "error": {**CANCELED_ERROR, "detail": CANCELED_QUEUED, "message": CANCELED_QUEUED},
+            "report": {
+                **CANCELED_REPORT,
+                "counts": {"recipients": 2, "delivered": 0, "bounced": 0, "notSent": 2},
+                "recipients": [NOT_SENT_ADA, NOT_SENT_GRACE],
+            },
+        },
     ),
     # The operation
     "operationQueued": example("Queued", OPERATION_QUEUED),

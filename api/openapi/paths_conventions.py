@@ -241,7 +241,16 @@ def job_resource_path() -> dict[str, Any]:
             )
         }
     )
-    canceled = {"Cache-Control": NO_STORE}
+    # The body of either answer is the job resource's, now: Content-Location says so.
+    canceled = {
+        "Content-Location": header(URL, "The job resource: the body is its representation."),
+        "Cache-Control": NO_STORE,
+    }
+    canceling = {
+        **canceled,
+        "Location": header(URL, "The job resource, which shows when the job stopped."),
+        "Retry-After": JOB_RETRY_AFTER,
+    }
     return {
         "parameters": [JOB_PATH_PARAMETER],
         "get": {
@@ -256,7 +265,8 @@ def job_resource_path() -> dict[str, Any]:
             "summary": "Cancel a pending job.",
             "description": "Asks for a cancellation; the job stays readable (status "
             "`canceled`) until it expires. RFC 9110 section 9.3.5's statuses: 200 when the "
-            "job was canceled at once, 202 when a running job will stop at its next step.",
+            "job was canceled at once, 202 when a running job will stop at its next step. "
+            "Either body is the job resource's representation at that moment.",
             "responses": {
                 "200": response(
                     "Canceled at once (it was queued): the job, canceled.",
@@ -266,7 +276,7 @@ def job_resource_path() -> dict[str, Any]:
                 ),
                 "202": response(
                     "Accepted: the running job stops at its next step; the job shows when.",
-                    headers=canceled,
+                    headers=canceling,
                     schema=ref("JobResource"),
                     examples=("jobResourceRunning",),
                 ),

@@ -8,6 +8,7 @@ from typing import Any
 
 from api.openapi.components import (
     ETAG,
+    JOB_RETRY_AFTER,
     NO_CACHE,
     NO_STORE,
     PENDING_RETRY_AFTER,
@@ -139,17 +140,33 @@ def job_monitor_path() -> dict[str, Any]:
             "operation answer until the job expires, as any finished job's do. What was done "
             "is not hidden: a job canceled midway lists in `report` who got the message and "
             "who did not (`not-sent`), and a DELETE once every message is sent (or the whole "
-            "file read) is 409, as for a finished job: mail sent cannot be unsent.",
+            "file read) is 409, as for a finished job: mail sent cannot be unsent. The status "
+            "is RFC 9110 section 9.3.5's: 200 when the cancellation is enacted (a queued job "
+            "is canceled at once), 202 when it is not yet (a running job stops at its next "
+            "step). Either body is the monitor's representation (Content-Location).",
             "responses": {
-                "202": response(
-                    "Cancellation accepted: a queued job is canceled at once, a running "
-                    "one stops at its next step (the monitor shows when).",
+                "200": response(
+                    "Canceled at once (the job was queued): the job as the monitor now shows "
+                    "it, status `canceled`.",
                     headers={
-                        "Location": header(URL, "The status monitor."),
+                        "Content-Location": header(URL, "The status monitor: the body is its."),
                         "Cache-Control": NO_STORE,
                     },
                     schema=ref("JobStatus"),
-                    examples=("canceled", "cancelRequested"),
+                    examples=("canceledWhileQueued",),
+                    links=job_links("GetJobStatus", "GetOperation"),
+                ),
+                "202": response(
+                    "Cancellation accepted: the running job stops at its next step (the "
+                    "monitor shows when); the body is the job as the monitor now shows it.",
+                    headers={
+                        "Location": header(URL, "The status monitor."),
+                        "Content-Location": header(URL, "The status monitor: the body is its."),
+                        "Retry-After": JOB_RETRY_AFTER,
+                        "Cache-Control": NO_STORE,
+                    },
+                    schema=ref("JobStatus"),
+                    examples=("cancelRequested",),
                     links=job_links("GetJobStatus", "GetOperation"),
                 ),
                 "404": response_ref("JobNotFound"),

@@ -88,13 +88,17 @@ def rfc9110_started(accepted_example: str) -> dict[str, Any]:
             "`Prefer: wait`) gets the original job's 202 again, with its current status.",
             headers={
                 "Location": header(URL, "The status monitor, /api/jobs/{jobId}."),
-                "Content-Location": header(URL, "Same as Location: the body is its first status."),
+                "Content-Location": header(
+                    URL,
+                    "Same as Location: the body is the monitor's representation of the job, "
+                    "what a GET of the monitor answers at once.",
+                ),
                 "Operation-Location": header(URL, "The operation, /api/operations/{jobId}."),
                 "Retry-After": JOB_RETRY_AFTER,
                 "Cache-Control": NO_STORE,
                 "Preference-Applied": PREFERENCE_APPLIED,
             },
-            schema=ref("Accepted"),
+            schema=ref("JobStatus"),
             examples=(accepted_example,),
             links=job_links("GetJobStatus", "CancelJob", "GetJobResult", "GetOperation"),
         ),

@@ -169,8 +169,15 @@ SCHEMAS: dict[str, Any] = {
             "recipients": {"type": "array", "minItems": 1, "items": ref("Recipient")},
         },
     },
-    "Accepted": {
+    "JobStatus": {
+        "description": "The status monitor's view of a job, also the body of the 202 that "
+        "accepted it and of a cancel's answer (their Content-Location is the monitor). "
+        "Pending jobs say how to cancel; failed and canceled ones say why.",
         "type": "object",
+        "allOf": [
+            when_status(["queued", "running"], required=["cancel"]),
+            when_status(["failed", "canceled"], required=["error"]),
+        ],
         "required": [
             "jobId",
             "kind",
@@ -180,6 +187,10 @@ SCHEMAS: dict[str, Any] = {
             "estimatedCompletionAt",
             "monitor",
             "operation",
+            "message",
+            "startedAt",
+            "updatedAt",
+            "finishedAt",
         ],
         "properties": {
             "jobId": JOB_ID,
@@ -190,19 +201,6 @@ SCHEMAS: dict[str, Any] = {
             "estimatedCompletionAt": TIMESTAMP,
             "monitor": URL,
             "operation": URL,
-        },
-    },
-    "JobStatus": {
-        "description": "The status monitor's view of a job. Pending jobs say how to cancel; "
-        "failed and canceled ones say why.",
-        "type": "object",
-        "allOf": [
-            ref("Accepted"),
-            when_status(["queued", "running"], required=["cancel"]),
-            when_status(["failed", "canceled"], required=["error"]),
-        ],
-        "required": ["message", "startedAt", "updatedAt", "finishedAt"],
-        "properties": {
             "message": {"type": "string"},
             "startedAt": {"oneOf": [TIMESTAMP, {"type": "null"}]},
             "updatedAt": TIMESTAMP,

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.test import Client, RequestFactory
 
+from jobs.models import Job
 from playground import examples
 from playground.sending import Exchange, send
 from playground.templatetags.sequence import exchange_steps
@@ -94,11 +95,23 @@ def test_a_finished_job_is_drawn_as_the_303_and_the_result() -> None:
 
 def test_a_cancel_is_handed_to_the_worker() -> None:
     job_id = accept_job().json["jobId"]
+    # Running: the cancel is the worker's to enact at its next step, and answers 202.
+    Job.objects.filter(public_id=job_id).update(status=Job.Status.RUNNING)
     cancel = make_exchange("DELETE", f"/api/jobs/{job_id}")
     steps = by_style(exchange_steps(cancel))
     assert steps["request"].lines == (f"DELETE /api/jobs/{job_id[:8]}…",)
     assert steps["internal"].lines == ("cancel requested",)
     assert steps["response"].lines[0] == "202 Accepted"
+    assert steps["response"].lines[-1].startswith("running · Retry-After: ")
+
+
+def test_a_queued_jobs_cancel_is_answered_by_the_api_alone() -> None:
+    job_id = accept_job().json["jobId"]
+    cancel = make_exchange("DELETE", f"/api/jobs/{job_id}")
+    steps = by_style(exchange_steps(cancel))
+    # Canceled at once: 200, and nothing was handed to the worker.
+    assert "internal" not in steps
+    assert steps["response"].lines[0] == "200 OK"
     assert steps["response"].lines[-1] == "canceled"
 
 
