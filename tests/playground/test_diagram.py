@@ -45,11 +45,14 @@ def test_a_202_is_drawn_with_its_location_pace_and_the_job_handed_to_the_worker(
     assert [(step.source, step.target, step.style) for step in steps] == [
         ("Client", "API", "request"),
         ("API", "Worker", "internal"),
+        ("Worker", "Worker", "note"),
         ("API", "Client", "response"),
     ]
-    request, handoff, answer = steps
+    request, handoff, note, answer = steps
     assert request.lines == ("POST /api/emails/bulk", "Idempotency-Key: drawn-1")
     assert handoff.lines == ("job queued",)
+    # The 202's body is the monitor's: the job's step as the monitor would report it.
+    assert note.lines == (accepted.message,)
     short_id = job_id[:8] + "…"
     assert answer.lines == (
         "202 Accepted",
