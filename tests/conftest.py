@@ -67,6 +67,7 @@ SPREAD = {
     "tests/api/test_fuzz.py",
     "tests/jobs/test_worker.py",
     "tests/jobs/test_faults.py",
+    "tests/browser/test_run_layout_browser.py",
 }
 
 

@@ -105,9 +105,8 @@ def top(page: Page, selector: str) -> float:
 
 
 def test_on_a_wide_screen_send_is_on_the_first_screen_and_the_drawing_beside_the_run(
-    wide: Page, site_server: Any, worker: None, settings: Any
+    wide: Page, site_server: Any, worker: None
 ) -> None:
-    settings.DEMO_PACE = READER_PACE
     wide.goto(f"{site_server.url}/playground/")
     assert send_bottom(wide) <= WIDE["height"]
     run_to_the_end(wide)
@@ -123,9 +122,8 @@ def test_on_a_wide_screen_send_is_on_the_first_screen_and_the_drawing_beside_the
 
 
 def test_on_a_phone_the_drawing_comes_right_under_the_status(
-    phone: Page, site_server: Any, worker: None, settings: Any
+    phone: Page, site_server: Any, worker: None
 ) -> None:
-    settings.DEMO_PACE = READER_PACE
     phone.goto(f"{site_server.url}/playground/")
     send = send_bottom(phone)
     run_to_the_end(phone)
