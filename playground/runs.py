@@ -70,14 +70,11 @@ def start(
         newest = Run.objects.filter(client=client).order_by("-created_at", "-pk")
         kept = list(newest.values_list("pk", flat=True)[: MAX_RUNS_PER_CLIENT - 1])
         Run.objects.filter(client=client).exclude(pk__in=kept).delete()
-        return Run.objects.create(
-            client=client,
-            embed=embed,
-            convention=convention,
-            job_id=job_id or "",
-            steps=[{"kind": "send", "exchanges": [_stored(e) for e in exchanges]}],
-            fields=fields,
-        )
+        run = Run(client=client, embed=embed, convention=convention, job_id=job_id or "")
+        run.steps = [{"kind": "send", "exchanges": [_stored(e) for e in exchanges]}]
+        run.fields = fields
+        run.save()
+        return run
 
 
 def find(public_id: str, *, embed: bool) -> Run | None:
@@ -98,8 +95,8 @@ def add_step(run: Run, *, kind: str, exchanges: list[Exchange]) -> None:
             steps.pop(1)  # the send stays: it is what the run is about
             locked.dropped += 1
         locked.steps = steps
-        locked.save(update_fields=["steps", "dropped"])
-    run.steps, run.dropped = locked.steps, locked.dropped
+        locked.save(update_fields=["steps_json", "dropped"])
+    run.steps_json, run.dropped = locked.steps_json, locked.dropped
 
 
 def last_step(run: Run) -> tuple[str, list[Exchange]]:
