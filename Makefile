@@ -74,13 +74,11 @@ test: $(VENV)/.installed static chromium java redis nginx $(NODE_CLIENTS)
 
 # The suite against a real PostgreSQL server: DATABASE_URL's when it answers, else a
 # throw-away one on loopback (tests/postgres_server.py). Every test that reaches the
-# database; the browser tests drive pages whose behaviour does not depend on it, a
-# no_database test cannot reach it, and the client libraries' matrix (tests/clients)
-# measures what clients conclude from the API's answers, the same from either
-# database: `make test` runs those, once.
-test-postgres: $(VENV)/.installed static java redis nginx postgres
+# database; the browser tests drive pages whose behaviour does not depend on it, and a
+# no_database test cannot reach it: `make test` runs those, once.
+test-postgres: $(VENV)/.installed static java redis nginx postgres $(NODE_CLIENTS)
 	DJANGO_ALLOW_ASYNC_UNSAFE=true \
-		$(BIN)/python -m tests.postgres_server $(BIN)/python -m tests.suite -m "not browser and not no_database" --ignore=tests/clients $(PYTEST_ARGS)
+		$(BIN)/python -m tests.postgres_server $(BIN)/python -m tests.suite -m "not browser and not no_database" $(PYTEST_ARGS)
 
 # PostgreSQL's server binaries for test-postgres; install Debian's when missing and we may.
 POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
