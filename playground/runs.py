@@ -4,7 +4,8 @@ Without JavaScript the console answers a Send with 303 See Other to its run's pa
 as a 202's client is sent to a result: the page can be reloaded and shared, and
 each Poll now or Cancel adds its exchanges to the run and sends the reader back to
 it (Post/Redirect/Get). What one stranger can make the site keep is bounded: a
-client keeps its newest MAX_RUNS_PER_CLIENT runs, a run its first step and newest
+client keeps its newest MAX_RUNS_PER_CLIENT runs, the site its newest MAX_RUNS (however
+many addresses send), a run its first step and newest
 MAX_RUN_EXCHANGES exchanges, a request body its first MAX_KEPT_BODY characters,
 and a run lives as long as its job answers at all (finished, then gone).
 """
@@ -25,6 +26,7 @@ from playground.models import Run
 from playground.sending import Exchange
 
 MAX_RUNS_PER_CLIENT = 20
+MAX_RUNS = 5000
 MAX_RUN_EXCHANGES = 120
 MAX_KEPT_BODY = 64 * 1024
 
@@ -70,6 +72,12 @@ def start(
         newest = Run.objects.filter(client=client).order_by("-created_at", "-pk")
         kept = list(newest.values_list("pk", flat=True)[: MAX_RUNS_PER_CLIENT - 1])
         Run.objects.filter(client=client).exclude(pk__in=kept).delete()
+        # However many addresses send, the site keeps its newest MAX_RUNS.
+        boundary = list(
+            Run.objects.order_by("-pk").values_list("pk", flat=True)[MAX_RUNS - 2 :][:1]
+        )
+        if boundary:
+            Run.objects.filter(pk__lt=boundary[0]).delete()
         run = Run(client=client, embed=embed, convention=convention, job_id=job_id or "")
         run.steps = [{"kind": "send", "exchanges": [_stored(e) for e in exchanges]}]
         run.fields = fields

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIRequest
@@ -149,6 +150,25 @@ def test_a_client_keeps_only_its_newest_runs() -> None:
             embed=False,
         )
     assert Run.objects.filter(client="192.0.2.9").count() == runs.MAX_RUNS_PER_CLIENT
+
+
+def test_the_site_keeps_its_newest_runs_however_many_addresses_send(monkeypatch: Any) -> None:
+    monkeypatch.setattr(runs, "MAX_RUNS", 3)
+    exchange = send(origin_request=origin(), method="GET", url="/api/jobs/job_nosuchjob")
+    started = []
+    for number in range(5):
+        request = RequestFactory().get("/", HTTP_HOST="testserver", REMOTE_ADDR=f"192.0.2.{number}")
+        started.append(
+            runs.start(
+                request,
+                exchanges=[exchange],
+                job_id=None,
+                convention="rfc9110",
+                fields={},
+                embed=False,
+            ).public_id
+        )
+    assert sorted(Run.objects.values_list("public_id", flat=True)) == sorted(started[-3:])
 
 
 def test_a_run_keeps_its_send_and_its_newest_polls_within_its_cap() -> None:
