@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from jobs.models import IdempotencyKey, Job
 from jobs.ratestore import DatabaseStore, RedisStore, SqliteStore, rate_store
@@ -167,7 +168,12 @@ def test_one_clients_flood_does_not_hold_up_another_clients_first_job(
     api = ApiClient()
     alone = finish(api, "127.0.0.9")
     flood = [post_job(api, "127.0.0.2") for _ in range(10)]
-    assert [answer.status_code for answer in flood].count(202) == 3
+    flood_ended = timezone.now()
+    # At most three pending at any moment: a slot a flood job freed by finishing (a busy
+    # machine posts slowly) may take one more, never more than that.
+    freed = Job.objects.filter(client="127.0.0.2", finished_at__lte=flood_ended).count()
+    accepted = [answer.status_code for answer in flood].count(202)
+    assert 3 <= accepted <= 3 + freed, (accepted, freed)
     assert all(answer.status_code in (202, 429) for answer in flood)
     reader = finish(api, "127.0.0.3")
     # One worker interleaves the reader's job with the flood's (none holds it while
