@@ -133,55 +133,33 @@ def test_an_unknown_or_expired_run_says_so(client: Client) -> None:
     assert client.get(run_url.replace("/playground/", "/playground/embed/")).status_code == 404
 
 
-def origin() -> WSGIRequest:
-    return RequestFactory().get("/playground/", HTTP_HOST="testserver", REMOTE_ADDR="192.0.2.9")
+def origin(address: str = "192.0.2.9") -> WSGIRequest:
+    return RequestFactory().get("/playground/", HTTP_HOST="testserver", REMOTE_ADDR=address)
+
+
+def start_run(request: WSGIRequest, *, job_id: str | None = None) -> Run:
+    """A run whose Send got a 404 for a job id the API never gave."""
+    exchange = send(origin_request=request, method="GET", url="/api/jobs/job_nosuchjob")
+    return runs.start(
+        request, exchanges=[exchange], job_id=job_id, convention="rfc9110", fields={}, embed=False
+    )
 
 
 def test_a_client_keeps_only_its_newest_runs() -> None:
-    request = origin()
-    exchange = send(origin_request=request, method="GET", url="/api/jobs/job_nosuchjob")
     for _ in range(runs.MAX_RUNS_PER_CLIENT + 5):
-        runs.start(
-            request,
-            exchanges=[exchange],
-            job_id=None,
-            convention="rfc9110",
-            fields={},
-            embed=False,
-        )
+        start_run(origin())
     assert Run.objects.filter(client="192.0.2.9").count() == runs.MAX_RUNS_PER_CLIENT
 
 
 def test_the_site_keeps_its_newest_runs_however_many_addresses_send(monkeypatch: Any) -> None:
     monkeypatch.setattr(runs, "MAX_RUNS", 3)
-    exchange = send(origin_request=origin(), method="GET", url="/api/jobs/job_nosuchjob")
-    started = []
-    for number in range(5):
-        request = RequestFactory().get("/", HTTP_HOST="testserver", REMOTE_ADDR=f"192.0.2.{number}")
-        started.append(
-            runs.start(
-                request,
-                exchanges=[exchange],
-                job_id=None,
-                convention="rfc9110",
-                fields={},
-                embed=False,
-            ).public_id
-        )
+    started = [start_run(origin(f"192.0.2.{number}")).public_id for number in range(5)]
     assert sorted(Run.objects.values_list("public_id", flat=True)) == sorted(started[-3:])
 
 
 def test_a_run_keeps_its_send_and_its_newest_polls_within_its_cap() -> None:
-    request = origin()
-    exchange = send(origin_request=request, method="GET", url="/api/jobs/job_nosuchjob")
-    run = runs.start(
-        request,
-        exchanges=[exchange],
-        job_id="job_x",
-        convention="rfc9110",
-        fields={},
-        embed=False,
-    )
+    run = start_run(origin(), job_id="job_x")
+    [exchange] = runs.last_step(run)[1]
     for _ in range(runs.MAX_RUN_EXCHANGES + 10):
         runs.add_step(run, kind="poll", exchanges=[exchange])
     run.refresh_from_db()
