@@ -179,12 +179,14 @@ class Fleet:
         self.tmp_path = tmp_path
         self.started: list[tuple[str, subprocess.Popen[bytes]]] = []
 
-    def start(self, name: str, command: list[str], *, pace: float) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, command: list[str], *, pace: float, lease: float = LEASE_TIMEOUT
+    ) -> subprocess.Popen[bytes]:
         env = {
             **{key: value for key, value in os.environ.items() if key != "REDIS_URL"},
             **database_env(),
             "DEMO_PACE": str(pace),
-            "DEMO_LEASE_TIMEOUT": str(LEASE_TIMEOUT),
+            "DEMO_LEASE_TIMEOUT": str(lease),
             "DEMO_UPLOAD_DIR": str(self.tmp_path / "uploads"),
             # The rate limits of this test's own, not those every process here shares.
             "DEMO_LIMITS_PATH": str(self.tmp_path / "limits.sqlite3"),
@@ -203,8 +205,10 @@ class Fleet:
         self.started.append((name, process))
         return process
 
-    def worker(self, worker_id: str, *, pace: float = PACE, **slow: Any) -> subprocess.Popen[bytes]:
-        return self.start(worker_id, worker_command(worker_id, **slow), pace=pace)
+    def worker(
+        self, worker_id: str, *, pace: float = PACE, lease: float = LEASE_TIMEOUT, **slow: Any
+    ) -> subprocess.Popen[bytes]:
+        return self.start(worker_id, worker_command(worker_id, **slow), pace=pace, lease=lease)
 
     def web(self, port: int, *, pace: float = PACE) -> subprocess.Popen[bytes]:
         command = [str(GUNICORN), "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2"]
@@ -285,8 +289,10 @@ def test_a_worker_killed_mid_job_loses_none_of_the_queued_jobs(fleet: Fleet) -> 
 def test_sigterm_mid_step_commits_the_step_and_hands_the_job_on(fleet: Fleet) -> None:
     job = make_email_job(*RECIPIENTS)
     accepted = [job.public_id]
-    # Sending the first message takes 3 s: the signal lands inside that step.
-    leaving = fleet.worker("leaving", slow_at="send:0", slow_for=3.0)
+    # Sending the first message lasts until the worker is told to stop: the signal
+    # lands inside that step however long the machine takes to send it.
+    # Its lease outlasts the step, so only the signal ends it.
+    leaving = fleet.worker("leaving", slow_at="send:0", slow_for=120.0, lease=150.0)
 
     sending_first_message = holding_step(fleet.tmp_path / "leaving.log", job=job, point="send:0")
     wait_for(sending_first_message, timeout=30, what="the first message under way")

@@ -41,11 +41,16 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[by
         "DEMO_UPLOAD_DIR": str(tmp_path / "uploads"),
     }
 
-    def start(worker_id: str, *, lease: float = 1.5, **slow: Any) -> subprocess.Popen[bytes]:
+    def start(
+        worker_id: str, *, lease: float = 1.5, release: Path | None = None, **slow: Any
+    ) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"{worker_id}.log").open("wb")
         command = worker_command(worker_id, **slow)
         # A lease longer than a hold keeps the job the holder's, not a stalled one's.
         leased = {**env, "DEMO_LEASE_TIMEOUT": str(lease)}
+        if release:
+            # The held step ends once the test writes this file (tests/jobs/slow_worker.py).
+            leased["SLOW_STEP_RELEASE"] = str(release)
         process = subprocess.Popen(command, env=leased, stdout=log, stderr=subprocess.STDOUT)
         started.append(process)
         return process
@@ -92,7 +97,8 @@ def test_a_job_survives_its_worker_being_killed(start_worker, tmp_path: Path) ->
 
 def test_sigterm_finishes_the_step_and_hands_the_job_on(start_worker, tmp_path: Path) -> None:
     job = make_email_job(*RECIPIENTS)
-    worker = start_worker("leaving", slow_at="send:1", slow_for=3.0, lease=10)
+    # The second message lasts until the worker is told to stop.
+    worker = start_worker("leaving", slow_at="send:1", slow_for=120.0, lease=120)
     holding = holding_step(tmp_path / "leaving.log", job=job, point="send:1")
     wait_for(holding, timeout=30, what="the second message under way")
     held_task = task_of(job).pk
@@ -129,14 +135,19 @@ def held_at(job: Job, message: str) -> Callable[[], bool]:
     return check
 
 
-def test_a_cancel_between_the_last_message_and_the_finish_is_refused(start_worker) -> None:
+def test_a_cancel_between_the_last_message_and_the_finish_is_refused(
+    start_worker, tmp_path: Path
+) -> None:
     job = make_email_job(*RECIPIENTS)
-    # Every message sent, the job not yet marked: the worker holds it there.
-    start_worker("holder", slow_at="report", slow_for=15.0, lease=120)
+    # Every message sent, the job not yet marked: the worker holds it there until
+    # the test has been refused.
+    release = tmp_path / "release"
+    start_worker("holder", slow_at="report", slow_for=120.0, lease=150, release=release)
     wait_for(held_at(job, "Sent message 3 of 3."), timeout=30, what="every message sent")
     refused = Client().delete(f"/api/jobs/{job.public_id}")
     assert refused.status_code == 409
     assert "has done all its work" in refused.json()["detail"]
+    release.touch()
 
     def finished() -> bool:
         job.refresh_from_db()
@@ -151,7 +162,8 @@ def test_a_cancel_before_the_last_message_stops_it_and_logs_one_line(
     start_worker, tmp_path: Path
 ) -> None:
     job = make_email_job(*RECIPIENTS)
-    start_worker("holder", slow_at="send:2", slow_for=15.0, lease=120)
+    # The last message is held until the cancel is requested.
+    start_worker("holder", slow_at="send:2", slow_for=120.0, lease=150)
     wait_for(held_at(job, "Rendered message 3 of 3."), timeout=30, what="the last message due")
     assert Client().delete(f"/api/jobs/{job.public_id}").status_code == 202
 
