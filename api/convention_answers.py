@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
-from api.problems import job_error
+from api.problems import PROBLEM_CONTENT_TYPE, job_error
 from api.representations import (
     cancel_status,
     json_response,
@@ -79,17 +79,42 @@ def job_state(request: HttpRequest, job: Job, *, instance: str) -> dict[str, Any
     return body
 
 
-# -- Azure: the submit names the operation only ------------------------------------
+# -- Azure: the submit names the status monitor; its :cancel ----------------------
 
 
 def azure_accepted(request: HttpRequest, job: Job) -> HttpResponse:
+    # The guidelines' action pattern: 202, the status monitor's id and absolute URL,
+    # and the status monitor in the body.
     response = json_response(
-        operation_body(request, job), status=202, Operation_Location=operation_url(request, job)
+        operation_body(request, job),
+        status=202,
+        Operation_Id=job.public_id,
+        Operation_Location=operation_url(request, job),
     )
     return no_store(paced(response, job))
 
 
-# -- Asynchronous request-reply: 202 while pending, 302 once done ------------------
+def azure_canceled(request: HttpRequest, job: Job) -> HttpResponse:
+    """POST {monitor}:cancel, as Considerations for Service Design has it: "200 OK with a
+    representation of the status monitor". A running job stops at its next step, so
+    until then the monitor still says Running (with cancelRequestedAt): our choice, the
+    document naming no other answer."""
+    return no_store(paced(json_response(operation_body(request, job)), job))
+
+
+# -- Asynchronous request-reply: a status resource, 303 once done ------------------
+
+# The status endpoint of a failed job answers "an appropriate response code ...
+# (4xx code)", as the Architecture Center page asks: 422 when what was submitted could
+# not be done (every recipient bounced; the upload is gone and must be sent again).
+# A failure of the site's own (its worker lost, a bug) is not the client's: 500, our
+# choice, with the same body.
+REQUEST_REPLY_FAILURE_STATUS = {
+    Job.ErrorCode.ALL_BOUNCED: 422,
+    Job.ErrorCode.UPLOAD_MISSING: 422,
+    Job.ErrorCode.WORKER_LOST: 500,
+    Job.ErrorCode.INTERNAL_ERROR: 500,
+}
 
 
 def status_url(request: HttpRequest, job: Job) -> str:
@@ -98,7 +123,10 @@ def status_url(request: HttpRequest, job: Job) -> str:
 
 def status_body(request: HttpRequest, job: Job) -> dict[str, Any]:
     url = status_url(request, job)
-    return {**job_state(request, job, instance=url), "self": url}
+    body = {**job_state(request, job, instance=url), "self": url}
+    if job.is_pending:
+        body["cancel"] = {"method": "DELETE", "href": url}
+    return body
 
 
 def request_reply_accepted(request: HttpRequest, job: Job) -> HttpResponse:
@@ -109,15 +137,50 @@ def request_reply_accepted(request: HttpRequest, job: Job) -> HttpResponse:
 
 
 def request_reply_status(request: HttpRequest, job: Job) -> HttpResponse:
+    """200 with the status resource while pending and once canceled; 303 See Other to the
+    result once succeeded; a failed job's error, as a problem, with a 4xx (or 500)."""
     if job.status == Job.Status.SUCCEEDED:
-        found = json_response(
+        see_other = json_response(
             {**see_other_body(request, job), "monitor": status_url(request, job)},
-            status=302,
+            status=303,
             Location=result_url(request, job),
         )
-        return monitored(request, found)
-    status = 202 if job.is_pending else 200
-    return monitored(request, paced(json_response(status_body(request, job), status=status), job))
+        return monitored(request, see_other)
+    if job.status == Job.Status.FAILED and job.error is not None:
+        return monitored(request, request_reply_failed(request, job))
+    return monitored(request, paced(json_response(status_body(request, job)), job))
+
+
+def request_reply_failed(request: HttpRequest, job: Job) -> HttpResponse:
+    """The error persisted at the status endpoint, as a problem (RFC 9457) whose status is
+    the answer's; the status resource (whose own status says failed) is its job member."""
+    url = status_url(request, job)
+    status = REQUEST_REPLY_FAILURE_STATUS.get(Job.ErrorCode(job.error["code"]), 500)
+    error = job_error(request, job.error, instance=url)
+    problem_body = {
+        "type": error["type"],
+        "title": error["title"],
+        "status": status,
+        "detail": error["detail"],
+        "instance": url,
+        "code": error["code"],
+        "job": status_body(request, job),
+    }
+    response = json_response(problem_body, status=status)
+    response["Content-Type"] = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def request_reply_canceled(request: HttpRequest, job: Job) -> HttpResponse:
+    # The page names DELETE on the status endpoint, not its answer: RFC 9110's, as the
+    # other DELETEs here (cancel_status): 200 canceled at once, 202 while a running job
+    # has yet to stop; the body is the status resource, now.
+    url = status_url(request, job)
+    status = cancel_status(job)
+    response = json_response(status_body(request, job), status=status, Content_Location=url)
+    if status == 202:
+        response["Location"] = url
+    return no_store(paced(response, job))
 
 
 # -- Google AIP-151: an Operation resource, always 200 ----------------------------

@@ -1,4 +1,4 @@
-"""The five conventions the demo API serves a job under, as data.
+"""The conventions the demo API serves a job under, as data.
 
 A job is one job whichever way it is watched: every convention's monitor answers for
 any job id, whichever convention's submit URL created it. This module is the one
@@ -165,12 +165,20 @@ CONVENTIONS: tuple[Convention, ...] = (
         id="azure",
         name="Azure REST API guidelines: long-running operations",
         label="Azure LRO",
-        summary="202 with Operation-Location; the operation always answers 200, its state "
-        "in status, and resourceLocation once succeeded.",
+        summary="202 with Operation-Location and the status monitor; the monitor always "
+        "answers 200, its state in status (NotStarted, Running, Succeeded, Failed, "
+        "Canceled), the result in result once succeeded; POST …:cancel cancels.",
         document=Document(
             "Microsoft Azure REST API Guidelines: Long-Running Operations & Jobs",
             "https://github.com/microsoft/api-guidelines/blob/vNext/azure/Guidelines.md"
             "#long-running-operations--jobs",
+        ),
+        see_also=(
+            Document(
+                "Considerations for Service Design: Controlling a long-running operation",
+                "https://github.com/microsoft/api-guidelines/blob/vNext/azure/"
+                "ConsiderationsForServiceDesign.md#controlling-a-long-running-operation",
+            ),
         ),
         submit={
             "bulk-email": "/api/azure/emails/bulk",
@@ -178,8 +186,8 @@ CONVENTIONS: tuple[Convention, ...] = (
         },
         monitor="/api/operations/{jobId}",
         monitor_from="header:Operation-Location",
-        result="/api/jobs/{jobId}/result",
-        cancel=None,
+        result=None,
+        cancel=Endpoint("POST", "/api/operations/{jobId}:cancel"),
         statuses=Stages(
             accepted=(202,),
             pending=(200,),
@@ -187,34 +195,34 @@ CONVENTIONS: tuple[Convention, ...] = (
             result=(200,),
             failed=(200,),
             canceled=(200,),
-            cancel=(),
+            cancel=(200,),
         ),
         notes=(
-            "status is queued, running, succeeded, failed or canceled, in lower case: the "
-            "guidelines spell NotStarted, Running, Succeeded, Failed, Canceled, and clients "
-            "(azure-core among them) compare case-insensitively; queued stands for NotStarted.",
+            "The status monitor is the guidelines' current one: id, kind, status, error "
+            "(once Failed) and result (once Succeeded). The older fields of the deprecated "
+            "Microsoft REST API Guidelines (percentComplete, createdDateTime, "
+            "lastUpdatedDateTime, resourceLocation) are not sent: azure-core reads "
+            "resourceLocation when it is there, and without it returns the last status "
+            "monitor, whose result member holds the result (measured in the client table).",
             "A client that follows Location instead (there is none here) and reads any "
             "non-202 as finished would take the pending 200 for success.",
-            "No standard cancel: cancel through another convention's URL (a job is one job).",
+            "POST …:cancel answers 200 with the status monitor: Canceled when the job was "
+            "queued; a running job says Running (with cancelRequestedAt) until it stops at "
+            "its next step; once every message is sent, 409: mail sent cannot be unsent.",
         ),
     ),
     Convention(
         id="request-reply",
-        name="Asynchronous Request-Reply pattern (Azure Architecture Center), as OData",
+        name="Asynchronous Request-Reply pattern (Azure Architecture Center)",
         label="Request-Reply",
-        summary="202 with Location; the status endpoint answers 202 with Retry-After while "
-        "pending, then 302 Found to the result once done.",
+        summary="202 with Location; the status endpoint answers 200 with the status "
+        "while pending, 303 See Other to the result once done, a 4xx with the error "
+        "once failed; DELETE on it cancels.",
         document=Document(
             "Azure Architecture Center: Asynchronous Request-Reply pattern",
             "https://learn.microsoft.com/en-us/azure/architecture/patterns/async-request-reply",
         ),
-        see_also=(
-            Document(
-                "OData Version 4.01 Part 1: Protocol, section 11.6: Asynchronous Requests",
-                "https://docs.oasis-open.org/odata/odata/v4.01/odata-v4.01-part1-protocol.html"
-                "#sec_AsynchronousRequests",
-            ),
-        ),
+        see_also=(RFC_9110_DELETE,),
         submit={
             "bulk-email": "/api/request-reply/emails/bulk",
             "file-processing": "/api/request-reply/files/process",
@@ -222,22 +230,27 @@ CONVENTIONS: tuple[Convention, ...] = (
         monitor="/api/request-reply/status/{jobId}",
         monitor_from="header:Location",
         result="/api/jobs/{jobId}/result",
-        cancel=None,
+        cancel=Endpoint("DELETE", "/api/request-reply/status/{jobId}"),
         statuses=Stages(
             accepted=(202,),
-            pending=(202,),
-            done=(302,),
+            pending=(200,),
+            done=(303,),
             result=(200,),
-            failed=(200,),
+            failed=(422, 500),
             canceled=(200,),
-            cancel=(),
+            cancel=(200, 202),
         ),
         notes=(
-            "Only this convention's monitor keeps answering 202 while pending: a client "
-            "that treats any other status as finished (azure-core's Location polling) is "
-            "right here and wrong under the others.",
-            "A failed or canceled job is not redirected: the status endpoint answers 200 "
-            "with status and error.",
+            "A 200 from the status endpoint does not mean done: read status. Once done it "
+            "answers 303 See Other, never 302, which some clients replay with the "
+            "original method.",
+            "A failed job's status endpoint answers the error as a problem: 422 when what "
+            "was submitted could not be done (every recipient bounced, the upload gone), "
+            "500 when the site failed (its worker lost, a bug): the page asks for a 4xx, "
+            "and a failure of the server's own is not the client's.",
+            "DELETE on the status endpoint cancels: the page names the method, not its "
+            "answer, so it answers as RFC 9110 section 9.3.5 says: 200 canceled at once "
+            "(a queued job), 202 when a running job will stop at its next step.",
         ),
     ),
     Convention(

@@ -244,19 +244,44 @@ def see_other_body(request: HttpRequest, job: Job) -> dict[str, Any]:
     return body
 
 
+# The Azure REST API guidelines' status values (lro-status-monitor-structure), spelled
+# as they spell them; queued is NotStarted.
+OPERATION_STATUS = {
+    Job.Status.QUEUED: "NotStarted",
+    Job.Status.RUNNING: "Running",
+    Job.Status.SUCCEEDED: "Succeeded",
+    Job.Status.FAILED: "Failed",
+    Job.Status.CANCELED: "Canceled",
+}
+
+
 def operation_body(request: HttpRequest, job: Job) -> dict[str, Any]:
+    """The job as the Azure REST API guidelines' status monitor: id, kind (two kinds of
+    operation share the endpoint, so it is polymorphic), status, error once Failed,
+    result once Succeeded (a POST action's). The rest are additional properties the
+    guidelines allow: what a canceled or failed bulk email did anyway (report), and the
+    job's progress and cancel, named as this API names them everywhere else.
+    """
     body: dict[str, Any] = {
         "id": job.public_id,
         "kind": job.kind,
-        "status": job.status,
-        "percentComplete": job.progress,
-        "createdDateTime": iso(job.created_at),
-        "lastUpdatedDateTime": iso(job.updated_at),
+        "status": OPERATION_STATUS[Job.Status(job.status)],
+        "progress": job.progress,
+        "message": job.message,
     }
     if job.status == Job.Status.SUCCEEDED:
-        body["resourceLocation"] = result_url(request, job)
-    if (error := error_body(request, job)) is not None:
-        body["error"] = error
+        body["result"] = job.result or {}
+    if job.status == Job.Status.FAILED and job.error is not None:
+        # The guidelines' ErrorDetail (code, message); innererror says where the code
+        # is explained, as this API's problem types are.
+        error = job_error(request, job.error, instance=operation_url(request, job))
+        body["error"] = {
+            "code": error["code"],
+            "message": error["message"],
+            "innererror": {"type": error["type"]},
+        }
+    if job.cancel_requested_at is not None:
+        body["cancelRequestedAt"] = iso(job.cancel_requested_at)
     if (report := unfinished_report(job)) is not None:
         body["report"] = report
     return body

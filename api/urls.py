@@ -48,6 +48,7 @@ urlpatterns = [
     path("api/jobs/<job_id:job_id>", views.job_monitor, name="job"),
     path("api/jobs/<job_id:job_id>/result", views.job_result, name="result"),
     path("api/operations/<job_id:job_id>", views.operation, name="operation"),
+    path("api/operations/<job_id:job_id>:cancel", views.operation_cancel, name="operation-cancel"),
     # The same jobs under the other conventions (conventions.py lists them).
     path("api/conventions", views.registry, name="conventions"),
     *[

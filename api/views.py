@@ -117,6 +117,12 @@ def operation(request: HttpRequest, job_id: str) -> HttpResponse:
     return representations.operation(request, watched_job(public_id=job_id, monitor=True))
 
 
+@api_view("POST")
+@limit_job_starts
+def operation_cancel(request: HttpRequest, job_id: str) -> HttpResponse:
+    return answers.azure_canceled(request, lifecycle.cancel_job(public_id=job_id))
+
+
 @api_view("GET")
 @limit_polls
 def job_result(request: HttpRequest, job_id: str) -> HttpResponse:
@@ -134,7 +140,7 @@ def registry(request: HttpRequest) -> HttpResponse:
     return representations.tagged(request, response)
 
 
-# -- Azure REST API guidelines: the submit; the operation is views.operation --------
+# -- Azure REST API guidelines: the submit; the status monitor is views.operation ---
 
 
 @api_view("POST")
@@ -154,9 +160,11 @@ def request_reply_submit(request: HttpRequest, kind: str) -> HttpResponse:
     return answers.request_reply_accepted(request, job)
 
 
-@api_view("GET")
+@api_view("GET", "DELETE")
 @limit_polls
 def request_reply_status(request: HttpRequest, job_id: str) -> HttpResponse:
+    if request.method == "DELETE":
+        return answers.request_reply_canceled(request, lifecycle.cancel_job(public_id=job_id))
     return answers.request_reply_status(request, watched_job(public_id=job_id, monitor=True))
 
 

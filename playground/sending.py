@@ -125,12 +125,19 @@ class Exchange:
 
     @property
     def _job(self) -> dict[str, Any]:
-        """The members that describe the job: the body's, or an AIP-151 Operation's metadata."""
+        """The members that describe the job: the body's, an AIP-151 Operation's metadata,
+        or the job a problem carries."""
         data = self.json
         if not isinstance(data, dict):
             return {}
         metadata = data.get("metadata")
-        return metadata if isinstance(metadata, dict) and "done" in data else data
+        if isinstance(metadata, dict) and "done" in data:
+            return metadata
+        job = data.get("job")
+        if isinstance(job, dict) and isinstance(data.get("status"), int):
+            # A problem that carries the job: request-reply's failed status endpoint.
+            return job
+        return data
 
     @property
     def job_state(self) -> str:
@@ -140,7 +147,8 @@ class Exchange:
             # A monitor's redirect means done: succeeded, unless its body says it failed.
             return status if status in ("failed", "canceled") else "succeeded"
         if isinstance(status, str):
-            return status
+            # The Azure guidelines spell states their way: Running, NotStarted (queued).
+            return "queued" if status.lower() == "notstarted" else status.lower()
         return "error" if self.status >= 400 else ""
 
     @cached_property

@@ -41,6 +41,7 @@ OPENAPI_PATHS = {
     "api:job": "/api/jobs/{jobId}",
     "api:result": "/api/jobs/{jobId}/result",
     "api:operation": "/api/operations/{jobId}",
+    "api:operation-cancel": "/api/operations/{jobId}:cancel",
     "api:openapi": "/api/openapi.json",
     "api:conventions": "/api/conventions",
     **{

@@ -129,15 +129,20 @@ JOB_LINKS = {
     "GetJobStatus": ("getJobStatus", "The status monitor: poll it until it answers 303."),
     "CancelJob": ("cancelJob", "Cancel the job while it is pending."),
     "GetJobResult": ("getJobResult", "The result, once the job succeeded (409 until then)."),
-    "GetOperation": ("getOperation", "The same job as an Azure-style long-running operation."),
+    "GetOperation": ("getOperation", "The same job as the Azure guidelines' status monitor."),
+    "CancelOperation": ("cancelOperation", "Cancel the job (the Azure status monitor's :cancel)."),
     "GetRequestReplyStatus": (
         "getRequestReplyStatus",
-        "The same job's request-reply status endpoint: 202 until it answers 302.",
+        "The same job's request-reply status endpoint: 200 until it answers 303.",
     ),
     "GetAipOperation": ("getAipOperation", "The same job as an AIP-151 Operation."),
     "CancelAipOperation": ("cancelAipOperation", "Cancel the job (AIP-151's :cancel)."),
     "GetJobResource": ("getJobResource", "The same job as a job resource: 200 every time."),
     "CancelJobResource": ("cancelJobResource", "Cancel the job (DELETE on the job resource)."),
+    "CancelRequestReply": (
+        "cancelRequestReply",
+        "Cancel the job (DELETE on the request-reply status endpoint).",
+    ),
 }
 
 

@@ -101,14 +101,23 @@ CANCELED_REPORT = {
     "counts": {"recipients": 2, "delivered": 1, "bounced": 0, "notSent": 1},
     "recipients": [delivery("ada@example.test", 0), NOT_SENT_GRACE],
 }
+PARTIAL_REPORT = {
+    "kind": "bulk-email",
+    "subject": "Welcome",
+    "outcome": "partial",
+    "counts": {"recipients": 2, "delivered": 1, "bounced": 1},
+    "recipients": [
+        delivery("ada@example.test", 0),
+        delivery("nobody@bounce.example.test", 1, bounced=True),
+    ],
+}
 FINISHED_AT = {"updatedAt": FINISHED, "finishedAt": FINISHED, "estimatedCompletionAt": FINISHED}
 OPERATION_QUEUED = {
     "id": JOB,
     "kind": "bulk-email",
-    "status": "queued",
-    "percentComplete": 0,
-    "createdDateTime": CREATED,
-    "lastUpdatedDateTime": CREATED,
+    "status": "NotStarted",
+    "progress": 0,
+    "message": "Waiting for a worker.",
 }
 
 
@@ -233,40 +242,55 @@ EXAMPLES: dict[str, Any] = {
         "Running",
         {
             **OPERATION_QUEUED,
-            "status": "running",
-            "percentComplete": 43,
-            "lastUpdatedDateTime": "2025-01-01T12:00:03.020Z",
+            "status": "Running",
+            "progress": 43,
+            "message": "Sent message 2 of 3.",
         },
     ),
     "operationSucceeded": example(
-        "Succeeded: resourceLocation is the result",
+        "Succeeded: result is the delivery report",
         {
             **OPERATION_QUEUED,
-            "status": "succeeded",
-            "percentComplete": 100,
-            "lastUpdatedDateTime": FINISHED,
-            "resourceLocation": RESULT,
+            "status": "Succeeded",
+            "progress": 100,
+            "message": "Done.",
+            "result": PARTIAL_REPORT,
         },
     ),
     "operationFailed": example(
-        "Failed",
+        "Failed: error says why, report who got nothing",
         {
             **OPERATION_QUEUED,
-            "status": "failed",
-            "percentComplete": 99,
-            "lastUpdatedDateTime": FINISHED,
-            "error": FAILED_ERROR,
+            "status": "Failed",
+            "progress": 99,
+            "message": "Failed: Every recipient bounced.",
+            "error": {
+                "code": "all-bounced",
+                "message": BOUNCED,
+                "innererror": {"type": FAILED_ERROR["type"]},
+            },
+            "report": FAILED_REPORT,
         },
     ),
     "operationCanceled": example(
-        "Canceled",
+        "Canceled: the report says who got the message",
         {
             **OPERATION_QUEUED,
-            "status": "canceled",
-            "percentComplete": 66,
-            "lastUpdatedDateTime": FINISHED,
-            "error": CANCELED_ERROR,
+            "status": "Canceled",
+            "progress": 66,
+            "message": "Canceled.",
+            "cancelRequestedAt": "2025-01-01T12:00:02.500Z",
             "report": CANCELED_REPORT,
+        },
+    ),
+    "operationCancelRequested": example(
+        "Cancel requested: Running until the job stops at its next step",
+        {
+            **OPERATION_QUEUED,
+            "status": "Running",
+            "progress": 43,
+            "message": "Sent message 2 of 3.",
+            "cancelRequestedAt": "2025-01-01T12:00:02.500Z",
         },
     ),
     # Results
@@ -274,14 +298,7 @@ EXAMPLES: dict[str, Any] = {
         "Bulk email: a delivery report (here a partial success)",
         {
             "jobId": JOB,
-            "kind": "bulk-email",
-            "subject": "Welcome",
-            "outcome": "partial",
-            "counts": {"recipients": 2, "delivered": 1, "bounced": 1},
-            "recipients": [
-                delivery("ada@example.test", 0),
-                delivery("nobody@bounce.example.test", 1, bounced=True),
-            ],
+            **PARTIAL_REPORT,
             "completedAt": FINISHED,
             "expiresAt": EXPIRES,
             "monitor": MONITOR,

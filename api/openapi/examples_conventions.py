@@ -68,6 +68,18 @@ CANCELED = {
     "error": {**CANCELED_ERROR, "instance": JOB_URL},
     "report": CANCELED_REPORT,
 }
+WORKER_LOST = (
+    "The job was attempted 3 times and each time its worker stopped responding before it "
+    "finished; giving up."
+)
+LOST_ERROR = {
+    "type": f"{EXAMPLE_ORIGIN}/api/#problem-worker-lost",
+    "title": "The worker running this job stopped",
+    "detail": WORKER_LOST,
+    "instance": STATUS_URL,
+    "code": "worker-lost",
+    "message": WORKER_LOST,
+}
 REPORT = {
     "kind": "bulk-email",
     "subject": "Welcome",
@@ -131,14 +143,52 @@ def registry_example() -> dict[str, Any]:
 
 CONVENTION_EXAMPLES: dict[str, Any] = {
     "requestReplyPending": example(
-        "Pending: 202 again, with Retry-After", {**RUNNING, "self": STATUS_URL}
+        "Pending: 200 with the status, and Retry-After",
+        {**RUNNING, "self": STATUS_URL, "cancel": {"method": "DELETE", "href": STATUS_URL}},
+    ),
+    "requestReplyCanceled": example(
+        "Canceled: 200 with the status; the report says who got the message",
+        {**CANCELED, "self": STATUS_URL, "error": {**CANCELED_ERROR, "instance": STATUS_URL}},
     ),
     "requestReplyFailed": example(
-        "Failed: 200 with the error, no redirect",
-        {**FAILED, "self": STATUS_URL, "error": {**FAILED_ERROR, "instance": STATUS_URL}},
+        "Failed: 422 with the error, persisted at the status endpoint",
+        {
+            "type": FAILED_ERROR["type"],
+            "title": FAILED_ERROR["title"],
+            "status": 422,
+            "detail": FAILED_ERROR["detail"],
+            "instance": STATUS_URL,
+            "code": "all-bounced",
+            "job": {
+                **FAILED,
+                "self": STATUS_URL,
+                "error": {**FAILED_ERROR, "instance": STATUS_URL},
+            },
+        },
     ),
-    "requestReplyFound": example(
-        "Done: 302 Found, Location is the result",
+    "requestReplyWorkerLost": example(
+        "Failed: 500, the site's own failure",
+        {
+            "type": LOST_ERROR["type"],
+            "title": LOST_ERROR["title"],
+            "status": 500,
+            "detail": WORKER_LOST,
+            "instance": STATUS_URL,
+            "code": "worker-lost",
+            "job": {
+                **STATE,
+                **FINISHED_AT,
+                "status": "failed",
+                "progress": 43,
+                "message": "Failed: The worker running this job stopped.",
+                "startedAt": STARTED,
+                "self": STATUS_URL,
+                "error": LOST_ERROR,
+            },
+        },
+    ),
+    "requestReplySeeOther": example(
+        "Done: 303 See Other, Location is the result",
         {"jobId": JOB, "status": "succeeded", "result": RESULT, "monitor": STATUS_URL},
     ),
     "aipPending": example(

@@ -13,6 +13,7 @@ from api.openapi.components import (
     NO_CACHE,
     NO_STORE,
     PENDING_RETRY_AFTER,
+    PROBLEM,
     URL,
     cache_control,
     head_operation,
@@ -33,9 +34,17 @@ from api.openapi.paths_follow import (
     read_only_path,
 )
 from api.openapi.paths_start import bulk_email_path, process_file_path
+from api.openapi.schemas import JOB_ID
 
 AIP_LINKS = job_links("GetAipOperation", "CancelAipOperation", id_field="metadata/jobId")
-REQUEST_REPLY_LINKS = job_links("GetRequestReplyStatus", "GetJobResult", "GetJobResource")
+REQUEST_REPLY_LINKS = job_links(
+    "GetRequestReplyStatus", "CancelRequestReply", "GetJobResult", "GetJobResource"
+)
+AZURE_LINKS = job_links("GetOperation", "CancelOperation", id_field="id")
+TOO_LATE = (
+    "Too late to cancel: the job finished, or did all its work (every message sent, the "
+    "whole file read) and ends as its work did; the detail names its monitor and result."
+)
 JOB_RESOURCE_LINKS = job_links("GetJobResource", "CancelJobResource", "GetJobResult")
 
 
@@ -50,12 +59,17 @@ def started_headers(monitor: str, where: str) -> dict[str, Any]:
 STARTED: dict[str, dict[str, Any]] = {
     "azure": {
         "202": response(
-            "Accepted: the job is queued. Only Operation-Location names where to poll; the "
-            "body is the operation's first state.",
-            headers=started_headers("Operation-Location", "the operation, /api/operations/{jobId}"),
+            "Accepted: the job is queued. Only Operation-Location names where to poll "
+            "(Operation-Id its id); the body is the status monitor, NotStarted.",
+            headers={
+                **started_headers(
+                    "Operation-Location", "the status monitor, /api/operations/{jobId}"
+                ),
+                "Operation-Id": header(JOB_ID, "The status monitor's id: the job's."),
+            },
             schema=ref("Operation"),
             examples=("operationQueued",),
-            links=job_links("GetOperation", "CancelJob", id_field="id"),
+            links=AZURE_LINKS,
         )
     },
     "request-reply": {
@@ -143,35 +157,119 @@ def request_reply_status_path() -> dict[str, Any]:
     get = monitor_responses(
         {
             "200": paced(
-                "The job failed or was canceled: 200 with status and error, no redirect.",
-                "RequestReplyStatus",
-                "requestReplyFailed",
-                links=REQUEST_REPLY_LINKS,
-            ),
-            "202": paced(
-                "Still pending: 202 Accepted again, with Retry-After.",
+                "Pending (with Retry-After) or canceled: the status resource; read status.",
                 "RequestReplyStatus",
                 "requestReplyPending",
+                "requestReplyCanceled",
                 links=REQUEST_REPLY_LINKS,
             ),
-            "302": response(
-                "Found: the job succeeded; Location is the result.",
+            "303": response(
+                "See Other: the job succeeded; Location is the result.",
                 headers={
                     "Location": header(URL, "The result, /api/jobs/{jobId}/result."),
                     "Cache-Control": NO_CACHE,
-                    "ETag": {**ETAG, "description": "Tags the 302 too, but it is never 304."},
+                    "ETag": {**ETAG, "description": "Tags the 303 too, but it is never 304."},
                 },
                 schema=ref("SeeOther"),
-                examples=("requestReplyFound",),
+                examples=("requestReplySeeOther",),
                 links=job_links("GetJobResult"),
+            ),
+            "422": failed_status(
+                "Failed because of what was submitted (every recipient bounced; the upload "
+                "is gone): the error, persisted at the status endpoint.",
+                "requestReplyFailed",
+            ),
+            "500": failed_status(
+                "Failed because the site did (its worker lost, a bug): the error.",
+                "requestReplyWorkerLost",
             ),
         }
     )
-    return read_only_path(
-        get,
-        "getRequestReplyStatus",
-        "The asynchronous request-reply status endpoint: 202 while pending, 302 once done.",
+    canceled = {
+        "Content-Location": header(URL, "The status endpoint: the body is its representation."),
+        "Cache-Control": NO_STORE,
+    }
+    canceling = {
+        **canceled,
+        "Location": header(URL, "The status endpoint, which shows when the job stopped."),
+        "Retry-After": JOB_RETRY_AFTER,
+    }
+    return {
+        "parameters": [JOB_PATH_PARAMETER],
+        "get": {
+            "operationId": "getRequestReplyStatus",
+            "summary": "The asynchronous request-reply status endpoint: 200 while pending, "
+            "303 See Other once done.",
+            "parameters": CONDITIONAL,
+            "responses": get,
+        },
+        "head": {**head_operation("headRequestReplyStatus", get), "parameters": CONDITIONAL},
+        "delete": {
+            "operationId": "cancelRequestReply",
+            "summary": "Cancel a pending job (DELETE on the status endpoint).",
+            "description": "The pattern names the method; the statuses are RFC 9110 section "
+            "9.3.5's: 200 when the job was canceled at once, 202 when a running job will stop "
+            "at its next step. Either body is the status resource at that moment.",
+            "responses": {
+                "200": response(
+                    "Canceled at once (it was queued): the status resource, canceled.",
+                    headers=canceled,
+                    schema=ref("RequestReplyStatus"),
+                    examples=("requestReplyCanceled",),
+                ),
+                "202": response(
+                    "Accepted: the running job stops at its next step.",
+                    headers=canceling,
+                    schema=ref("RequestReplyStatus"),
+                    examples=("requestReplyPending",),
+                ),
+                "404": response_ref("JobNotFound"),
+                "405": response_ref("MethodNotAllowed"),
+                "409": problem_response(TOO_LATE, "jobAlreadyFinished"),
+                "410": response_ref("JobExpired"),
+                "429": response_ref("RateLimited"),
+            },
+        },
+        "options": options_operation("requestReplyStatusOptions", "GET", "DELETE", job_id=True),
+    }
+
+
+def failed_status(description: str, example: str) -> Any:
+    return response(
+        description,
+        headers={"Cache-Control": NO_CACHE, "ETag": ETAG},
+        schema=ref("RequestReplyProblem"),
+        examples=(example,),
+        media_type=PROBLEM,
     )
+
+
+def azure_cancel_path() -> dict[str, Any]:
+    return {
+        "parameters": [JOB_PATH_PARAMETER],
+        "post": {
+            "operationId": "cancelOperation",
+            "summary": "Cancel the operation (POST on the status monitor with :cancel).",
+            "description": "As Considerations for Service Design has it: 200 with the status "
+            "monitor. A queued job is Canceled at once; a running one says Running, with "
+            "cancelRequestedAt, until it stops at its next step.",
+            "responses": {
+                "200": response(
+                    "The status monitor, now.",
+                    headers={"Cache-Control": NO_STORE, "Retry-After": PENDING_RETRY_AFTER},
+                    schema=ref("Operation"),
+                    examples=("operationCanceled", "operationCancelRequested"),
+                    links=AZURE_LINKS,
+                ),
+                "404": response_ref("JobNotFound"),
+                "405": response_ref("MethodNotAllowed"),
+                "409": problem_response(TOO_LATE, "jobAlreadyFinished"),
+                "410": response_ref("JobExpired"),
+                "429": response_ref("RateLimited"),
+            },
+        },
+        "options": options_operation("operationCancelOptions", "POST", job_id=True),
+    }
 
 
 def aip_operation_path() -> dict[str, Any]:
@@ -212,12 +310,7 @@ def aip_cancel_path() -> dict[str, Any]:
                 ),
                 "404": response_ref("JobNotFound"),
                 "405": response_ref("MethodNotAllowed"),
-                "409": problem_response(
-                    "Too late to cancel: the job finished, or did all its work (every message "
-                    "sent, the whole file read) and ends as its work did; the detail names its "
-                    "monitor and result.",
-                    "jobAlreadyFinished",
-                ),
+                "409": problem_response(TOO_LATE, "jobAlreadyFinished"),
                 "410": response_ref("JobExpired"),
                 "429": response_ref("RateLimited"),
             },
@@ -282,12 +375,7 @@ def job_resource_path() -> dict[str, Any]:
                 ),
                 "404": response_ref("JobNotFound"),
                 "405": response_ref("MethodNotAllowed"),
-                "409": problem_response(
-                    "Too late to cancel: the job finished, or did all its work (every message "
-                    "sent, the whole file read) and ends as its work did; the detail names its "
-                    "monitor and result.",
-                    "jobAlreadyFinished",
-                ),
+                "409": problem_response(TOO_LATE, "jobAlreadyFinished"),
                 "410": response_ref("JobExpired"),
                 "429": response_ref("RateLimited"),
             },
@@ -326,6 +414,7 @@ def convention_paths() -> dict[str, Any]:
     return {
         "/api/conventions": registry_path(),
         **submit_paths("azure", "/api/azure/emails/bulk", "/api/azure/files/process"),
+        "/api/operations/{jobId}:cancel": azure_cancel_path(),
         **submit_paths(
             "request-reply", "/api/request-reply/emails/bulk", "/api/request-reply/files/process"
         ),

@@ -213,8 +213,8 @@ def result_path() -> dict[str, Any]:
 def operation_path() -> dict[str, Any]:
     get = {
         "200": monitored(
-            "The operation, in every state (always 200): Retry-After while pending, "
-            "resourceLocation once succeeded, error once failed or canceled.",
+            "The status monitor, in every state (always 200): Retry-After while NotStarted "
+            "or Running, result once Succeeded, error once Failed.",
             "Operation",
             "operationQueued",
             "operationRunning",
@@ -222,13 +222,13 @@ def operation_path() -> dict[str, Any]:
             "operationFailed",
             "operationCanceled",
             pending=True,
-            links=job_links("GetJobStatus", "CancelJob", id_field="id"),
+            links=job_links("GetJobStatus", "CancelOperation", id_field="id"),
         ),
         "304": not_modified(NO_CACHE, pending=True),
         "412": precondition_failed(),
         **MONITOR_FOLLOWING,
     }
-    return read_only_path(get, "getOperation", "The job as an Azure-style long-running operation.")
+    return read_only_path(get, "getOperation", "The job as the Azure guidelines' status monitor.")
 
 
 def read_only_path(get: dict[str, Any], operation_id: str, summary: str) -> dict[str, Any]:

@@ -234,21 +234,42 @@ SCHEMAS: dict[str, Any] = {
     },
     "Operation": {
         "type": "object",
-        "description": "Azure REST API guidelines' long-running operation status.",
-        "required": ["id", "status", "percentComplete", "createdDateTime", "lastUpdatedDateTime"],
+        "description": "The Azure REST API guidelines' status monitor "
+        "(lro-status-monitor-structure): id, kind, status, error once Failed, result once "
+        "Succeeded. progress, message, cancelRequestedAt and report are additional "
+        "properties, which the guidelines allow.",
+        "required": ["id", "kind", "status", "progress", "message"],
         "allOf": [
-            when_status(["succeeded"], required=["resourceLocation"]),
-            when_status(["failed", "canceled"], required=["error"]),
+            when_status(["Succeeded"], required=["result"]),
+            when_status(["Failed"], required=["error"]),
         ],
         "properties": {
             "id": JOB_ID,
             "kind": KIND,
-            "status": STATUS,
-            "percentComplete": PERCENT,
-            "createdDateTime": TIMESTAMP,
-            "lastUpdatedDateTime": TIMESTAMP,
-            "resourceLocation": URL,
-            "error": ref("JobError"),
+            "status": {
+                "type": "string",
+                "enum": ["NotStarted", "Running", "Succeeded", "Failed", "Canceled"],
+                "description": "As the guidelines spell them: NotStarted is a queued job.",
+            },
+            "progress": PERCENT,
+            "message": {"type": "string"},
+            "result": {"oneOf": [ref("DeliveryReport"), ref("FileReport")]},
+            "error": {
+                "type": "object",
+                "description": "The guidelines' ErrorDetail; innererror.type is the "
+                "problem type that explains the code.",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "innererror": {
+                        "type": "object",
+                        "required": ["type"],
+                        "properties": {"type": URL},
+                    },
+                },
+            },
+            "cancelRequestedAt": TIMESTAMP,
             "report": {
                 **ref("DeliveryReport"),
                 "description": "A failed or canceled bulk email's delivery report: who got "

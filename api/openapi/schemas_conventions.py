@@ -70,10 +70,26 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "RequestReplyStatus": {
-        "description": "The asynchronous request-reply status endpoint's body.",
-        "allOf": [ref("JobState")],
+        "description": "The asynchronous request-reply status endpoint's body: cancel "
+        "(DELETE on the status endpoint) while pending.",
+        "allOf": [ref("JobState"), when_status(["queued", "running"], required=["cancel"])],
         "required": ["self"],
-        "properties": {"self": URL},
+        "properties": {
+            "self": URL,
+            "cancel": {
+                "type": "object",
+                "required": ["method", "href"],
+                "properties": {"method": {"const": "DELETE"}, "href": URL},
+            },
+        },
+    },
+    "RequestReplyProblem": {
+        "description": "A failed job's error, persisted at the request-reply status "
+        "endpoint: a problem whose status is the answer's (422 or 500); code is the job's "
+        "error code, job the status resource (its status: failed).",
+        "allOf": [ref("Problem")],
+        "required": ["code", "job"],
+        "properties": {"code": {"type": "string"}, "job": ref("RequestReplyStatus")},
     },
     "JobResource": {
         "description": "The job itself: its state every time; how to cancel while pending; "

@@ -132,6 +132,8 @@ export async function waitForJob({
     if (status === "succeeded" && typeof link === "string") {
       return { next: new URL(link, url).href, wait: false };
     }
+    // Embedded: Azure's status monitor, a job resource.
+    if (status === "succeeded" && link && typeof link === "object") return { result: link };
     return { result: data };
   }
 

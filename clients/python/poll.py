@@ -214,6 +214,8 @@ class Poller:
             link = body.get("resourceLocation") or body.get("result")
             if isinstance(link, str):
                 return urljoin(url, link), False
+            if isinstance(link, dict):  # embedded: Azure's status monitor, a job resource
+                return None, link
         return None, body
 
     def read_operation(self, url: str, body: dict[str, Any]) -> tuple[str | None, Any]:

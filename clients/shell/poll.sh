@@ -152,6 +152,9 @@ while :; do
             link=$(jq -r '.resourceLocation // (.result | strings) // empty' "$body")
             if [ "$status" = succeeded ] && [ -n "$link" ]; then
               wait=no next=$(resolve "$link" "$url")
+            elif [ "$status" = succeeded ] && jq -e '.result | objects' "$body" >/dev/null; then
+              jq .result "$body"  # embedded: Azure's status monitor, a job resource
+              exit 0
             else
               jq . "$body"
               exit 0

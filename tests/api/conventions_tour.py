@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from api.conventions import CONVENTIONS
 from api.headers import MAX_CONTENT_TYPE
@@ -117,39 +118,57 @@ def tour_monitors(api: ApiClient) -> None:
     failed = submit(api, recipients=("x@bounce.example.test",))
     gone = submit(api, outcome="gone-after-done")
     run_worker()
-    assert api.get(MONITORS[2].format(failed)).status_code == 200
-    assert api.get(MONITORS[2].format(pending)).status_code == 302
+    # Request-reply persists a failure at its status endpoint: 422 for what was submitted,
+    # 500 for the site's own (a worker lost).
+    assert api.get(MONITORS[2].format(failed)).status_code == 422
+    lost = Job.objects.get(public_id=submit(api))
+    lost.finish(
+        status=Job.Status.FAILED,
+        error={"code": Job.ErrorCode.WORKER_LOST.value, "detail": "Its worker stopped."},
+        now=timezone.now(),
+    )
+    lost.save()
+    assert api.get(MONITORS[2].format(lost.public_id)).status_code == 500
+    assert api.get(MONITORS[2].format(pending)).status_code == 303
     for template in MONITORS:
         assert api.get(template.format(gone)).status_code == 410
     assert api.get(f"/api/jobs/{gone}/result").status_code == 410
 
 
+# Each convention's own cancel, by method and URL template.
+CANCELS = [
+    ("POST", "/api/operations/{}:cancel"),
+    ("DELETE", "/api/request-reply/status/{}"),
+    ("POST", "/api/aip151/operations/{}:cancel"),
+    ("DELETE", "/api/job-resource/jobs/{}"),
+]
+
+
 def tour_cancels(api: ApiClient, settings: Any) -> None:
-    """AIP-151's :cancel and the job resource's DELETE: every answer."""
-    queued = submit(api)
-    assert api.request("POST", f"/api/aip151/operations/{queued}:cancel").status_code == 200
-    assert api.request("POST", f"/api/aip151/operations/{queued}:cancel").status_code == 409
-    assert api.request("POST", "/api/aip151/operations/job_nope:cancel").status_code == 404
-    queued = submit(api)
-    assert api.delete(f"/api/job-resource/jobs/{queued}").status_code == 200
-    assert api.delete(f"/api/job-resource/jobs/{queued}").status_code == 409
-    assert api.delete("/api/job-resource/jobs/job_nope").status_code == 404
-    running = submit(api)
-    # As a worker would have it when the DELETE comes: running, so it stops at its next step.
-    Job.objects.filter(public_id=running).update(status=Job.Status.RUNNING)
-    assert api.delete(f"/api/job-resource/jobs/{running}").status_code == 202
+    """Every answer of the conventions' own cancels: Azure's and AIP-151's :cancel, the
+    request-reply status endpoint's DELETE and the job resource's."""
+    for method, template in CANCELS:
+        queued = submit(api)
+        assert api.request(method, template.format(queued)).status_code == 200
+        assert api.request(method, template.format(queued)).status_code == 409
+        assert api.request(method, template.format("job_nope")).status_code == 404
+    for method, template in CANCELS:
+        if method == "DELETE":
+            running = submit(api)
+            # As a worker would have it when the DELETE comes: running, so it stops at
+            # its next step.
+            Job.objects.filter(public_id=running).update(status=Job.Status.RUNNING)
+            assert api.request(method, template.format(running)).status_code == 202
     gone = submit(api, outcome="gone-after-done")
     api.delete(f"/api/jobs/{gone}")
     assert api.get(f"/api/jobs/{gone}").status_code == 410
-    assert api.request("POST", f"/api/aip151/operations/{gone}:cancel").status_code == 410
-    assert api.delete(f"/api/job-resource/jobs/{gone}").status_code == 410
+    for method, template in CANCELS:
+        assert api.request(method, template.format(gone)).status_code == 410
     target = submit(api)
-    for method, url in [
-        ("POST", f"/api/aip151/operations/{target}:cancel"),
-        ("DELETE", f"/api/job-resource/jobs/{target}"),
-    ]:
+    for method, template in CANCELS:
         fresh_limits(settings)
         settings.DEMO_JOBS_PER_MINUTE = 1
+        url = template.format(target)
         statuses = [api.request(method, url).status_code for _ in range(2)]
         settings.DEMO_JOBS_PER_MINUTE = 100_000
         assert statuses[-1] == 429, (url, statuses)
@@ -181,5 +200,9 @@ def tour_conventions(api: ApiClient, settings: Any) -> tuple[list[str], list[str
     job = submit(api)
     monitors = [template.format(job) for template in MONITORS[2:]]
     submits = [c.submit[example] for c in CONVENTIONS[1:] for example in c.submit]
-    others = [f"/api/aip151/operations/{job}:cancel", "/api/conventions"]
+    others = [
+        f"/api/operations/{job}:cancel",
+        f"/api/aip151/operations/{job}:cancel",
+        "/api/conventions",
+    ]
     return [*submits, *monitors, *others], monitors

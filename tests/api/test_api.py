@@ -88,9 +88,11 @@ def test_bulk_email_is_accepted_then_delivered(api: ApiClient) -> None:
     )
     operation = api.get(accepted["Operation-Location"])
     assert operation.status_code == 200
-    assert operation.json()["status"] == "succeeded"
-    assert operation.json()["percentComplete"] == 100
-    assert operation.json()["resourceLocation"] == f"{monitor}/result"
+    # The Azure guidelines' status monitor: a POST action's result is in result.
+    assert operation.json()["status"] == "Succeeded"
+    assert operation.json()["progress"] == 100
+    beside_it = {"jobId", "completedAt", "expiresAt", "monitor"}
+    assert operation.json()["result"] == {k: v for k, v in report.items() if k not in beside_it}
     assert "Retry-After" not in operation
 
 
@@ -122,8 +124,9 @@ def test_every_recipient_bouncing_fails_the_job(api: ApiClient) -> None:
     assert body["report"]["counts"]["bounced"] == 2
     assert "Retry-After" not in monitor
     operation = api.get(f"/api/operations/{job_id}").json()
-    assert operation["status"] == "failed" and operation["error"]["code"] == "all-bounced"
-    assert "resourceLocation" not in operation
+    assert operation["status"] == "Failed" and operation["error"]["code"] == "all-bounced"
+    assert operation["error"]["innererror"]["type"] == body["error"]["type"]
+    assert "result" not in operation
     result = api.get(f"/api/jobs/{job_id}/result")
     assert result.status_code == 409
     assert result["Content-Type"] == "application/problem+json"
@@ -823,11 +826,12 @@ def poll_operation(api: ApiClient, accepted: Any, *, wait: Wait) -> tuple[str, A
         operation = response.json()
         status = operation["status"].lower()
         if status == "succeeded":
-            result = api.get(operation["resourceLocation"])
-            assert result.status_code == 200
-            return status, result.json()
-        if status in {"failed", "canceled"}:
-            return status, operation["error"]
+            return status, operation["result"]
+        if status == "failed":
+            # The guidelines' ErrorDetail: the problem type is its innererror's.
+            return status, {**operation["error"], **operation["error"]["innererror"]}
+        if status == "canceled":
+            return status, operation["report"]
         wait(int(response["Retry-After"]))
     raise AssertionError("the operation never finished")
 

@@ -415,7 +415,7 @@ def tour_following_jobs(api: TouringClient, finished: dict[str, str]) -> list[st
     assert api.get(f"{done}/result", headers={"If-Match": '"stale"'}).status_code == 412
     failed = finished["failed"]
     assert api.get(failed).json()["status"] == "failed"
-    assert api.get(failed.replace("/jobs/", "/operations/")).json()["status"] == "failed"
+    assert api.get(failed.replace("/jobs/", "/operations/")).json()["status"] == "Failed"
 
     nowhere = ["/api/jobs/job_nope", "/api/jobs/job_nope/result", "/api/operations/job_nope"]
     for url in nowhere:
