@@ -73,9 +73,9 @@ def test_the_switch_sends_under_another_convention(
     timeline = page.locator("#timeline")
     expect(timeline).to_contain_text("POST ")
     expect(timeline).to_contain_text("/api/request-reply/emails/bulk")
-    expect(timeline).to_contain_text("HTTP/1.1 302 Found", timeout=20_000)
+    expect(timeline).to_contain_text("HTTP/1.1 303 See Other", timeout=20_000)
     expect(page.locator(STATE)).to_have_text("succeeded")
-    # The request-reply status redirects too: fetch() follows that 302 as silently.
+    # The request-reply status redirects too: fetch() follows that 303 as silently.
     expect(fact(page, "response.redirected")).to_have_text("true", timeout=10_000)
     assert_no_axe_violations(page)
 
