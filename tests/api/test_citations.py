@@ -161,7 +161,9 @@ def test_the_registry_serves_each_conventions_stages(api: ApiClient) -> None:
 def submit(api: ApiClient, convention: Convention, **kwargs: Any) -> Any:
     outcome = kwargs.pop("outcome", "")
     url = convention.submit["bulk-email"] + (f"?outcome={outcome}" if outcome else "")
-    return api.post_json(url, make_email_payload(*kwargs.pop("recipients", ())))
+    payload = make_email_payload(*kwargs.pop("recipients", ()))
+    # OData processes a request asynchronously only when asked to; the others ignore it.
+    return api.post_json(url, payload, headers={"Prefer": "respond-async"})
 
 
 def job_id_of(response: Any) -> str:
