@@ -18,6 +18,7 @@ from django.views.decorators.http import require_safe
 
 from api import convention_answers as answers
 from api import representations
+from api.citations import CITATIONS
 from api.conventions import CONVENTIONS
 from api.headers import MAX_WAIT
 from api.limits import limit_job_starts, limit_polls
@@ -62,6 +63,11 @@ def api_docs(request: HttpRequest) -> HttpResponse:
         },
         "queue": queue_depth(),
         "conventions": CONVENTIONS,
+        # Each served convention with its cited stages (a cited one not served yet waits).
+        "cited_conventions": [
+            {"convention": convention, "stages": CITATIONS.get(convention.id, ())}
+            for convention in CONVENTIONS
+        ],
         "outcome_presets": PRESETS,
     }
     return render(request, "api/docs.html", context)

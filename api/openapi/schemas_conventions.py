@@ -24,6 +24,33 @@ ENDPOINT = {
     "properties": {"method": {"type": "string"}, "path": PATH},
 }
 RESULT = {"oneOf": [ref("DeliveryReport"), ref("FileReport")]}
+STRINGS = {"type": "array", "items": {"type": "string"}}
+STAGE = {
+    "type": "object",
+    "required": ["stage", "statuses", "headers", "members", "quotes", "ourChoice"],
+    "properties": {
+        "stage": {"type": "string"},
+        "statuses": STATUS_CODES,
+        "headers": STRINGS,
+        "members": STRINGS,
+        "quotes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["text", "url", "label"],
+                "properties": {
+                    "text": {"type": "string"},
+                    "url": {
+                        **URL,
+                        "description": "The document, with the quoted section's fragment.",
+                    },
+                    "label": {"type": "string"},
+                },
+            },
+        },
+        "ourChoice": {"oneOf": [{"type": "string"}, {"type": "null"}]},
+    },
+}
 
 
 def any_message(name: str) -> dict[str, Any]:
@@ -248,6 +275,14 @@ SCHEMAS: dict[str, Any] = {
                             "additionalProperties": STATUS_CODES,
                         },
                         "notes": {"type": "array", "items": {"type": "string"}},
+                        "stages": {
+                            "type": "array",
+                            "description": "What the convention's document says of each "
+                            "stage: the statuses, headers and body members the demo answers "
+                            "with, the sentences that set them (quoted, deep-linked), or "
+                            "why the demo chose where the document is silent.",
+                            "items": STAGE,
+                        },
                     },
                 },
             },

@@ -151,6 +151,23 @@ def test_opened_folds_keep_their_tables_whole(browser: Browser, site_server: Any
         page.context.close()
 
 
+def test_the_api_pages_stage_folds_fit_and_pass_axe_once_opened(
+    browser: Browser, site_server: Any
+) -> None:
+    """Each convention's stages, quotes and all, behind its fold: open, they fit a phone
+    and a desktop, and axe finds nothing wrong in either theme."""
+    for viewport, theme in ((DESKTOP, "light"), (PHONE, "dark")):
+        page = open_page(browser, f"{site_server.url}/api/", viewport, theme)
+        folds = page.locator("main details[id$='-stages']")
+        assert folds.count() >= 5
+        page.evaluate("document.querySelectorAll('main details').forEach(d => { d.open = true; })")
+        expect(page.locator("#rfc9110-stages blockquote[cite]").first).to_be_visible()
+        assert page.evaluate(TABLE_FAULTS) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert_no_axe_violations(page)
+        page.context.close()
+
+
 def test_the_clients_page_is_axe_clean_in_both_themes(browser: Browser, site_server: Any) -> None:
     for theme in THEMES:
         page = open_page(browser, f"{site_server.url}/playground/clients/", DESKTOP, theme)
