@@ -477,13 +477,11 @@ CITATIONS: dict[str, tuple[Stage, ...]] = {
                 ),
                 request_reply(
                     "issues-and-considerations",
-                    "If the status endpoint redirects on completion, either HTTP 302 or HTTP "
-                    "303 are appropriate return codes, depending on the exact semantics you "
-                    "support.",
+                    "If the status endpoint redirects on completion, use HTTP 303 (See Other). "
+                    "A 303 instructs the client to issue a GET request to the redirect URL, "
+                    "regardless of the original request method.",
                 ),
             ),
-            our_choice="303 rather than 302: the client is to GET the result, whatever "
-            "method it asked the status endpoint with.",
         ),
         Stage(
             "result",
@@ -500,7 +498,7 @@ CITATIONS: dict[str, tuple[Stage, ...]] = {
         Stage(
             "failed",
             (422, 500),
-            members=("status", "error"),
+            members=("type", "title", "status", "detail", "code", "job"),
             quotes=(
                 request_reply(
                     "issues-and-considerations",
@@ -509,16 +507,23 @@ CITATIONS: dict[str, tuple[Stage, ...]] = {
                     "response code to the client from that resource (4xx code).",
                 ),
             ),
-            our_choice="422 when the submitted content caused the failure (every address "
-            "bounced); 500 when the demo failed (worker lost, internal error), since a 4xx "
-            "would blame the client for the server's fault.",
+            our_choice="A problem (RFC 9457) whose status is the answer's, the status "
+            "resource as its job member: 422 when the submitted content caused the failure "
+            "(every address bounced, the upload gone); 500 when the demo failed (worker lost, "
+            "internal error), since a 4xx would blame the client for the server's fault.",
         ),
         Stage(
             "canceled",
             (200,),
             members=("status",),
-            our_choice="The page names no answer for a canceled job: the status endpoint "
-            "answers 200 with status canceled, since the client asked for the cancel.",
+            quotes=(
+                request_reply(
+                    "issues-and-considerations",
+                    "After the backend handles the cancellation, it should update the status "
+                    "resource to reflect the cancelled state.",
+                ),
+            ),
+            our_choice="The status endpoint answers it with 200, as any status resource.",
         ),
         Stage(
             "cancel",
@@ -528,13 +533,13 @@ CITATIONS: dict[str, tuple[Stage, ...]] = {
                 request_reply(
                     "issues-and-considerations",
                     "In some scenarios, you might want to provide a way for clients to cancel a "
-                    "long-running request. In that case, the backend service must support some "
-                    "form of cancellation instruction.",
+                    "long-running request. In that case, expose a DELETE operation on the "
+                    "status endpoint resource.",
                 ),
                 DELETE_STATUSES,
             ),
-            our_choice="The page names no cancel: DELETE on the status endpoint, answered as "
-            "RFC 9110 section 9.3.5 says, 200 once the job is canceled.",
+            our_choice="The page names the method, not its answer: as RFC 9110 section 9.3.5 "
+            "says, 200 once the job is canceled.",
         ),
         Stage(
             "cancel-running",
