@@ -497,8 +497,8 @@ CITATIONS: dict[str, tuple[Stage, ...]] = {
         ),
         Stage(
             "failed",
-            (422, 500),
-            members=("type", "title", "status", "detail", "code", "job"),
+            (422, 200),
+            members=("status",),
             quotes=(
                 request_reply(
                     "issues-and-considerations",
@@ -507,10 +507,11 @@ CITATIONS: dict[str, tuple[Stage, ...]] = {
                     "response code to the client from that resource (4xx code).",
                 ),
             ),
-            our_choice="A problem (RFC 9457) whose status is the answer's, the status "
-            "resource as its job member: 422 when the submitted content caused the failure "
-            "(every address bounced, the upload gone); 500 when the demo failed (worker lost, "
-            "internal error), since a 4xx would blame the client for the server's fault.",
+            our_choice="422 when the submitted content caused the failure (every address "
+            "bounced, the upload gone): a problem (RFC 9457), the status resource as its job "
+            "member. When the demo failed (worker lost, internal error), 200 with the status "
+            "resource: a 4xx would blame the client, a 5xx the status endpoint, for a job "
+            "the server failed.",
         ),
         Stage(
             "canceled",

@@ -105,15 +105,14 @@ def azure_canceled(request: HttpRequest, job: Job) -> HttpResponse:
 # -- Asynchronous request-reply: a status resource, 303 once done ------------------
 
 # The status endpoint of a failed job answers "an appropriate response code ...
-# (4xx code)", as the Architecture Center page asks: 422 when what was submitted could
-# not be done (every recipient bounced; the upload is gone and must be sent again).
-# A failure of the site's own (its worker lost, a bug) is not the client's: 500, our
-# choice, with the same body.
+# (4xx code)", as the Architecture Center page asks, when what was submitted could not
+# be done: 422 (every recipient bounced; the upload is gone and must be sent again).
+# A failure of the site's own (its worker lost, a bug) is no client error, and a 5xx
+# would say the status endpoint failed, not the job: 200 with the status resource,
+# which says failed and why.
 REQUEST_REPLY_FAILURE_STATUS = {
     Job.ErrorCode.ALL_BOUNCED: 422,
     Job.ErrorCode.UPLOAD_MISSING: 422,
-    Job.ErrorCode.WORKER_LOST: 500,
-    Job.ErrorCode.INTERNAL_ERROR: 500,
 }
 
 
@@ -137,8 +136,9 @@ def request_reply_accepted(request: HttpRequest, job: Job) -> HttpResponse:
 
 
 def request_reply_status(request: HttpRequest, job: Job) -> HttpResponse:
-    """200 with the status resource while pending and once canceled; 303 See Other to the
-    result once succeeded; a failed job's error, as a problem, with a 4xx (or 500)."""
+    """200 with the status resource while pending, once canceled and once failed by the
+    site's own fault; 303 See Other to the result once succeeded; a job failed by what
+    was submitted, its error as a problem with a 4xx."""
     if job.status == Job.Status.SUCCEEDED:
         see_other = json_response(
             {**see_other_body(request, job), "monitor": status_url(request, job)},
@@ -147,15 +147,16 @@ def request_reply_status(request: HttpRequest, job: Job) -> HttpResponse:
         )
         return monitored(request, see_other)
     if job.status == Job.Status.FAILED and job.error is not None:
-        return monitored(request, request_reply_failed(request, job))
+        status = REQUEST_REPLY_FAILURE_STATUS.get(Job.ErrorCode(job.error["code"]))
+        if status is not None:
+            return monitored(request, request_reply_failed(request, job, status=status))
     return monitored(request, paced(json_response(status_body(request, job)), job))
 
 
-def request_reply_failed(request: HttpRequest, job: Job) -> HttpResponse:
+def request_reply_failed(request: HttpRequest, job: Job, *, status: int) -> HttpResponse:
     """The error persisted at the status endpoint, as a problem (RFC 9457) whose status is
     the answer's; the status resource (whose own status says failed) is its job member."""
     url = status_url(request, job)
-    status = REQUEST_REPLY_FAILURE_STATUS.get(Job.ErrorCode(job.error["code"]), 500)
     error = job_error(request, job.error, instance=url)
     problem_body = {
         "type": error["type"],

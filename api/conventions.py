@@ -236,7 +236,7 @@ CONVENTIONS: tuple[Convention, ...] = (
             pending=(200,),
             done=(303,),
             result=(200,),
-            failed=(422, 500),
+            failed=(200, 422),
             canceled=(200,),
             cancel=(200, 202),
         ),
@@ -244,10 +244,11 @@ CONVENTIONS: tuple[Convention, ...] = (
             "A 200 from the status endpoint does not mean done: read status. Once done it "
             "answers 303 See Other, never 302, which some clients replay with the "
             "original method.",
-            "A failed job's status endpoint answers the error as a problem: 422 when what "
-            "was submitted could not be done (every recipient bounced, the upload gone), "
-            "500 when the site failed (its worker lost, a bug): the page asks for a 4xx, "
-            "and a failure of the server's own is not the client's.",
+            "A failed job's status endpoint answers the error as a problem with 422 when "
+            "what was submitted could not be done (every recipient bounced, the upload "
+            "gone), as the page asks (a 4xx); when the site failed (its worker lost, a bug) "
+            "it answers 200 with the status, failed: that is no client error, and a 5xx "
+            "would say the status endpoint failed, not the job.",
             "DELETE on the status endpoint cancels: the page names the method, not its "
             "answer, so it answers as RFC 9110 section 9.3.5 says: 200 canceled at once "
             "(a queued job), 202 when a running job will stop at its next step.",

@@ -157,10 +157,12 @@ def request_reply_status_path() -> dict[str, Any]:
     get = monitor_responses(
         {
             "200": paced(
-                "Pending (with Retry-After) or canceled: the status resource; read status.",
+                "Pending (with Retry-After), canceled, or failed by the site's own fault (its "
+                "worker lost, a bug): the status resource; read status.",
                 "RequestReplyStatus",
                 "requestReplyPending",
                 "requestReplyCanceled",
+                "requestReplyWorkerLost",
                 links=REQUEST_REPLY_LINKS,
             ),
             "303": response(
@@ -178,10 +180,6 @@ def request_reply_status_path() -> dict[str, Any]:
                 "Failed because of what was submitted (every recipient bounced; the upload "
                 "is gone): the error, persisted at the status endpoint.",
                 "requestReplyFailed",
-            ),
-            "500": failed_status(
-                "Failed because the site did (its worker lost, a bug): the error.",
-                "requestReplyWorkerLost",
             ),
         }
     )
