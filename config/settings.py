@@ -162,6 +162,7 @@ INSTALLED_APPS = [
     "api",
     "playground",
     "reference",
+    "checker",
 ]
 
 MIDDLEWARE = [

