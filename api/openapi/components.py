@@ -138,6 +138,11 @@ JOB_LINKS = {
     "CancelAipOperation": ("cancelAipOperation", "Cancel the job (AIP-151's :cancel)."),
     "GetJobResource": ("getJobResource", "The same job as a job resource: 200 every time."),
     "CancelJobResource": ("cancelJobResource", "Cancel the job (DELETE on the job resource)."),
+    "GetODataMonitor": (
+        "getODataMonitor",
+        "The same job's OData status monitor: 202 until it answers 200 with AsyncResult.",
+    ),
+    "CancelODataRequest": ("cancelODataRequest", "Cancel the job (DELETE on the OData monitor)."),
 }
 
 
