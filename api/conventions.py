@@ -364,8 +364,8 @@ CONVENTIONS: tuple[Convention, ...] = (
         ),
         notes=(
             "A submit without Prefer: respond-async is refused (400): OData says a service "
-            "\"MUST NOT reply to a Data Service Request with 202 Accepted if the request has "
-            "not included the respond-async preference\", and the demo never holds a "
+            '"MUST NOT reply to a Data Service Request with 202 Accepted if the request has '
+            'not included the respond-async preference", and the demo never holds a '
             "connection for minutes to answer synchronously.",
             "The monitor's 200 means the request finished, not that it succeeded: the "
             "AsyncResult header carries the final status (200, or the failure's 4xx/5xx).",

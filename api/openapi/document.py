@@ -60,8 +60,9 @@ refusals) under RFC 9110 (`/api/emails/bulk`: 202, then the monitor's 200s and a
 the asynchronous request-reply pattern (`/api/request-reply/...`: the status
 endpoint answers 202 while pending, then 302), Google AIP-151 (`/api/aip151/...`: 200
 with an Operation, no 202), a job resource (`/api/job-resource/...`: 201 Created,
-then 200s) and OData 4.01 (`/api/odata/...`: `Prefer: respond-async` required; the status
-monitor answers 202, then 200 with `AsyncResult`). Every monitor answers for any job, whichever URL started it.
+then 200s) and OData 4.01 (`/api/odata/...`: `Prefer: respond-async` required; the
+status monitor answers 202, then 200 with `AsyncResult`). Every monitor answers for any
+job, whichever URL started it.
 `/api/conventions` lists them, with the status codes of each stage.
 
 **Outcomes a client must survive**, from the submit URL's `outcome` query

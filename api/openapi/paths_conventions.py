@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.headers import MAX_PREFER
 from api.openapi.components import (
     ETAG,
     JOB_RETRY_AFTER,
@@ -127,7 +128,15 @@ ODATA_PREFER = {
     "prefers it, and the demo's jobs are never answered synchronously. Without it the "
     "submit is refused (400, respond-async-required) and no job is started. A `wait` "
     "preference beside it is ignored.",
-    "schema": {"type": "string"},
+    # Exactly what api.headers.read_prefer finds respond-async in: after any elements
+    # (a comma inside a quoted string cuts none), the name, in any case, then its value,
+    # its parameters, the next element or the end; within the length the API reads.
+    "schema": {
+        "type": "string",
+        "maxLength": MAX_PREFER,
+        "pattern": r'^(?:(?:[^",]|"(?:[^"\\]|\\.)*")*,)*[ \t]*'
+        r"[Rr][Ee][Ss][Pp][Oo][Nn][Dd]-[Aa][Ss][Yy][Nn][Cc][ \t]*(?:[=;,].*)?$",
+    },
     "examples": {"async": {"value": "respond-async"}},
 }
 

@@ -64,6 +64,7 @@ MONITORS = [
     "/api/request-reply/status/{jobId}",
     "/api/aip151/operations/{jobId}",
     "/api/job-resource/jobs/{jobId}",
+    "/api/odata/monitor/{jobId}",
 ]
 CONDITIONAL = [f"{method} {path}" for method in ["GET", "HEAD"] for path in MONITORS] + [
     "GET /api/openapi.json",
@@ -74,6 +75,7 @@ CANCELS = [
     "DELETE /api/jobs/{jobId}",
     "DELETE /api/job-resource/jobs/{jobId}",
     "POST /api/aip151/operations/{jobId}:cancel",
+    "DELETE /api/odata/monitor/{jobId}",
 ]
 
 CONFIG = schemathesis.Config.from_dict(
