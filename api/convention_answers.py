@@ -252,6 +252,20 @@ ODATA_FAILURE_STATUSES = {
 }
 
 
+def odata_version(request: HttpRequest) -> str:
+    """The version an answer follows: OData 8.2.7, "the greatest supported OData-Version
+    less than or equal to the specified OData-MaxVersion"; 4.01 when none is given."""
+    return "4.0" if request.headers.get("OData-MaxVersion", "").strip() == "4.0" else "4.01"
+
+
+def versioned(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    # OData 8.1.5: "OData services MUST include the OData-Version header on a response";
+    # it follows OData-MaxVersion, so a cache must keep the versions apart (8.3.8).
+    response["OData-Version"] = odata_version(request)
+    patch_vary_headers(response, ["OData-MaxVersion"])
+    return response
+
+
 def odata_monitor_url(request: HttpRequest, job: Job) -> str:
     return absolute_url(request, reverse("api:odata-monitor", args=[job.public_id]))
 
@@ -263,7 +277,7 @@ def odata_pending(request: HttpRequest, job: Job, *, status: int = 202) -> HttpR
     response = json_response(
         {**job_state(request, job, instance=url), "self": url}, status=status, Location=url
     )
-    return paced(response, job)
+    return versioned(request, paced(response, job))
 
 
 def odata_accepted(request: HttpRequest, job: Job) -> HttpResponse:
@@ -299,7 +313,7 @@ def asks_for_http_message(request: HttpRequest) -> bool:
     final response's body itself, its status in AsyncResult."""
     accept = request.headers.get("Accept")
     if accept is None:
-        return request.headers.get("OData-MaxVersion", "").strip() == "4.0"
+        return odata_version(request) == "4.0"
     ranges = (part.split(";")[0].strip().lower() for part in accept.split(","))
     return "application/http" in ranges
 
@@ -311,12 +325,13 @@ def odata_status(request: HttpRequest, job: Job) -> HttpResponse:
         # OData 11.6: "After a successful DELETE request against the status monitor
         # resource, any subsequent GET requests for the same status monitor resource
         # returns 404 Not Found." A job is one job: whichever URL canceled it, it is gone.
-        return problem(
+        gone = problem(
             request,
             "job-not-found",
             f"Job {job.public_id} was canceled, so its OData status monitor is gone; what "
             f"it did before it stopped: {monitor_url(request, job)}.",
         )
+        return versioned(request, gone)
     status, body = odata_final(request, job)
     content = json.dumps(body, indent=2).encode()
     if asks_for_http_message(request):
@@ -326,8 +341,8 @@ def odata_status(request: HttpRequest, job: Job) -> HttpResponse:
     else:
         response = HttpResponse(content, content_type="application/json")
     response["AsyncResult"] = str(status)
-    patch_vary_headers(response, ["Accept", "OData-MaxVersion"])
-    return monitored(request, response)
+    patch_vary_headers(response, ["Accept"])
+    return monitored(request, versioned(request, response))
 
 
 def odata_canceled(request: HttpRequest, job: Job) -> HttpResponse:
@@ -339,4 +354,4 @@ def odata_canceled(request: HttpRequest, job: Job) -> HttpResponse:
         response["Location"] = monitor_url(request, job)
         return no_store(response)
     # Canceled at once: the monitor is gone (404 from now on), there is nothing to show.
-    return no_store(HttpResponse(status=204))
+    return no_store(versioned(request, HttpResponse(status=204)))

@@ -39,9 +39,14 @@ AIP_LINKS = job_links("GetAipOperation", "CancelAipOperation", id_field="metadat
 REQUEST_REPLY_LINKS = job_links("GetRequestReplyStatus", "GetJobResult", "GetJobResource")
 JOB_RESOURCE_LINKS = job_links("GetJobResource", "CancelJobResource", "GetJobResult")
 ODATA_LINKS = job_links("GetODataMonitor", "CancelODataRequest")
+ODATA_VERSION = header(
+    {"enum": ["4.0", "4.01"]},
+    "The OData version the answer follows: 4.01, or 4.0 for a request with OData-MaxVersion: 4.0.",
+)
 ODATA_PENDING_HEADERS = {
     "Location": header(URL, "The status monitor, /api/odata/monitor/{jobId}."),
     "Retry-After": JOB_RETRY_AFTER,
+    "OData-Version": ODATA_VERSION,
 }
 
 
@@ -187,6 +192,7 @@ def odata_monitor_path() -> dict[str, Any]:
                 {"type": "string", "pattern": "^[1-5][0-9][0-9]$"},
                 "The status of the final response (OData 4.01 section 8.3.1).",
             ),
+            "OData-Version": ODATA_VERSION,
         },
         schema=ref("ODataFinal"),
         examples=("deliveryReport", "fileDigest", "odataFailed"),
@@ -206,17 +212,19 @@ def odata_monitor_path() -> dict[str, Any]:
                 examples=("odataPending",),
                 links=ODATA_LINKS,
             ),
-            "404": problem_response(
-                "No such job, or it was canceled: OData's status monitor answers 404 once "
-                "the request is canceled.",
-                "jobNotFound",
-            ),
         }
+    )
+    # In place of the shared 404 (which monitor_responses puts last): a canceled job's too.
+    get["404"] = problem_response(
+        "No such job, or it was canceled: OData's status monitor answers 404 once the "
+        "request is canceled (then with OData-Version).",
+        "jobNotFound",
+        headers={"OData-Version": {**ODATA_VERSION, "required": False}},
     )
     cancel = {
         "204": response(
             "Canceled at once (the job was queued); the monitor answers 404 from now on.",
-            headers={"Cache-Control": NO_STORE},
+            headers={"Cache-Control": NO_STORE, "OData-Version": ODATA_VERSION},
         ),
         "202": response(
             "Accepted: the running job stops at its next step. Location is the job's RFC "
@@ -225,6 +233,7 @@ def odata_monitor_path() -> dict[str, Any]:
                 "Location": header(URL, "The job's RFC 9110 monitor, /api/jobs/{jobId}."),
                 "Retry-After": JOB_RETRY_AFTER,
                 "Cache-Control": NO_STORE,
+                "OData-Version": ODATA_VERSION,
             },
             schema=ref("ODataPending"),
             examples=("odataPending",),
@@ -245,7 +254,7 @@ def odata_monitor_path() -> dict[str, Any]:
             "operationId": "getODataMonitor",
             "summary": "The OData status monitor: 202 while pending, then 200 with AsyncResult.",
             "parameters": CONDITIONAL,
-            "responses": get,
+            "responses": dict(sorted(get.items())),
         },
         "head": {**head_operation("headODataMonitor", get), "parameters": CONDITIONAL},
         "delete": {

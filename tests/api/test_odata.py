@@ -40,6 +40,7 @@ def test_the_submit_answers_202_with_the_monitor_and_the_preference_applied(
     assert accepted["Preference-Applied"] == "respond-async"
     assert accepted["Retry-After"].isdigit()
     assert accepted["Cache-Control"] == "no-store"
+    assert accepted["OData-Version"] == "4.01"
     assert accepted.json()["status"] == "queued"
 
 
@@ -129,6 +130,8 @@ def test_the_final_response_as_a_whole_http_message(
     assert done["AsyncResult"] == "200"
     head, _, body = done.content.decode().partition("\r\n\r\n")
     assert head.split("\r\n") == ["HTTP/1.1 200 OK", "Content-Type: application/json"]
+    # The greatest version up to the client's OData-MaxVersion.
+    assert done["OData-Version"] == ("4.0" if "OData-MaxVersion" in headers else "4.01")
     assert json.loads(body) == api.get(f"/api/jobs/{job_id}/result").json()
     # The two forms are two representations: a cache must tell them apart.
     assert {"Accept", "OData-MaxVersion"} <= {v.strip() for v in done["Vary"].split(",")}
