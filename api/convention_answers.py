@@ -270,12 +270,12 @@ def odata_monitor_url(request: HttpRequest, job: Job) -> str:
     return absolute_url(request, reverse("api:odata-monitor", args=[job.public_id]))
 
 
-def odata_pending(request: HttpRequest, job: Job, *, status: int = 202) -> HttpResponse:
+def odata_pending(request: HttpRequest, job: Job) -> HttpResponse:
     """A 202 about a pending job: Location (the status monitor, which OData requires on
     every 202 of it), Retry-After, and the job's state as JSON, the demo's choice of body."""
     url = odata_monitor_url(request, job)
     response = json_response(
-        {**job_state(request, job, instance=url), "self": url}, status=status, Location=url
+        {**job_state(request, job, instance=url), "self": url}, status=202, Location=url
     )
     return versioned(request, paced(response, job))
 

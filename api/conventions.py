@@ -340,7 +340,7 @@ CONVENTIONS: tuple[Convention, ...] = (
                 ODATA_PROTOCOL + "#sec_HeaderAsyncResult",
             ),
             Document(
-                "OData JSON Format Version 4.01: Error Response",
+                "OData JSON Format Version 4.01, section 21.1: Error Response",
                 "https://docs.oasis-open.org/odata/odata-json-format/v4.01/"
                 "odata-json-format-v4.01.html#sec_ErrorResponse",
             ),
