@@ -370,8 +370,8 @@ CONVENTIONS: tuple[Convention, ...] = (
             "The monitor's 200 means the request finished, not that it succeeded: the "
             "AsyncResult header carries the final status (200, or the failure's 4xx/5xx).",
             "The final 200's body is the final response itself (the result, or an OData error "
-            "object); with Accept: application/http it is the whole HTTP message, status "
-            "line and headers included.",
+            "object); with Accept: application/http (or OData-MaxVersion: 4.0 and no "
+            "Accept) it is the whole HTTP message, status line and headers included.",
             "While pending the monitor's 202 body is the job's state as JSON: the demo's "
             "choice (OData allows a body, and defines none).",
             "DELETE on the monitor answers 204 when the job is canceled at once (it was "
