@@ -824,9 +824,25 @@ CITATIONS: dict[str, tuple[Stage, ...]] = {
                 odata(
                     "sec_AsynchronousRequests",
                     "11.6",
-                    "the body of the final 200 OK response MUST be represented as an HTTP message",
+                    "Any other headers, along with the response body, represent the result of "
+                    "the completed asynchronous operation.",
+                ),
+                odata(
+                    "sec_AsynchronousRequests",
+                    "11.6",
+                    "If the GET request to the status monitor includes an OData-MaxVersion "
+                    "header with a value of 4.0 and no Accept header, or an Accept header that "
+                    "includes application/http, then the body of the final 200 OK response MUST "
+                    "be represented as an HTTP message",
                 ),
             ),
+        ),
+        Stage(
+            "result",
+            (200,),
+            ("AsyncResult",),
+            our_choice="OData has no result resource of its own: the final 200 of the status "
+            "monitor is the result. GET /api/jobs/{jobId}/result answers it too.",
         ),
         Stage(
             "failed",
@@ -845,7 +861,7 @@ CITATIONS: dict[str, tuple[Stage, ...]] = {
         ),
         Stage(
             "canceled",
-            (404, 200),
+            (404,),
             quotes=(
                 odata(
                     "sec_AsynchronousRequests",
@@ -864,10 +880,13 @@ CITATIONS: dict[str, tuple[Stage, ...]] = {
                     "Server Error range indicating that the operation was cancelled.",
                 ),
             ),
+            our_choice="A job is one job: canceled through any convention's cancel, it was "
+            "canceled as the consumer asked, so the OData monitor answers 404 either way "
+            "(its problem names /api/jobs/{jobId}, which still shows what was delivered).",
         ),
         Stage(
             "cancel",
-            (200,),
+            (204,),
             quotes=(
                 odata(
                     "sec_AsynchronousRequests",

@@ -46,6 +46,21 @@ NAIVE_BUSY = "raise_for_status() on the transient 503/429 instead of waiting"
 NAIVE_NO_LOCATION = "no Location header (only Operation-Location): KeyError"
 NAIVE_OPERATION = "the 200 Operation (done: false) is not 202: printed as the result"
 NAIVE_CREATED = "201 is not 202: the job as just created is printed as the result"
+# Under OData: no generic client sends Prefer: respond-async, so none gets a job at all.
+ODATA_REFUSED = "sends no Prefer: respond-async, so the submit is refused (400): no job starts"
+LRO_ODATA_REFUSED = (
+    "sends no Prefer: respond-async; the submit's 400 is reported as the operation failing"
+)
+NAIVE_ODATA_REFUSED = "raise_for_status() on the submit's 400: the loop sends no Prefer"
+
+
+def refused_at_submit(why: str) -> Verdicts:
+    """Every scenario ends at the refused submit: an error, early where the job would fail."""
+    return {
+        scenario.id: ("raised-early" if scenario.expected == "raised" else "raised", why)
+        for scenario in SCENARIOS
+    }
+
 
 ROWS: tuple[Row, ...] = (
     *measured(
@@ -97,6 +112,7 @@ ROWS: tuple[Row, ...] = (
         "job-resource",
         {scenario.id: ("pending-success", LOCATION_200) for scenario in SCENARIOS},
     ),
+    *measured("azure-core", "odata", refused_at_submit(ODATA_REFUSED)),
     *measured(
         "core-lro",
         "rfc9110",
@@ -164,6 +180,7 @@ ROWS: tuple[Row, ...] = (
             "lost-by-worker": ("pending-success", LRO_LOCATION_200),
         },
     ),
+    *measured("core-lro", "odata", refused_at_submit(LRO_ODATA_REFUSED)),
     *measured(
         "naive-requests",
         "rfc9110",
@@ -213,6 +230,7 @@ ROWS: tuple[Row, ...] = (
         "job-resource",
         {scenario.id: ("pending-success", NAIVE_CREATED) for scenario in SCENARIOS},
     ),
+    *measured("naive-requests", "odata", refused_at_submit(NAIVE_ODATA_REFUSED)),
     # The site's own examples: right under every convention they claim.
     *(
         row

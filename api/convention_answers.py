@@ -8,20 +8,24 @@ gives, per convention (api.conventions says which status each stage uses).
 
 from __future__ import annotations
 
+import json
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from api.problems import PROBLEM_CONTENT_TYPE, job_error
+from api.problems import PROBLEM_CONTENT_TYPE, job_error, problem
 from api.representations import (
     cancel_status,
     json_response,
+    monitor_url,
     monitored,
     operation_body,
     operation_url,
+    result_body,
     result_url,
     retry_after_header,
     see_other_body,
@@ -293,3 +297,125 @@ def job_resource_canceled(request: HttpRequest, job: Job) -> HttpResponse:
     if status == 202:
         response["Location"] = url
     return no_store(paced(response, job))
+
+
+# -- OData 4.01: a status monitor, then the final response ---------------------------
+
+# The status the request would have answered had it run synchronously and failed so:
+# the final response's status, which AsyncResult carries.
+ODATA_FAILURE_STATUSES = {
+    # The request was understood, but not one message could be delivered.
+    Job.ErrorCode.ALL_BOUNCED: 422,
+    Job.ErrorCode.UPLOAD_MISSING: 500,
+    # Bounded retries ran out; another request may well succeed.
+    Job.ErrorCode.WORKER_LOST: 503,
+    Job.ErrorCode.INTERNAL_ERROR: 500,
+    # OData 11.6: a request "cancelled for reasons other than the consumers issuing a
+    # DELETE request" ends with "a status code in the 5xx Server Error range".
+    Job.ErrorCode.CANCELED: 503,
+}
+
+
+def odata_version(request: HttpRequest) -> str:
+    """The version an answer follows: OData 8.2.7, "the greatest supported OData-Version
+    less than or equal to the specified OData-MaxVersion"; 4.01 when none is given."""
+    return "4.0" if request.headers.get("OData-MaxVersion", "").strip() == "4.0" else "4.01"
+
+
+def versioned(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    # OData 8.1.5: "OData services MUST include the OData-Version header on a response";
+    # it follows OData-MaxVersion, so a cache must keep the versions apart (8.3.8).
+    response["OData-Version"] = odata_version(request)
+    patch_vary_headers(response, ["OData-MaxVersion"])
+    return response
+
+
+def odata_monitor_url(request: HttpRequest, job: Job) -> str:
+    return absolute_url(request, reverse("api:odata-monitor", args=[job.public_id]))
+
+
+def odata_pending(request: HttpRequest, job: Job) -> HttpResponse:
+    """A 202 about a pending job: Location (the status monitor, which OData requires on
+    every 202 of it), Retry-After, and the job's state as JSON, the demo's choice of body."""
+    url = odata_monitor_url(request, job)
+    response = json_response(
+        {**job_state(request, job, instance=url), "self": url}, status=202, Location=url
+    )
+    return versioned(request, paced(response, job))
+
+
+def odata_accepted(request: HttpRequest, job: Job) -> HttpResponse:
+    response = odata_pending(request, job)
+    # OData 8.2.8.8: a service that applies respond-async "MUST include a
+    # Preference-Applied response header containing the respond-async preference".
+    response["Preference-Applied"] = "respond-async"
+    return no_store(response)
+
+
+def odata_final(request: HttpRequest, job: Job) -> tuple[int, dict[str, Any]]:
+    """The final response of the job's request: its status and its JSON body, the result
+    or an OData error object (OData JSON Format: error, with code and message)."""
+    if job.status == Job.Status.SUCCEEDED:
+        return 200, result_body(request, job)
+    error = job.error or {}
+    code = error.get("code", Job.ErrorCode.INTERNAL_ERROR)
+    body: dict[str, Any] = {
+        "code": code,
+        "message": error.get("detail", "The job failed."),
+    }
+    if (report := unfinished_report(job)) is not None:
+        # What the job did anyway (who got the message): innererror is the error
+        # object's place for service-defined details.
+        body["innererror"] = {"report": report}
+    return ODATA_FAILURE_STATUSES.get(code, 500), {"error": body}
+
+
+def asks_for_http_message(request: HttpRequest) -> bool:
+    """Whether the final response goes whole, as application/http. OData 11.6: when the
+    request has "an OData-MaxVersion header with a value of 4.0 and no Accept header, or
+    an Accept header that includes application/http"; otherwise (4.01) the 200 is the
+    final response's body itself, its status in AsyncResult."""
+    accept = request.headers.get("Accept")
+    if accept is None:
+        return odata_version(request) == "4.0"
+    ranges = (part.split(";")[0].strip().lower() for part in accept.split(","))
+    return "application/http" in ranges
+
+
+def odata_status(request: HttpRequest, job: Job) -> HttpResponse:
+    if job.is_pending:
+        return monitored(request, odata_pending(request, job))
+    if job.status == Job.Status.CANCELED and job.cancel_requested_at is not None:
+        # OData 11.6: "After a successful DELETE request against the status monitor
+        # resource, any subsequent GET requests for the same status monitor resource
+        # returns 404 Not Found." A job is one job: whichever URL canceled it, it is gone.
+        gone = problem(
+            request,
+            "job-not-found",
+            f"Job {job.public_id} was canceled, so its OData status monitor is gone; what "
+            f"it did before it stopped: {monitor_url(request, job)}.",
+        )
+        return versioned(request, gone)
+    status, body = odata_final(request, job)
+    content = json.dumps(body, indent=2).encode()
+    if asks_for_http_message(request):
+        head = f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        head += "Content-Type: application/json\r\n\r\n"
+        response = HttpResponse(head.encode() + content, content_type="application/http")
+    else:
+        response = HttpResponse(content, content_type="application/json")
+    response["AsyncResult"] = str(status)
+    patch_vary_headers(response, ["Accept"])
+    return monitored(request, versioned(request, response))
+
+
+def odata_canceled(request: HttpRequest, job: Job) -> HttpResponse:
+    """DELETE on the status monitor: OData 11.6's "200 OK or a 204 No Content response
+    indicates that the asynchronous processing has been successfully canceled", and 202
+    that it is being canceled, with a Location "different from the status monitor"."""
+    if cancel_status(job) == 202:
+        response = odata_pending(request, job)
+        response["Location"] = monitor_url(request, job)
+        return no_store(response)
+    # Canceled at once: the monitor is gone (404 from now on), there is nothing to show.
+    return no_store(versioned(request, HttpResponse(status=204)))

@@ -1,4 +1,4 @@
-"""The conventions the demo API serves a job under, as data.
+"""The six conventions the demo API serves a job under, as data.
 
 A job is one job whichever way it is watched: every convention's monitor answers for
 any job id, whichever convention's submit URL created it. This module is the one
@@ -12,7 +12,8 @@ Shape (stable: client tests and pages read it):
   /202/ (``bulk-email``, ``file-processing``, also the job kinds) to its POST path;
   monitor, result and cancel are path templates with ``{jobId}``;
   monitor_from says where a client finds the monitor in the submit answer
-  (a response header, or for AIP-151 the ``name`` member of the body).
+  (a response header, or for AIP-151 the ``name`` member of the body);
+  prefer is a preference a submit must send (OData's respond-async), or "".
 - Stages lists the status codes each answer may have: the submit (accepted), the
   monitor while pending, once succeeded (done), once failed or canceled, the
   result, and the cancel request. An empty tuple: the convention has no such answer.
@@ -86,6 +87,8 @@ class Convention:
     # What a reader should notice: the differences a client trips over.
     notes: tuple[str, ...] = ()
     see_also: tuple[Document, ...] = field(default=())
+    # A preference the submit must carry in Prefer; without it the submit is refused.
+    prefer: str = ""
 
     def monitor_path(self, job_id: str) -> str:
         return self.monitor.replace("{jobId}", job_id)
@@ -105,6 +108,7 @@ class Convention:
             "cancel": None if self.cancel is None else self.cancel.to_json(),
             "statuses": self.statuses.to_json(),
             "notes": list(self.notes),
+            "prefer": self.prefer,
         }
 
 
@@ -117,6 +121,8 @@ RFC_9110_DELETE = Document(
     "RFC 9110 HTTP Semantics, section 9.3.5: DELETE",
     "https://www.rfc-editor.org/rfc/rfc9110#section-9.3.5",
 )
+
+ODATA_PROTOCOL = "https://docs.oasis-open.org/odata/odata/v4.01/odata-v4.01-part1-protocol.html"
 
 CONVENTIONS: tuple[Convention, ...] = (
     Convention(
@@ -327,6 +333,67 @@ CONVENTIONS: tuple[Convention, ...] = (
             "a running job will stop at its next step (RFC 9110 section 9.3.5), 409 once "
             "its work is done (every message sent): the job then ends as its work did.",
         ),
+    ),
+    Convention(
+        id="odata",
+        name="OData Version 4.01: asynchronous requests",
+        label="OData",
+        summary="Prefer: respond-async is required; 202 with Location to a status monitor "
+        "that answers 202 while pending, then 200 with AsyncResult and the final response.",
+        document=Document(
+            "OData Version 4.01 Part 1: Protocol, section 11.6: Asynchronous Requests",
+            ODATA_PROTOCOL + "#sec_AsynchronousRequests",
+        ),
+        see_also=(
+            Document(
+                "OData Version 4.01 Part 1: Protocol, section 8.2.8.8: Preference respond-async",
+                ODATA_PROTOCOL + "#sec_Preferencerespondasync",
+            ),
+            Document(
+                "OData Version 4.01 Part 1: Protocol, section 8.3.1: Header AsyncResult",
+                ODATA_PROTOCOL + "#sec_HeaderAsyncResult",
+            ),
+            Document(
+                "OData JSON Format Version 4.01, section 21.1: Error Response",
+                "https://docs.oasis-open.org/odata/odata-json-format/v4.01/"
+                "odata-json-format-v4.01.html#sec_ErrorResponse",
+            ),
+        ),
+        submit={
+            "bulk-email": "/api/odata/emails/bulk",
+            "file-processing": "/api/odata/files/process",
+        },
+        monitor="/api/odata/monitor/{jobId}",
+        monitor_from="header:Location",
+        result=None,
+        cancel=Endpoint("DELETE", "/api/odata/monitor/{jobId}"),
+        statuses=Stages(
+            accepted=(202,),
+            pending=(202,),
+            done=(200,),
+            result=(200,),
+            failed=(200,),
+            canceled=(404,),
+            cancel=(204, 202),
+        ),
+        notes=(
+            "A submit without Prefer: respond-async is refused (400): OData says a service "
+            '"MUST NOT reply to a Data Service Request with 202 Accepted if the request has '
+            'not included the respond-async preference", and the demo never holds a '
+            "connection for minutes to answer synchronously.",
+            "The monitor's 200 means the request finished, not that it succeeded: the "
+            "AsyncResult header carries the final status (200, or the failure's 4xx/5xx).",
+            "The final 200's body is the final response itself (the result, or an OData error "
+            "object); with Accept: application/http (or OData-MaxVersion: 4.0 and no "
+            "Accept) it is the whole HTTP message, status line and headers included.",
+            "While pending the monitor's 202 body is the job's state as JSON: the demo's "
+            "choice (OData allows a body, and defines none).",
+            "DELETE on the monitor answers 204 when the job is canceled at once (it was "
+            "queued), 202 when a running job will stop at its next step, with Location to "
+            "the job's RFC 9110 monitor: OData says that Location must differ from the "
+            "status monitor. Once canceled, the monitor answers 404, as OData says.",
+        ),
+        prefer="respond-async",
     ),
 )
 

@@ -12,7 +12,8 @@ ALLOW_METHODS = "GET, HEAD, POST, DELETE, OPTIONS"
 ALLOW_HEADERS = "Content-Type, Content-Disposition, Idempotency-Key, Prefer, If-None-Match"
 # Without this list a browser script could not read where its job went.
 EXPOSE_HEADERS = (
-    "Location, Content-Location, Operation-Location, Retry-After, Preference-Applied, ETag"
+    "Location, Content-Location, Operation-Location, Retry-After, Preference-Applied, ETag, "
+    "AsyncResult"
 )
 # What every other path under /api/ resolves to: a problem+json 404 for any method.
 NOT_FOUND = "api:not-found"

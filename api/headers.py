@@ -214,6 +214,22 @@ def read_prefer(request: HttpRequest) -> Preferences:
     return Preferences(respond_async="respond-async" in preferences, wait=seconds)
 
 
+def require_respond_async(request: HttpRequest) -> None:
+    """Refuse a submit without Prefer: respond-async, before any job is made.
+
+    OData 4.01 section 11.6: "A service MUST NOT reply to a Data Service Request with
+    202 Accepted if the request has not included the respond-async preference." The
+    demo's jobs take minutes and it never holds a connection for them, so a request
+    without the preference has no answer but this refusal.
+    """
+    if not read_prefer(request).respond_async:
+        raise Rejected(
+            "respond-async-required",
+            "This submit follows OData 4.01, which answers 202 Accepted only to a request "
+            "with Prefer: respond-async; send that header (no job was started).",
+        )
+
+
 def is_media_type(text: str) -> bool:
     """Whether text is a media type (RFC 9110 section 8.3.1): type/subtype, then any
     number of `OWS ";" OWS [name=value]`, the value a token or a quoted string.

@@ -110,7 +110,11 @@ PROBLEM_TYPES = {
         ),
         ProblemType("not-found", 404, "Not found", "No such API endpoint."),
         ProblemType(
-            "job-not-found", 404, "Job not found", "No job has this id (or it was pruned long ago)."
+            "job-not-found",
+            404,
+            "Job not found",
+            "No job has this id (or it was pruned long ago). Under OData, a canceled job's "
+            "status monitor answers this too: OData says it does once canceled.",
         ),
         ProblemType(
             "job-expired",
@@ -221,6 +225,13 @@ PROBLEM_TYPES = {
         ),
         ProblemType(
             "method-not-allowed", 405, "Method not allowed", "The Allow header lists the methods."
+        ),
+        ProblemType(
+            "respond-async-required",
+            400,
+            "Prefer: respond-async required",
+            "An OData submit must send Prefer: respond-async: OData forbids a 202 without it, "
+            "and the demo's jobs take too long to answer any other way.",
         ),
         ProblemType(
             "precondition-failed",

@@ -58,6 +58,7 @@ urlpatterns = [
             ("request-reply", views.request_reply_submit),
             ("aip151", views.aip151_submit),
             ("job-resource", views.job_resource_submit),
+            ("odata", views.odata_submit),
         ]
         for target, kind, name in [
             ("emails/bulk", "bulk-email", "bulk-email"),
@@ -84,6 +85,7 @@ urlpatterns = [
         views.job_resource,
         name="job-resource-job",
     ),
+    path("api/odata/monitor/<job_id:job_id>", views.odata_monitor, name="odata-monitor"),
     # Anything else under /api/ answers a problem+json 404, not the site's HTML page.
     path("api/<any_path:rest>", views.api_not_found, name="not-found"),
 ]

@@ -20,7 +20,7 @@ from api import convention_answers as answers
 from api import representations
 from api.citations import CITATIONS
 from api.conventions import CONVENTIONS
-from api.headers import MAX_WAIT
+from api.headers import MAX_WAIT, require_respond_async
 from api.limits import limit_job_starts, limit_polls
 from api.openapi import openapi_document
 from api.presets import PRESETS, watched_job, watched_result
@@ -212,3 +212,22 @@ def job_resource(request: HttpRequest, job_id: str) -> HttpResponse:
     if request.method == "DELETE":
         return answers.job_resource_canceled(request, lifecycle.cancel_job(public_id=job_id))
     return answers.job_resource(request, watched_job(public_id=job_id, monitor=True))
+
+
+# -- OData 4.01 asynchronous requests ---------------------------------------------------
+
+
+@api_view("POST")
+@limit_job_starts
+def odata_submit(request: HttpRequest, kind: str) -> HttpResponse:
+    require_respond_async(request)
+    job, _ = start_job(request, kind=kind, honour_wait=False)
+    return answers.odata_accepted(request, job)
+
+
+@api_view("GET", "DELETE")
+@limit_polls
+def odata_monitor(request: HttpRequest, job_id: str) -> HttpResponse:
+    if request.method == "DELETE":
+        return answers.odata_canceled(request, lifecycle.cancel_job(public_id=job_id))
+    return answers.odata_status(request, watched_job(public_id=job_id, monitor=True))

@@ -58,6 +58,7 @@ HEADER_NOTES = {
     "content-location": "The status representation in this body lives at this URL.",
     "operation-location": "The same job as a long-running operation, for the other polling style.",
     "preference-applied": "The server honoured the request's Prefer header.",
+    "asyncresult": "OData: the request finished; this is the status its final response has.",
 }
 
 # The response headers that carry the 202 protocol (where to poll, when, what the answer
@@ -70,6 +71,7 @@ PROTOCOL_HEADERS = (
     "ETag",
     "Cache-Control",
     "Preference-Applied",
+    "AsyncResult",
     "Content-Type",
 )
 _PROTOCOL_NAMES = frozenset(name.lower() for name in PROTOCOL_HEADERS)
@@ -143,6 +145,9 @@ class Exchange:
     def job_state(self) -> str:
         """The job's state as this answer tells it: queued, running, succeeded, failed, ..."""
         status = self._job.get("status")
+        if (final := self.header("AsyncResult")) is not None:
+            # OData's monitor once done: 200, the final response's status in AsyncResult.
+            return "succeeded" if final.startswith("2") else "failed"
         if self.status in (302, 303):
             # A monitor's redirect means done: succeeded, unless its body says it failed.
             return status if status in ("failed", "canceled") else "succeeded"

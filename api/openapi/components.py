@@ -143,6 +143,11 @@ JOB_LINKS = {
         "cancelRequestReply",
         "Cancel the job (DELETE on the request-reply status endpoint).",
     ),
+    "GetODataMonitor": (
+        "getODataMonitor",
+        "The same job's OData status monitor: 202 until it answers 200 with AsyncResult.",
+    ),
+    "CancelODataRequest": ("cancelODataRequest", "Cancel the job (DELETE on the OData monitor)."),
 }
 
 

@@ -54,14 +54,16 @@ succeeded) or poll `Operation-Location` (the Azure-style operation), honour
 - *Immediate outcome*: `Prefer: wait={MAX_WAIT}` waits up to {MAX_WAIT} s and answers 303 when
   done.
 
-**One job, five conventions**: the same two submits (same bodies, same
+**One job, six conventions**: the same two submits (same bodies, same
 refusals) under RFC 9110 (`/api/emails/bulk`: 202, then the monitor's 200s and a
 303), the Azure guidelines (`/api/azure/...`: 202 with Operation-Location only, the
 status monitor always 200, `:cancel`), the asynchronous request-reply pattern
 (`/api/request-reply/...`: the status endpoint answers 200 while pending, then 303,
 a 4xx once failed; DELETE cancels), Google AIP-151 (`/api/aip151/...`: 200
-with an Operation, no 202) and a job resource (`/api/job-resource/...`: 201 Created,
-then 200s). Every monitor answers for any job, whichever URL started it.
+with an Operation, no 202), a job resource (`/api/job-resource/...`: 201 Created,
+then 200s) and OData 4.01 (`/api/odata/...`: `Prefer: respond-async` required; the
+status monitor answers 202, then 200 with `AsyncResult`). Every monitor answers for any
+job, whichever URL started it.
 `/api/conventions` lists them, with the status codes of each stage.
 
 **Outcomes a client must survive**, from the submit URL's `outcome` query

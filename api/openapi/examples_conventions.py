@@ -4,6 +4,7 @@ job resource show it, and the registry."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from api.openapi.examples import (
@@ -11,6 +12,7 @@ from api.openapi.examples import (
     CANCELED_REPORT,
     CREATED,
     EXAMPLE_ORIGIN,
+    EXAMPLES,
     FAILED_ERROR,
     FAILED_REPORT,
     FINISHED,
@@ -25,6 +27,7 @@ from api.registry import registry_json
 STATUS_URL = f"{EXAMPLE_ORIGIN}/api/request-reply/status/{JOB}"
 JOB_URL = f"{EXAMPLE_ORIGIN}/api/job-resource/jobs/{JOB}"
 AIP_URL = f"{EXAMPLE_ORIGIN}/api/aip151/operations/{JOB}"
+ODATA_URL = f"{EXAMPLE_ORIGIN}/api/odata/monitor/{JOB}"
 STATE = {
     "jobId": JOB,
     "kind": "bulk-email",
@@ -240,4 +243,21 @@ CONVENTION_EXAMPLES: dict[str, Any] = {
         },
     ),
     "jobResourceCanceled": example("Canceled", {**CANCELED, "self": JOB_URL}),
+    "odataQueued": example("Queued", {**STATE, "self": ODATA_URL}),
+    "odataPending": example("Pending: 202 again, with Retry-After", {**RUNNING, "self": ODATA_URL}),
+    "odataFailed": example(
+        "Failed: the final response is an OData error (AsyncResult: 422)",
+        {
+            "error": {
+                "code": "all-bounced",
+                "message": FAILED_ERROR["detail"],
+                "innererror": {"report": FAILED_REPORT},
+            }
+        },
+    ),
+    "odataHttpMessage": example(
+        "Succeeded, with Accept: application/http: the whole final response",
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n"
+        + json.dumps(EXAMPLES["fileDigest"]["value"], indent=2),
+    ),
 }

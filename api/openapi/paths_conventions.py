@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.headers import MAX_PREFER
 from api.openapi.components import (
     ETAG,
     JOB_RETRY_AFTER,
@@ -46,6 +47,16 @@ TOO_LATE = (
     "whole file read) and ends as its work did; the detail names its monitor and result."
 )
 JOB_RESOURCE_LINKS = job_links("GetJobResource", "CancelJobResource", "GetJobResult")
+ODATA_LINKS = job_links("GetODataMonitor", "CancelODataRequest")
+ODATA_VERSION = header(
+    {"enum": ["4.0", "4.01"]},
+    "The OData version the answer follows: 4.01, or 4.0 for a request with OData-MaxVersion: 4.0.",
+)
+ODATA_PENDING_HEADERS = {
+    "Location": header(URL, "The status monitor, /api/odata/monitor/{jobId}."),
+    "Retry-After": JOB_RETRY_AFTER,
+    "OData-Version": ODATA_VERSION,
+}
 
 
 def started_headers(monitor: str, where: str) -> dict[str, Any]:
@@ -102,6 +113,23 @@ STARTED: dict[str, dict[str, Any]] = {
             links=JOB_RESOURCE_LINKS,
         )
     },
+    "odata": {
+        "202": response(
+            "Accepted: the request is processed asynchronously; Location is the status "
+            "monitor, and Preference-Applied acknowledges respond-async.",
+            headers={
+                **ODATA_PENDING_HEADERS,
+                "Preference-Applied": header(
+                    {"type": "string", "const": "respond-async"},
+                    "OData requires it once respond-async is applied.",
+                ),
+                "Cache-Control": NO_STORE,
+            },
+            schema=ref("ODataPending"),
+            examples=("odataQueued",),
+            links=ODATA_LINKS,
+        )
+    },
 }
 # operationId prefixes, by convention id.
 NAMES = {
@@ -109,6 +137,26 @@ NAMES = {
     "request-reply": "requestReply",
     "aip151": "aip",
     "job-resource": "jobResource",
+    "odata": "odata",
+}
+ODATA_PREFER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": True,
+    "description": "Must include `respond-async`: OData answers 202 only to a request that "
+    "prefers it, and the demo's jobs are never answered synchronously. Without it the "
+    "submit is refused (400, respond-async-required) and no job is started. A `wait` "
+    "preference beside it is ignored.",
+    # Exactly what api.headers.read_prefer finds respond-async in: after any elements
+    # (a comma inside a quoted string cuts none), the name, in any case, then its value,
+    # its parameters, the next element or the end; within the length the API reads.
+    "schema": {
+        "type": "string",
+        "maxLength": MAX_PREFER,
+        "pattern": r'^(?:(?:[^",]|"(?:[^"\\]|\\.)*")*,)*[ \t]*'
+        r"[Rr][Ee][Ss][Pp][Oo][Nn][Dd]-[Aa][Ss][Yy][Nn][Cc][ \t]*(?:[=;,].*)?$",
+    },
+    "examples": {"async": {"value": "respond-async"}},
 }
 
 
@@ -129,6 +177,106 @@ def submit_paths(convention_id: str, bulk: str, files: str) -> dict[str, Any]:
             prefer=False,
             summary=f"The file digest, submitted under the {convention_id} convention.",
         ),
+    }
+
+
+def odata_submit_paths() -> dict[str, Any]:
+    """The OData submits: the others' answers, and a 400 without Prefer: respond-async."""
+    paths = submit_paths("odata", "/api/odata/emails/bulk", "/api/odata/files/process")
+    for item in paths.values():
+        post = item["post"]
+        post["parameters"] = [ODATA_PREFER, *post["parameters"]]
+        refused = post["responses"]["400"]
+        refused["description"] += " Or no Prefer: respond-async (nothing is started)."
+        refused["content"]["application/problem+json"]["examples"]["respondAsyncRequired"] = {
+            "$ref": "#/components/examples/respondAsyncRequired"
+        }
+    return paths
+
+
+def odata_monitor_path() -> dict[str, Any]:
+    monitor = {"Cache-Control": NO_CACHE, "ETag": ETAG}
+    done = response(
+        "Done: the asynchronous request completed, successfully or not. AsyncResult is the "
+        "final response's status; the body is that response's body (the result, or an "
+        "OData error), or with Accept: application/http the whole final response.",
+        headers={
+            **monitor,
+            "AsyncResult": header(
+                {"type": "string", "pattern": "^[1-5][0-9][0-9]$"},
+                "The status of the final response (OData 4.01 section 8.3.1).",
+            ),
+            "OData-Version": ODATA_VERSION,
+        },
+        schema=ref("ODataFinal"),
+        examples=("deliveryReport", "fileDigest", "odataFailed"),
+    )
+    done["content"]["application/http"] = {
+        "schema": ref("HttpMessage"),
+        "examples": {"odataHttpMessage": {"$ref": "#/components/examples/odataHttpMessage"}},
+    }
+    get = monitor_responses(
+        {
+            "200": done,
+            "202": response(
+                "Still pending: 202 Accepted again, with Location (OData requires it) and "
+                "Retry-After.",
+                headers={**ODATA_PENDING_HEADERS, **monitor},
+                schema=ref("ODataPending"),
+                examples=("odataPending",),
+                links=ODATA_LINKS,
+            ),
+        }
+    )
+    # In place of the shared 404 (which monitor_responses puts last): a canceled job's too.
+    get["404"] = problem_response(
+        "No such job, or it was canceled: OData's status monitor answers 404 once the "
+        "request is canceled (then with OData-Version).",
+        "jobNotFound",
+        headers={"OData-Version": {**ODATA_VERSION, "required": False}},
+    )
+    cancel = {
+        "204": response(
+            "Canceled at once (the job was queued); the monitor answers 404 from now on.",
+            headers={"Cache-Control": NO_STORE, "OData-Version": ODATA_VERSION},
+        ),
+        "202": response(
+            "Accepted: the running job stops at its next step. Location is the job's RFC "
+            "9110 monitor, which shows when it stopped (OData: not the status monitor).",
+            headers={
+                "Location": header(URL, "The job's RFC 9110 monitor, /api/jobs/{jobId}."),
+                "Retry-After": JOB_RETRY_AFTER,
+                "Cache-Control": NO_STORE,
+                "OData-Version": ODATA_VERSION,
+            },
+            schema=ref("ODataPending"),
+            examples=("odataPending",),
+        ),
+        "404": response_ref("JobNotFound"),
+        "405": response_ref("MethodNotAllowed"),
+        "409": problem_response(
+            "Too late to cancel: the job finished (or was canceled already), or did all its "
+            "work (every message sent, the whole file read) and ends as its work did.",
+            "jobAlreadyFinished",
+        ),
+        "410": response_ref("JobExpired"),
+        "429": response_ref("RateLimited"),
+    }
+    return {
+        "parameters": [JOB_PATH_PARAMETER],
+        "get": {
+            "operationId": "getODataMonitor",
+            "summary": "The OData status monitor: 202 while pending, then 200 with AsyncResult.",
+            "parameters": CONDITIONAL,
+            "responses": dict(sorted(get.items())),
+        },
+        "head": {**head_operation("headODataMonitor", get), "parameters": CONDITIONAL},
+        "delete": {
+            "operationId": "cancelODataRequest",
+            "summary": "Cancel the asynchronous request (OData 4.01 section 11.6).",
+            "responses": dict(sorted(cancel.items())),
+        },
+        "options": options_operation("odataMonitorOptions", "GET", "DELETE", job_id=True),
     }
 
 
@@ -424,4 +572,6 @@ def convention_paths() -> dict[str, Any]:
             "job-resource", "/api/job-resource/emails/bulk", "/api/job-resource/files/process"
         ),
         "/api/job-resource/jobs/{jobId}": job_resource_path(),
+        **odata_submit_paths(),
+        "/api/odata/monitor/{jobId}": odata_monitor_path(),
     }

@@ -105,6 +105,12 @@ PROBLEM_EXAMPLES: dict[str, Any] = {
     "notFound": problem_example(
         "not-found", "There is no API endpoint at /api/jobs/nope.", "/api/jobs/nope"
     ),
+    "respondAsyncRequired": problem_example(
+        "respond-async-required",
+        "This submit follows OData 4.01, which answers 202 Accepted only to a request "
+        "with Prefer: respond-async; send that header (no job was started).",
+        "/api/odata/emails/bulk",
+    ),
     "preconditionFailed": problem_example(
         "precondition-failed",
         f"If-Match names none of the current ETags of /api/jobs/{JOB} "

@@ -138,6 +138,45 @@ SCHEMAS: dict[str, Any] = {
             "resultUrl": URL,
         },
     },
+    "ODataPending": {
+        "description": "The OData status monitor's 202 body (and the submit's): the job's "
+        "state, the demo's choice, as OData defines no body for it.",
+        "allOf": [ref("JobState")],
+        "required": ["self"],
+        "properties": {"self": URL},
+    },
+    "ODataError": {
+        "type": "object",
+        "description": "The final response of a failed job's request, as OData JSON Format's "
+        "error response: code (the job's error code) and message; innererror holds a "
+        "failed bulk email's delivery report.",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "innererror": {
+                        "type": "object",
+                        "properties": {"report": ref("DeliveryReport")},
+                    },
+                },
+            }
+        },
+    },
+    "ODataFinal": {
+        "description": "The final response's body: the result (AsyncResult 200) or an OData "
+        "error (AsyncResult 4xx or 5xx).",
+        "oneOf": [ref("Result"), ref("ODataError")],
+    },
+    "HttpMessage": {
+        "type": "string",
+        "description": "A whole HTTP response (application/http): status line, headers, a "
+        "blank line, then the body.",
+        "pattern": "^HTTP/1\\.1 [1-5][0-9][0-9] ",
+    },
     "RpcStatus": {
         "type": "object",
         "description": "google.rpc.Status: why an operation failed (code 1, CANCELLED, for a "
@@ -282,6 +321,11 @@ SCHEMAS: dict[str, Any] = {
                             "with, the sentences that set them (quoted, deep-linked), or "
                             "why the demo chose where the document is silent.",
                             "items": STAGE,
+                        },
+                        "prefer": {
+                            "type": "string",
+                            "description": "A preference every submit must send in Prefer "
+                            "(respond-async for OData); empty when none is required.",
                         },
                     },
                 },

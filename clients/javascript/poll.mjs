@@ -1,7 +1,7 @@
 // Start a job on an asynchronous HTTP API and wait for its outcome, with fetch().
 // Runs in browsers (import { waitForJob }) and on Node.js 20 or newer:
 //
-// Conventions: rfc9110 azure request-reply aip151 job-resource
+// Conventions: rfc9110 azure request-reply aip151 job-resource odata
 //
 //     node poll.mjs URL [JSON]      POST the JSON body to URL, then wait for the job
 //     node poll.mjs --monitor URL   wait for a job that is already running
@@ -112,6 +112,14 @@ export async function waitForJob({
       const next = named ? new URL(named, url).href : url;
       return { next, wait: code === 202 || PENDING.has(status) };
     }
+    const final = response.headers.get("AsyncResult");
+    if (final !== null) {
+      // OData: finished; the body is the final response's body.
+      if (!final.startsWith("2")) {
+        throw new JobFailed(`the request ended with ${final}: ${errorOf(data)}`);
+      }
+      return { result: data };
+    }
     if (data && typeof data === "object" && "done" in data && "name" in data) {
       // An AIP-151 Operation: poll it by name (relative to the API's root) until done.
       if (data.done) {
@@ -146,6 +154,8 @@ export async function waitForJob({
       Accept: "application/json",
       // A structured-field string (RFC 8941), as the Idempotency-Key draft defines it.
       "Idempotency-Key": `"${crypto.randomUUID()}"`,
+      // OData answers 202 only to a request that prefers it; elsewhere it is the default.
+      Prefer: "respond-async",
     };
     for (;;) {
       response = await send(submit, { method: "POST", headers, body: JSON.stringify(body) });

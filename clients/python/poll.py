@@ -1,6 +1,6 @@
 """Start a job on an asynchronous HTTP API and wait for its outcome, with the standard library.
 
-Conventions: rfc9110 azure request-reply aip151 job-resource
+Conventions: rfc9110 azure request-reply aip151 job-resource odata
 
     python3 poll.py URL [JSON]     POST the JSON body to URL, then wait for the job
     python3 poll.py --monitor URL  wait for a job that is already running
@@ -156,6 +156,8 @@ class Poller:
             "Idempotency-Key": f'"{uuid.uuid4()}"',
             "Accept": "application/json",
             "Content-Type": "application/json",
+            # OData answers 202 only to a request that prefers it; elsewhere it is the default.
+            "Prefer": "respond-async",
         }
         data = json.dumps(body).encode()
         while True:
@@ -204,6 +206,11 @@ class Poller:
             )
             # A 201's Location is the job itself, worth asking at once.
             return (urljoin(url, monitor) if monitor else url), code == 202 or status in PENDING
+        final = r.headers.get("AsyncResult")
+        if final is not None:  # OData: finished; the body is the final response's body
+            if not final.startswith("2"):
+                raise JobFailed(f"the request ended with {final}: {error_of(body)}")
+            return None, body
         if isinstance(body, dict) and "done" in body and "name" in body:
             return self.read_operation(url, body)
         if status in FAILED:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Start a job on an asynchronous HTTP API and wait for its outcome, with curl and jq.
 #
-# Conventions: rfc9110 azure request-reply aip151 job-resource
+# Conventions: rfc9110 azure request-reply aip151 job-resource odata
 #
 #     sh poll.sh URL [JSON]       POST the JSON body to URL, then wait for the job
 #     sh poll.sh --monitor URL    wait for a job that is already running
@@ -80,6 +80,7 @@ request() {
   if [ "$1" = POST ]; then
     code=$(curl -sS -o "$body" -D "$headers" -w '%{http_code}' -X POST \
       -H 'Content-Type: application/json' -H 'Accept: application/json' \
+      -H 'Prefer: respond-async' \
       -H "Idempotency-Key: $key" --data "$3" "$2") || code=000
   elif [ -n "$etag" ] && [ "$etag_url" = "$2" ]; then
     # Polling conditionally: while nothing changed the answer is a bodiless 304.
@@ -129,6 +130,13 @@ while :; do
       # A 201's Location is the job itself, worth asking at once.
       if [ "$code" = 201 ]; then wait=no; fi ;;
     *)
+      final=$(header AsyncResult)
+      case $final in  # OData: finished; the body is the final response's body
+        '') ;;
+        2??) jq . "$body"; exit 0 ;;
+        *) fail "the request ended with $final: $(jq -r '.error | if type == "object"
+             then .detail // .message // .code else . end' "$body")" ;;
+      esac
       status=$(jq -r 'if type == "object" then .status // "" | tostring | ascii_downcase
         else "" end' "$body")
       if [ "$(jq -r 'type == "object" and has("done") and has("name")' "$body")" = true ]; then

@@ -362,14 +362,20 @@ def send_fields(request: HttpRequest) -> dict[str, str]:
 
 def outgoing_request(fields: dict[str, str]) -> tuple[str, dict[str, str]]:
     """The API URL and request headers a Send with these fields is made of."""
-    url = find_convention(fields["convention"]).submit[fields["example"]]
+    convention = find_convention(fields["convention"])
+    url = convention.submit[fields["example"]]
     if fields["outcome"]:
         url += "?" + urlencode({OUTCOME_PARAMETER: fields["outcome"]})
     headers = {"Content-Type": fields["content_type"]}
     if fields["idempotency_key"]:
         headers["Idempotency-Key"] = fields["idempotency_key"]
-    if fields["prefer"]:
-        headers["Prefer"] = fields["prefer"]
+    prefer = fields["prefer"]
+    if convention.prefer and not prefer.startswith(convention.prefer):
+        # The convention refuses a submit without it (OData's respond-async): it goes
+        # beside the reader's choice, shown with the other headers sent.
+        prefer = ", ".join(part for part in [convention.prefer, prefer] if part)
+    if prefer:
+        headers["Prefer"] = prefer
     return url, headers
 
 

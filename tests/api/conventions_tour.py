@@ -19,7 +19,13 @@ from tests.helpers import ApiClient, make_email_payload, run_worker
 JSON = "application/json"
 # Longer than the API reads: refused (431) before any of it is parsed.
 LONG_TYPE = "text/plain; x=" + "a" * MAX_CONTENT_TYPE
-SUBMITTED = {"azure": 202, "request-reply": 202, "aip151": 200, "job-resource": 201}
+SUBMITTED = {
+    "azure": 202,
+    "request-reply": 202,
+    "aip151": 200,
+    "job-resource": 201,
+    "odata": 202,
+}
 FRESH = itertools.count()
 
 
@@ -35,12 +41,21 @@ def fresh_limits(settings: Any) -> None:
     )
 
 
-def tour_submit(api: ApiClient, settings: Any, bulk: str, files: str, accepted: int) -> None:
-    """Every answer of one convention's two submit URLs, refusals included."""
-    assert api.post_json(bulk, make_email_payload()).status_code == accepted
+def tour_submit(
+    api: ApiClient, settings: Any, bulk: str, files: str, accepted: int, prefer: str = ""
+) -> None:
+    """Every answer of one convention's two submit URLs, refusals included; every request
+    carries the Prefer the convention requires (OData's respond-async), if any."""
+    preferring = {"Prefer": prefer} if prefer else {}
+    if prefer:
+        for url in [bulk, files]:
+            refused = api.post_json(url, make_email_payload())
+            assert refused.status_code == 400, url
+    assert api.post_json(bulk, make_email_payload(), headers=preferring).status_code == accepted
     upload = SimpleUploadedFile("notes.txt", b"hello world\n", content_type="text/plain")
-    assert api.request("POST", files, data={"file": upload}).status_code == accepted
-    key = {"Idempotency-Key": "conventions-tour"}
+    answer = api.request("POST", files, data={"file": upload}, headers=preferring)
+    assert answer.status_code == accepted
+    key = {"Idempotency-Key": "conventions-tour", **preferring}
     requests: list[tuple[str, dict[str, Any]]] = [
         (bulk, {"data": json.dumps(make_email_payload()), "content_type": JSON}),
         (files, {"data": b"x", "content_type": "text/plain"}),
@@ -50,12 +65,13 @@ def tour_submit(api: ApiClient, settings: Any, bulk: str, files: str, accepted: 
         IdempotencyKey.objects.filter(key="conventions-tour").update(job=None)
         assert api.request("POST", url, **request, headers=key).status_code == 409
         IdempotencyKey.objects.filter(key="conventions-tour").delete()
-        assert api.request("POST", f"{url}?outcome=nope", **request).status_code == 422
+        outcome = f"{url}?outcome=nope"
+        assert api.request("POST", outcome, **request, headers=preferring).status_code == 422
         settings.DEMO_MAX_PENDING_PER_CLIENT = 1
-        assert api.request("POST", url, **request).status_code == 429
+        assert api.request("POST", url, **request, headers=preferring).status_code == 429
         settings.DEMO_MAX_PENDING_PER_CLIENT = 100_000
         settings.DEMO_MAX_PENDING_JOBS = 1
-        assert api.request("POST", url, **request).status_code == 503
+        assert api.request("POST", url, **request, headers=preferring).status_code == 503
         settings.DEMO_MAX_PENDING_JOBS = 100_000
     bulk_problems = [
         (400, "{", JSON),
@@ -65,7 +81,8 @@ def tour_submit(api: ApiClient, settings: Any, bulk: str, files: str, accepted: 
         (422, json.dumps({"subject": "", "body": "Hi", "recipients": []}), JSON),
     ]
     for status, data, content_type in bulk_problems:
-        assert api.request("POST", bulk, data=data, content_type=content_type).status_code == status
+        answer = api.request("POST", bulk, data=data, content_type=content_type, headers=preferring)
+        assert answer.status_code == status
     file_problems: list[tuple[int, dict[str, Any]]] = [
         (400, {"data": b"--x\r\n", "content_type": "multipart/form-data"}),
         (411, {"data": b"", "content_type": "text/plain", "CONTENT_TYPE": "text/plain"}),
@@ -75,7 +92,7 @@ def tour_submit(api: ApiClient, settings: Any, bulk: str, files: str, accepted: 
         (422, {"data": {"other": "value"}}),
     ]
     for status, request in file_problems:
-        assert api.request("POST", files, **request).status_code == status
+        assert api.request("POST", files, **request, headers=preferring).status_code == status
 
 
 def submit(api: ApiClient, *, outcome: str = "", recipients: tuple[str, ...] = ()) -> str:
@@ -91,6 +108,7 @@ MONITORS = [
     "/api/request-reply/status/{}",
     "/api/aip151/operations/{}",
     "/api/job-resource/jobs/{}",
+    "/api/odata/monitor/{}",
 ]
 
 
@@ -130,29 +148,37 @@ def tour_monitors(api: ApiClient) -> None:
     lost.save()
     assert api.get(MONITORS[2].format(lost.public_id)).status_code == 200
     assert api.get(MONITORS[2].format(pending)).status_code == 303
+    odata = MONITORS[5]
+    assert api.get(odata.format(pending))["AsyncResult"] == "200"
+    whole = api.get(odata.format(pending), headers={"Accept": "application/http"})
+    assert whole["Content-Type"] == "application/http"
+    assert api.get(odata.format(failed))["AsyncResult"] == "422"
     for template in MONITORS:
         assert api.get(template.format(gone)).status_code == 410
     assert api.get(f"/api/jobs/{gone}/result").status_code == 410
 
 
-# Each convention's own cancel, by method and URL template.
+# Each convention's own cancel, by method and URL template, and what it answers when
+# the job was canceled at once (queued): OData's 204 leaves a monitor that answers 404.
 CANCELS = [
-    ("POST", "/api/operations/{}:cancel"),
-    ("DELETE", "/api/request-reply/status/{}"),
-    ("POST", "/api/aip151/operations/{}:cancel"),
-    ("DELETE", "/api/job-resource/jobs/{}"),
+    ("POST", "/api/operations/{}:cancel", 200),
+    ("DELETE", "/api/request-reply/status/{}", 200),
+    ("POST", "/api/aip151/operations/{}:cancel", 200),
+    ("DELETE", "/api/job-resource/jobs/{}", 200),
+    ("DELETE", "/api/odata/monitor/{}", 204),
 ]
 
 
 def tour_cancels(api: ApiClient, settings: Any) -> None:
     """Every answer of the conventions' own cancels: Azure's and AIP-151's :cancel, the
-    request-reply status endpoint's DELETE and the job resource's."""
-    for method, template in CANCELS:
+    DELETEs of the request-reply status endpoint, the job resource and the OData monitor."""
+    for method, template, canceled in CANCELS:
         queued = submit(api)
-        assert api.request(method, template.format(queued)).status_code == 200
+        assert api.request(method, template.format(queued)).status_code == canceled
         assert api.request(method, template.format(queued)).status_code == 409
         assert api.request(method, template.format("job_nope")).status_code == 404
-    for method, template in CANCELS:
+    assert api.get(f"/api/odata/monitor/{queued}").status_code == 404
+    for method, template, _ in CANCELS:
         if method == "DELETE":
             running = submit(api)
             # As a worker would have it when the DELETE comes: running, so it stops at
@@ -162,10 +188,10 @@ def tour_cancels(api: ApiClient, settings: Any) -> None:
     gone = submit(api, outcome="gone-after-done")
     api.delete(f"/api/jobs/{gone}")
     assert api.get(f"/api/jobs/{gone}").status_code == 410
-    for method, template in CANCELS:
+    for method, template, _ in CANCELS:
         assert api.request(method, template.format(gone)).status_code == 410
     target = submit(api)
-    for method, template in CANCELS:
+    for method, template, _ in CANCELS:
         fresh_limits(settings)
         settings.DEMO_JOBS_PER_MINUTE = 1
         url = template.format(target)
@@ -193,6 +219,7 @@ def tour_conventions(api: ApiClient, settings: Any) -> tuple[list[str], list[str
             convention.submit["bulk-email"],
             convention.submit["file-processing"],
             SUBMITTED[convention.id],
+            convention.prefer,
         )
     tour_monitors(api)
     tour_cancels(api, settings)

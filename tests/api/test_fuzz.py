@@ -64,6 +64,7 @@ MONITORS = [
     "/api/request-reply/status/{jobId}",
     "/api/aip151/operations/{jobId}",
     "/api/job-resource/jobs/{jobId}",
+    "/api/odata/monitor/{jobId}",
 ]
 CONDITIONAL = [f"{method} {path}" for method in ["GET", "HEAD"] for path in MONITORS] + [
     "GET /api/openapi.json",
@@ -79,6 +80,7 @@ CANCELS = [
     "DELETE /api/request-reply/status/{jobId}",
     "POST /api/aip151/operations/{jobId}:cancel",
     "POST /api/operations/{jobId}:cancel",
+    "DELETE /api/odata/monitor/{jobId}",
 ]
 
 CONFIG = schemathesis.Config.from_dict(

@@ -93,6 +93,23 @@ def test_no_redirect_to_hide_under_aip151(page: Page, site_server: Any, worker: 
     expect(fact(page, "response.status")).to_have_text("200 OK")
 
 
+def test_odata_ends_with_an_async_result_a_script_can_read(
+    page: Page, site_server: Any, worker: None
+) -> None:
+    page.goto(f"{site_server.url}/playground/?example=bulk-email&convention=odata")
+    expect(page.locator(".console__target code")).to_have_text("/api/odata/emails/bulk")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#timeline")).to_contain_text("Prefer: respond-async")
+    expect(page.locator(STATE)).to_have_text("succeeded", timeout=20_000)
+    expect(page.locator("#timeline")).to_contain_text("AsyncResult: 200")
+    expect(fact(page, "response.redirected")).to_have_text("false", timeout=10_000)
+    expect(fact(page, "response.status")).to_have_text("200 OK")
+    # Another origin's script learns how the request ended only because it is exposed.
+    expect(row(page, "asyncresult").locator("[data-cross-origin]")).to_have_text(
+        "readable: only because Access-Control-Expose-Headers lists it"
+    )
+
+
 def test_the_api_page_with_its_conventions_is_accessible(page: Page, site_server: Any) -> None:
     page.goto(f"{site_server.url}/api/#conventions")
     expect(page.locator("#convention-aip151")).to_contain_text("/api/aip151/operations/{jobId}")

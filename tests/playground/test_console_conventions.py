@@ -14,6 +14,7 @@ from api.presets import OUTCOMES
 from jobs import recovery
 from jobs.models import Job
 from playground import examples
+from playground.views.console import outgoing_request
 from tests.helpers import run_worker
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +101,44 @@ def test_aip151_through_the_console(client: Client) -> None:
     assert "&quot;done&quot;: true" in done and "Polling stopped" in done
 
 
+@pytest.mark.django_db(transaction=True)
+def test_odata_through_the_console(client: Client) -> None:
+    html = send(client, "odata")
+    assert "POST http://testserver/api/odata/emails/bulk" in html
+    # The console sends the preference OData requires, and shows it.
+    assert "Prefer: respond-async" in html
+    assert "HTTP/1.1 202 Accepted" in html
+    assert "Preference-Applied: respond-async" in html
+    assert "Location: http://testserver/api/odata/monitor/job_" in html
+    link = poll_link(html)
+    pending = poll(client, link)
+    assert "HTTP/1.1 202 Accepted" in pending and "Poll now" in pending
+    run_worker()
+    done = poll(client, link)
+    assert "GET http://testserver/api/odata/monitor/job_" in done
+    assert "HTTP/1.1 200 OK" in done and "AsyncResult: 200" in done
+    assert "Polling stopped" in done
+
+
+def test_odata_keeps_the_readers_preference_beside_respond_async() -> None:
+    fields = {
+        "convention": "odata",
+        "example": "bulk-email",
+        "outcome": "",
+        "content_type": "application/json",
+        "idempotency_key": "",
+    }
+    for chosen, sent in [
+        ("", "respond-async"),
+        ("respond-async", "respond-async"),
+        ("wait=10", "respond-async, wait=10"),
+    ]:
+        _, headers = outgoing_request({**fields, "prefer": chosen})
+        assert headers["Prefer"] == sent
+    _, headers = outgoing_request({**fields, "convention": "azure", "prefer": ""})
+    assert "Prefer" not in headers
+
+
 @pytest.mark.parametrize(
     "convention,cancel",
     [
@@ -108,6 +147,7 @@ def test_aip151_through_the_console(client: Client) -> None:
         ("request-reply", "DELETE http://testserver/api/request-reply/status/"),
         ("aip151", "POST http://testserver/api/aip151/operations/"),
         ("job-resource", "DELETE http://testserver/api/job-resource/jobs/"),
+        ("odata", "DELETE http://testserver/api/odata/monitor/"),
     ],
 )
 def test_cancel_goes_through_the_conventions_own_cancel(
@@ -119,6 +159,7 @@ def test_cancel_goes_through_the_conventions_own_cancel(
     canceled = poll(client, match.group(1))
     assert cancel in canceled
     after = poll(client, poll_link(canceled))
+    # OData's monitor of a canceled request is gone: 404, and its problem says canceled.
     assert "canceled" in after and "Polling stopped" in after
 
 

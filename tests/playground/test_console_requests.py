@@ -144,7 +144,7 @@ def test_the_api_receives_exactly_the_requests_the_console_shows(
     # The same job through its operation is still beside the timeline, read, not requested.
     operation = re.search(r'<aside id="operation-view".*?</aside>', fragment, re.S)
     assert operation is not None
-    assert "&quot;status&quot;: &quot;succeeded&quot;" in operation.group(0)
+    assert "&quot;status&quot;: &quot;Succeeded&quot;" in operation.group(0)
     assert "/api/operations/job_" in operation.group(0)
 
 

@@ -31,7 +31,7 @@ ANCHORS_202 = [
     "console-outcome", "console-outcome-hint", "run-title", "run-status", "run-problem", "run",
     "browser-view", "browser-view-title", "references", "related", "announcer",
     # Added since, and kept from then on.
-    "location-on-202",
+    "location-on-202", "compatibility-odata-caption",
 ]  # fmt: skip
 
 SECTIONS = [

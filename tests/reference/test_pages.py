@@ -327,9 +327,9 @@ def test_the_measured_client_tables_have_a_page_of_their_own(client: Client) -> 
     assert response.status_code == 200
     html = response.content.decode()
     # A table per convention (the ids /202/ had), a row per measured client in each.
-    for convention in ["rfc9110", "azure", "request-reply", "aip151", "job-resource"]:
+    for convention in ["rfc9110", "azure", "request-reply", "aip151", "job-resource", "odata"]:
         assert f'<caption id="compatibility-{convention}-caption">' in html
-    assert html.count('<th scope="row">') == 5 * 6
+    assert html.count('<th scope="row">') == 6 * 6
     # /202/ keeps a one-line summary and a link, not the tables.
     page = client.get("/202/").content.decode()
     assert "compatibility__table" not in page
