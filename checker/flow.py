@@ -96,14 +96,15 @@ def read(exchanges: list[Exchange]) -> Flow:
     later = exchanges[accepted + 1 :]
     candidates = monitors_of(exchanges[accepted])
     # The monitor the client polled, of those the answer named; else the first of them.
-    source, monitor = next(
-        (
-            (name, url)
-            for name, url in candidates
-            if any(same_resource(e.request.url, url) for e in later)
-        ),
-        candidates[0] if candidates else ("", None),
-    )
+    polled = [
+        (name, url)
+        for name, url in candidates
+        if any(same_resource(e.request.url, url) for e in later)
+    ]
+    # Not polled yet: the first a client would look for; the convention from the answer.
+    source, monitor = polled[0] if polled else (candidates[0] if candidates else ("", None))
+    if not polled:
+        source = ""
     answers: list[Answer] = []
     results: list[str] = []
     for index in range(accepted + 1, len(exchanges)):
@@ -239,13 +240,19 @@ def recognise(start: Exchange, source: str, answers: list[Answer]) -> str:
         return "odata"
     if source in ("Operation-Location", "Azure-AsyncOperation"):
         return "azure"
+    if not source and response.header("Content-Location"):
+        return "rfc9110"  # JSON:API's monitor, whatever else the answer names
+    if not source and (
+        response.header("Operation-Location") or response.header("Azure-AsyncOperation")
+    ):
+        return "azure"
     if isinstance(body, dict) and "done" in body and "name" in body:
         return "aip151"
     if response.status == 201:
         return "job-resource"
     if response.header("Content-Location") or (isinstance(body, dict) and "links" in body):
         return "rfc9110"
-    if source == "Location":
+    if source in ("Location", "") and response.header("Location"):
         statuses = {a.exchange.response.status for a in answers}
         return "request-reply" if 202 not in statuses else "rfc9110"
     return "none"

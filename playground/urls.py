@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from playground.views import clients, console, embed, limit_demo
+from playground.views import checks, clients, console, embed, limit_demo
 
 app_name = "playground"
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path("playground/runs/<str:run_id>/", console.console_run, name="run"),
     path("playground/runs/<str:run_id>/poll", console.console_run_poll, name="run-poll"),
     path("playground/runs/<str:run_id>/cancel", console.console_run_cancel, name="run-cancel"),
+    # The run checked as /check/ checks any flow, and the run as a HAR file.
+    path("playground/runs/<str:run_id>/check", checks.run_check, name="run-check"),
+    path("playground/runs/<str:run_id>/run.har", checks.run_har, name="run-har"),
     # What an htmx console polls and cancels by, keeping nothing.
     path("playground/jobs/<str:job_id>/poll", console.console_poll, name="poll"),
     path("playground/jobs/<str:job_id>/cancel", console.console_cancel, name="cancel"),

@@ -497,6 +497,8 @@ def _run_urls(run: Run, *, embed: bool) -> dict[str, str]:
         "poll_url": reverse(f"{prefix}-poll", args=[run.public_id]),
         "poll_method": "post",
         "cancel_url": reverse(f"{prefix}-cancel", args=[run.public_id]),
+        "check_url": reverse("playground:run-check", args=[run.public_id]),
+        "har_url": reverse("playground:run-har", args=[run.public_id]),
     }
 
 
@@ -524,7 +526,7 @@ def _step_context(
     return context
 
 
-def _run_gone(request: HtmxHttpRequest, *, embed: bool) -> HttpResponse:
+def run_gone(request: HtmxHttpRequest, *, embed: bool) -> HttpResponse:
     hours = 2 * settings.DEMO_JOB_RETENTION // 3600
     message = (
         "No run has this id: a run's page lasts as long as its job answers "
@@ -538,7 +540,7 @@ def run_and_show(request: HtmxHttpRequest, run_id: str, *, embed: bool) -> HttpR
     """The run's page: its whole history, from the Send to the newest poll."""
     run = runs.find(run_id, embed=embed)
     if run is None:
-        return _run_gone(request, embed=embed)
+        return run_gone(request, embed=embed)
     kind, latest = runs.last_step(run)
     context = {
         **_step_context(request, run, kind, latest),
@@ -554,7 +556,7 @@ def step_and_show(request: HtmxHttpRequest, run_id: str, kind: str, *, embed: bo
     fragment, a plain form the run's page again (303)."""
     run = runs.find(run_id, embed=embed)
     if run is None:
-        return _run_gone(request, embed=embed)
+        return run_gone(request, embed=embed)
     if not run.job_id:
         return _see_run(run, {"job_id": None})
     convention = find_convention(run.convention)
