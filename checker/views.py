@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
@@ -22,23 +22,69 @@ MAX_INPUT = 2 * 1024 * 1024
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
+    """The page; or, for a flow POSTed as the body itself (a HAR's JSON, a transcript) or
+    asked for as JSON, the report as JSON and a refusal as problem+json."""
     context: dict[str, object] = {"rules": RULES.values(), "max_input": MAX_INPUT}
     status = 200
     if request.method == "POST":
+        as_json = wants_json(request)
         try:
             text, source = handed_over(request)
             context["pasted"] = text if source == "paste" else ""
-            context["report"] = report.build(read(text))
+            checked = report.build(read(text))
+            context["report"] = checked
         except BadInput as error:
+            if as_json:
+                return refused(str(error))
             context["problem"] = str(error)
             status = 422
+        else:
+            if as_json:
+                answer = JsonResponse(checked.to_json(), json_dumps_params={"indent": 2})
+                patch_cache_control(answer, no_store=True)
+                return answer
     response = render(request, "checker/check.html", context, status=status)
     # A report answers one request: no cache keeps it for the next reader.
     patch_cache_control(response, no_store=True)
     return response
 
 
+def is_form(request: HttpRequest) -> bool:
+    return request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def wants_json(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    if "application/json" in accept:
+        return True
+    return not is_form(request) and "text/html" not in accept
+
+
+def refused(detail: str) -> JsonResponse:
+    body = {
+        "type": "about:blank",
+        "title": "Unprocessable Content",
+        "status": 422,
+        "detail": detail,
+    }
+    answer = JsonResponse(body, status=422, content_type="application/problem+json")
+    patch_cache_control(answer, no_store=True)
+    return answer
+
+
 def handed_over(request: HttpRequest) -> tuple[str, str]:
+    if not is_form(request):
+        # The flow is the body itself: read from the stream, within the checker's own cap.
+        raw = request.read(MAX_INPUT + 1)
+        if len(raw) > MAX_INPUT:
+            raise BadInput(f"The body is over {MAX_INPUT} bytes, the most the checker reads.")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise BadInput("The body is not UTF-8 text: a HAR file is JSON.") from None
+        if not text.strip():
+            raise BadInput("The body is empty: send a HAR file or a transcript.")
+        return text, "body"
     try:
         upload = request.FILES.get("file")
         pasted = request.POST.get("flow", "")

@@ -54,3 +54,30 @@ def test_bad_input_is_named_and_nothing_else_happens(client: Client) -> None:
     assert page.status_code == 422 and "reads at most" in page.content.decode()
     binary = SimpleUploadedFile("flow.har", b"\xff\xfe\x00\x01", "application/octet-stream")
     assert "not UTF-8" in client.post("/check/", {"file": binary}).content.decode()
+
+
+def test_a_flow_posted_as_the_body_gets_the_report_as_json(client: Client) -> None:
+    written = json.dumps(har.write(good_flow(), started=datetime(2026, 1, 1, tzinfo=UTC)))
+    answer = client.post("/check/", written, content_type="application/json")
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
+    checked = answer.json()
+    assert checked["convention"]["id"] == "request-reply"
+    assert [f["rule"] for f in checked["findings"]] == ["location-on-202"]
+    assert len(checked["exchanges"]) == 4
+    transcript = client.post("/check/", CURL_V, content_type="text/plain")
+    assert transcript.json()["exchanges"][0]["response"]["status"] == 202
+    # A form asking for JSON gets JSON too.
+    asked = client.post("/check/", {"flow": CURL_V}, headers={"Accept": "application/json"})
+    assert asked.json()["convention"]["id"] == "request-reply"
+
+
+def test_a_body_the_checker_cannot_read_gets_a_problem(client: Client) -> None:
+    for body, says in [
+        ("{", "not JSON"),
+        ("", "empty"),
+        ("x" * (MAX_INPUT + 1), "over"),
+    ]:
+        answer = client.post("/check/", body, content_type="application/json")
+        assert answer.status_code == 422
+        assert answer["Content-Type"] == "application/problem+json"
+        assert says in answer.json()["detail"]
