@@ -31,7 +31,7 @@ def test_bulk_email_flow_reaches_the_delivery_report(
     expect(timeline).to_contain_text("/result")
     expect(timeline).to_contain_text('"delivered"')
     expect(page.locator(STATE)).to_have_text("succeeded")
-    expect(page.locator("#operation-view")).to_contain_text('"status": "succeeded"')
+    expect(page.locator("#operation-view")).to_contain_text('"status": "Succeeded"')
     expect(timeline).to_contain_text("Polling stopped")
     expect(page.locator("#next-poll")).to_have_count(0)
     assert_no_axe_violations(page)  # at the end
