@@ -37,15 +37,10 @@ SUCCEEDED = {"succeeded", "success", "successful", "completed", "complete", "don
 FAILED = {"failed", "failure", "error", "errored"}
 CANCELED = {"canceled", "cancelled"}
 
-# The status values each convention defines; None: the convention sets no vocabulary.
-VOCABULARY: dict[str, set[str] | None] = {
+# The status values a convention defines, for those that define a vocabulary (the
+# others leave the status to the API, so any value is theirs).
+VOCABULARY: dict[str, set[str]] = {
     "azure": {"NotStarted", "Running", "Succeeded", "Failed", "Canceled"},
-    "rfc9110": None,
-    "request-reply": None,
-    "odata": None,
-    "aip151": None,
-    "job-resource": None,
-    "none": None,
 }
 
 CONVENTION_NAMES = {
