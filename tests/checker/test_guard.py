@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from checker.guard import Refused, check_url
+from checker.guard import Refused, Resolver, check_url
 
 PUBLIC_V4 = "93.184.215.14"
 PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
 
 
-def resolver(*answers: str):  # type: ignore[no-untyped-def]
+def resolver(*answers: str) -> Resolver:
     def resolve(host: str, port: int) -> list[str]:
         return list(answers)
 
