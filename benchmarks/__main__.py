@@ -23,7 +23,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import jobs_at_once, page_weight, parse_cost, wrk
+from benchmarks import check_cost, jobs_at_once, page_weight, parse_cost, wrk
 from benchmarks.compare import (
     Measure,
     Row,
@@ -308,6 +308,7 @@ def main() -> int:
     servers += job_servers
     rows += postgres_rows(http_settings)
     rows += [Row(*row) for row in parse_cost.rows()]
+    rows += [Row(*row) for row in check_cost.rows()]
     locked = sum(locked_count(s) for s in servers)
     if locked:
         problems.append(f'"database is locked" {locked} times in the servers\' logs')
