@@ -78,7 +78,7 @@ test: $(VENV)/.installed static chromium java redis nginx $(NODE_CLIENTS)
 # no_database test cannot reach it: `make test` runs those, once.
 test-postgres: $(VENV)/.installed static java redis nginx postgres $(NODE_CLIENTS)
 	DJANGO_ALLOW_ASYNC_UNSAFE=true \
-		$(BIN)/python -m tests.postgres_server $(BIN)/python -m tests.suite -m "not browser and not no_database" $(PYTEST_ARGS)
+		$(BIN)/python -m tests.postgres_server $(BIN)/python -m tests.suite -m "not browser and not no_database and not documents" $(PYTEST_ARGS)
 
 # PostgreSQL's server binaries for test-postgres; install Debian's when missing and we may.
 POSTGRES_BIN ?= /usr/lib/postgresql/15/bin

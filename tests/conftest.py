@@ -81,7 +81,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return ModuleScheduling(config, log)
 
 
+# Started first wherever it runs: it runs every client at once in one process, for
+# minutes, and the other processes take the rest meanwhile.
+FIRST = "tests/clients/test_compatibility.py"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] != FIRST)
     for item in items:
         name = getattr(item, "originalname", item.name)
         fixtures = set(getattr(item, "fixturenames", ()))

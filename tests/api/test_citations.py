@@ -198,6 +198,8 @@ def result_answer(api: ApiClient, convention: Convention, succeeded: Any, job_id
     return api.get(convention.result.replace("{jobId}", job_id))
 
 
+# Once (make test): it checks the citations against the answers, whatever the database.
+@pytest.mark.documents
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("convention", SERVED, ids=lambda c: c.id)
 def test_the_api_answers_each_stage_as_cited(api: ApiClient, convention: Convention) -> None:

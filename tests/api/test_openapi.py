@@ -437,6 +437,9 @@ def tour_document(api: TouringClient) -> None:
 
 
 # The worker it runs commits each task and closes its connection, as a real one does.
+# Once (make test): it checks the document against the answers; the suite on PostgreSQL
+# runs the conventions' and the API's own tests, which provoke the same answers.
+@pytest.mark.documents
 @pytest.mark.django_db(transaction=True)
 def test_every_documented_response_is_real(
     document: dict[str, Any], monkeypatch: Any, settings: Any
