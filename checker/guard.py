@@ -8,9 +8,9 @@ link-local, CGNAT (100.64.0.0/10), multicast, reserved and unspecified addresses
 IPv4-mapped, NAT64, 6to4 and Teredo forms of them, the numeric spellings of IPv4
 (0x7f.1, 2130706433, 0177.1) read as the C library would, and cloud metadata names.
 
-DEMO_CHECK_ALLOW_LOCAL allows the local ones, for a team running its own copy next to
-its staging API (and `make run`, on a developer's machine); it never allows metadata
-names, which hold a cloud machine's credentials.
+allow_local allows the local ones: `manage.py check_api` runs on a developer's own
+machine, against their own server. It never allows metadata names, which hold a cloud
+machine's credentials, nor the unspecified address.
 """
 
 from __future__ import annotations
