@@ -77,6 +77,8 @@ def render_pages(client: Client, directory: Path) -> None:
     (directory / "check-report.html").write_bytes(checked.content)
 
 
+# Once (make test): the pages' HTML does not depend on the database.
+@pytest.mark.documents
 @pytest.mark.django_db
 def test_every_kind_of_page_passes_the_nu_html_checker(client: Client, tmp_path: Path) -> None:
     require_java()
