@@ -177,12 +177,16 @@ def request_reply_failed(request: HttpRequest, job: Job, *, status: int) -> Http
 
 
 def request_reply_canceled(request: HttpRequest, job: Job) -> HttpResponse:
-    # The page names DELETE on the status endpoint, not its answer: RFC 9110's, as the
-    # other DELETEs here (cancel_status): 200 canceled at once, 202 while a running job
-    # has yet to stop; the body is the status resource, now.
-    url = status_url(request, job)
+    # The page names DELETE on the status endpoint, not its answer: RFC 9110's.
+    return deleted(job, body=status_body(request, job), url=status_url(request, job))
+
+
+def deleted(job: Job, *, body: dict[str, Any], url: str) -> HttpResponse:
+    """A DELETE that cancels, answered as RFC 9110 section 9.3.5 says (cancel_status): 200
+    canceled at once, 202 while a running job has yet to stop; the body is the
+    resource at url as it is now (Content-Location), and a 202 says where to look again."""
     status = cancel_status(job)
-    response = json_response(status_body(request, job), status=status, Content_Location=url)
+    response = json_response(body, status=status, Content_Location=url)
     if status == 202:
         response["Location"] = url
     return no_store(paced(response, job))
@@ -289,14 +293,7 @@ def job_resource(request: HttpRequest, job: Job) -> HttpResponse:
 
 
 def job_resource_canceled(request: HttpRequest, job: Job) -> HttpResponse:
-    # As RFC 9110's DELETE on the monitor (cancel_status): 200 canceled at once, 202
-    # while a running job has yet to stop; the body is the job resource's, now.
-    url = job_resource_url(request, job)
-    status = cancel_status(job)
-    response = json_response(job_resource_body(request, job), status=status, Content_Location=url)
-    if status == 202:
-        response["Location"] = url
-    return no_store(paced(response, job))
+    return deleted(job, body=job_resource_body(request, job), url=job_resource_url(request, job))
 
 
 # -- OData 4.01: a status monitor, then the final response ---------------------------
