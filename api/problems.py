@@ -240,6 +240,36 @@ PROBLEM_TYPES = {
             "If-Match names none of the representation's current ETags: it changed since "
             "you read it. GET it again (without If-Match) for the current one.",
         ),
+        # The checker's (/api/checks): a user's own flow, checked.
+        ProblemType(
+            "unreadable-flow",
+            422,
+            "The flow cannot be read",
+            "The body is neither a HAR file nor a transcript the checker reads (not JSON, "
+            "not HAR, no exchange, too many entries, too large, not UTF-8); the detail "
+            "says which.",
+        ),
+        ProblemType(
+            "check-refused",
+            422,
+            "The live check cannot be made",
+            "The live check's description is wrong (no http or https URL, a bad method or "
+            "header), or its target is not one the checker reaches: only globally routable "
+            "addresses, never loopback, private, link-local or cloud metadata ones.",
+        ),
+        ProblemType(
+            "check-not-found",
+            404,
+            "Check not found",
+            "No check has this id: it expired, was deleted, or never was.",
+        ),
+        ProblemType(
+            "checker-busy",
+            503,
+            "The checker is busy",
+            "As many checks are waiting for the worker as it takes at once; Retry-After "
+            "says when to try again.",
+        ),
         # Not answered by requests: the reasons a job ends failed or canceled.
         *(
             ProblemType(code.value, 200, str(code.label), JOB_ERROR_DESCRIPTIONS[code])

@@ -9,8 +9,8 @@ IPv4-mapped, NAT64, 6to4 and Teredo forms of them, the numeric spellings of IPv4
 (0x7f.1, 2130706433, 0177.1) read as the C library would, and cloud metadata names.
 
 allow_local allows the local ones: `manage.py check_api` runs on a developer's own
-machine, against their own server. It never allows metadata names, which hold a cloud
-machine's credentials, nor the unspecified address.
+machine, against their own server. It never allows metadata names and addresses, which
+hold a cloud machine's credentials, nor the unspecified address.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -34,6 +35,13 @@ METADATA_NAMES = {
     "instance-data",
     "instance-data.ec2.internal",
     "metadata.azure.internal",
+}
+# The addresses of those services (AWS, GCP, Azure, OpenStack; AWS's IPv6; Alibaba):
+# never reached, whatever allow_local says.
+METADATA_ADDRESSES = {
+    ipaddress.ip_address("169.254.169.254"),
+    ipaddress.ip_address("fd00:ec2::254"),
+    ipaddress.ip_address("100.100.100.200"),
 }
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -58,6 +66,33 @@ class Target:
 def system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [str(info[4][0]) for info in infos]
+
+
+def resolve_within(seconds: float) -> Resolver:
+    """The system resolver, given up on after `seconds`: a web request that checks a
+    name never waits on a DNS server that does not answer."""
+
+    def resolve(host: str, port: int) -> list[str]:
+        found: dict[str, list[str] | OSError] = {}
+
+        def lookup() -> None:
+            try:
+                found["addresses"] = system_resolver(host, port)
+            except OSError as error:
+                found["error"] = error
+
+        thread = threading.Thread(target=lookup, daemon=True)
+        thread.start()
+        thread.join(seconds)
+        if thread.is_alive():
+            raise OSError(f"no answer from DNS within {seconds:g} s")
+        error = found.get("error")
+        if isinstance(error, OSError):
+            raise error
+        addresses = found.get("addresses")
+        return addresses if isinstance(addresses, list) else []
+
+    return resolve
 
 
 def check_url(url: str, *, allow_local: bool, resolve: Resolver = system_resolver) -> Target:
@@ -87,6 +122,10 @@ def check_url(url: str, *, allow_local: bool, resolve: Resolver = system_resolve
         if not addresses:
             raise Refused(f"{host} resolves to no address.")
     for address in addresses:
+        if address in METADATA_ADDRESSES or embedded_ipv4_of(address) in METADATA_ADDRESSES:
+            raise Refused(
+                f"{host} resolves to {address}, a cloud machine's metadata service: never checked."
+            )
         why = not_public(address)
         if why and not (allow_local and why != "unspecified"):
             raise Refused(
@@ -136,6 +175,10 @@ def not_public(address: Address) -> str:
     if not address.is_global:
         return "not globally routable"
     return ""
+
+
+def embedded_ipv4_of(address: Address) -> ipaddress.IPv4Address | None:
+    return embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else None
 
 
 def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:

@@ -10,9 +10,11 @@ silently: a redirect is recorded, then its target is fetched as the next exchang
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +30,8 @@ MAX_POLLS = 30
 MAX_SECONDS = 300.0
 MAX_WAIT = 30.0
 TIMEOUT = 10.0
+# The most one answer may take, whole, in TIMEOUTs: connect, headers and body together.
+ANSWER_TIMEOUTS = 2
 USER_AGENT = "http-202-checker (+/check/)"
 TERMINAL = {"succeeded", "failed", "canceled"}
 
@@ -55,44 +59,50 @@ def follow(
 ) -> list[Exchange]:
     """The submit and the flow after it, until the job ends or a cap is reached."""
     started = clock()
-    first = send(submit, allow_local=allow_local, resolve=resolve, timeout=limits.timeout)
-    exchanges = [first]
-    monitor = flow.monitor_of(first) if flow.starts_job(first.response) else None
-    polls = 0
-    answer = first
-    while monitor is not None and polls < limits.polls:
-        wait = min(limits.wait, retry_after(answer.response))
-        if clock() + wait - started > limits.seconds:
-            break
+    exchanges = [send(submit, allow_local=allow_local, resolve=resolve, timeout=limits.timeout)]
+    while (move := next_request(exchanges, limits=limits, elapsed=clock() - started)) is not None:
+        request, wait = move
         sleep(wait)
-        answer = send(
-            Request("GET", monitor),
-            allow_local=allow_local,
-            resolve=resolve,
-            timeout=limits.timeout,
+        exchanges.append(
+            send(request, allow_local=allow_local, resolve=resolve, timeout=limits.timeout)
         )
-        exchanges.append(answer)
-        polls += 1
-        state, _ = flow.state_of(answer.response)
-        target = answer.response.header("Location")
-        if answer.response.status in (301, 302, 303, 307, 308) and target:
-            # Recorded, then fetched as a client following it would: the result.
-            result = Request("GET", answer.resolve(target))
-            exchanges.append(
-                send(result, allow_local=allow_local, resolve=resolve, timeout=limits.timeout)
-            )
-            break
-        if state in TERMINAL or (
-            answer.response.status >= 400 and answer.response.status not in (429, 503)
-        ):
-            links = flow.result_links(answer.response) if state == "succeeded" else []
-            for link in links[:1]:
-                result = Request("GET", answer.resolve(link))
-                exchanges.append(
-                    send(result, allow_local=allow_local, resolve=resolve, timeout=limits.timeout)
-                )
-            break
     return exchanges
+
+
+def next_request(
+    exchanges: list[Exchange], *, limits: Limits = Limits(), elapsed: float
+) -> tuple[Request, float] | None:
+    """What a polite client sends next after these exchanges (the submit first), and how
+    many seconds it waits before sending it; None when the flow is over or a cap reached.
+
+    It polls the monitor the submit named, as often as Retry-After says; fetches the
+    result a redirect or a finished status points to, once; and stops there.
+    """
+    first = exchanges[0]
+    monitor = flow.monitor_of(first) if flow.starts_job(first.response) else None
+    if monitor is None:
+        return None
+    polls = [e for e in exchanges[1:] if flow.same_resource(e.request.url, monitor)]
+    last = exchanges[-1]
+    if len(exchanges) > 1 and not (polls and last is polls[-1]):
+        return None  # the last exchange fetched the result: the flow is over
+    if polls:
+        response = last.response
+        target = response.header("Location")
+        if response.status in (301, 302, 303, 307, 308) and target:
+            # Recorded, then fetched as a client following it would: the result.
+            return Request("GET", last.resolve(target)), 0.0
+        state, _ = flow.state_of(response)
+        if state in TERMINAL or (response.status >= 400 and response.status not in (429, 503)):
+            links = flow.result_links(response) if state == "succeeded" else []
+            links = [link for link in links if not flow.same_resource(last.resolve(link), monitor)]
+            return (Request("GET", last.resolve(links[0])), 0.0) if links else None
+    if len(polls) >= limits.polls:
+        return None
+    wait = min(limits.wait, retry_after(last.response))
+    if elapsed + wait > limits.seconds:
+        return None
+    return Request("GET", monitor), wait
 
 
 def retry_after(response: Response) -> float:
@@ -114,17 +124,23 @@ def send(request: Request, *, allow_local: bool, resolve: Resolver, timeout: flo
     headers.setdefault("User-Agent", USER_AGENT)
     headers.setdefault("Accept", "application/json")
     connection = pinned(target, timeout=timeout)
+    # The timeout bounds each wait for a byte; this bounds the whole answer, so a target
+    # that trickles its headers or body a byte at a time is cut off all the same.
+    watchdog = threading.Timer(timeout * ANSWER_TIMEOUTS, cut_off, args=(connection,))
+    watchdog.start()
     try:
         connection.request(
             request.method, path, body=request.body.encode() or None, headers=headers
         )
         answer = connection.getresponse()
         body = answer.read(MAX_BODY + 1)
-    except (OSError, http.client.HTTPException) as error:
-        raise Unreachable(
-            f"{request.method} {request.url}: {error or type(error).__name__}"
-        ) from None
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        reason = str(error) or type(error).__name__
+        if not watchdog.is_alive():
+            reason = f"no whole answer within {timeout * ANSWER_TIMEOUTS:g} s"
+        raise Unreachable(f"{request.method} {request.url}: {reason}") from None
     finally:
+        watchdog.cancel()
         connection.close()
     text = body[:MAX_BODY].decode("utf-8", errors="replace")
     if len(body) > MAX_BODY:
@@ -140,6 +156,14 @@ def send(request: Request, *, allow_local: bool, resolve: Resolver, timeout: flo
             http_version="HTTP/1.1" if answer.version == 11 else "HTTP/1.0",
         ),
     )
+
+
+def cut_off(connection: http.client.HTTPConnection) -> None:
+    """Stop a connection whose answer took too long: the read in progress fails."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def pinned(target: Target, *, timeout: float) -> http.client.HTTPConnection:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from checker import flow, linting, rules
+from checker import flow, har, linting, rules, transcript
 from checker.exchanges import Exchange
 from checker.linting import LintNote
 from checker.rules import Finding
@@ -73,6 +73,13 @@ class Report:
         }
 
 
+def read_recorded(text: str) -> list[Exchange]:
+    """A recorded flow handed over as text: a HAR file if it is JSON, else a transcript."""
+    if text.lstrip().startswith(("{", "[")):
+        return har.read(text)
+    return transcript.read(text)
+
+
 def build(exchanges: list[Exchange]) -> Report:
     exchanges = [redact(exchange) for exchange in exchanges]
     read = flow.read(exchanges)
@@ -110,6 +117,17 @@ def redact(exchange: Exchange) -> Exchange:
     request = replace(exchange.request, url=url, headers=headers(exchange.request.headers))
     response = replace(exchange.response, headers=headers(exchange.response.headers))
     return replace(exchange, request=request, response=response)
+
+
+def without_secret_parameters(url: str) -> tuple[str, list[str]]:
+    """The URL without its query parameters named like credentials, and their names."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    left_out = [name for name, _ in query if secret(name)]
+    if not left_out:
+        return url, []
+    kept = urlencode([(n, v) for n, v in query if not secret(n)])
+    return urlunsplit(parts._replace(query=kept)), left_out
 
 
 def secret(name: str) -> bool:

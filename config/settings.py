@@ -349,6 +349,25 @@ REDIS_URL = read(
     validate=validate.URL(schemes={"redis", "rediss", "unix"}, require_tld=False),
 )
 
+# The checker (/check/). A live check sends requests to a URL a stranger gave: to
+# globally routable addresses only, unless CHECKER_ALLOW_LOCAL opens loopback, private,
+# link-local and other local addresses too (never cloud metadata names) — on for
+# `make run`, off in production, where turning it on lets anyone who can reach the site
+# make it send requests into the network it runs in.
+CHECKER_ALLOW_LOCAL = env_bool("CHECKER_ALLOW_LOCAL", default=not PRODUCTION)
+# Days a live check or a kept report stays reachable by its link.
+CHECKER_KEEP_DAYS = env_int("CHECKER_KEEP_DAYS", 7, minimum=1)
+# Live checks one client may start in an hour, and that all clients together may aim
+# at one host in an hour; checks kept for a link one client may ask for in an hour.
+CHECKER_LIVE_PER_HOUR = env_int("CHECKER_LIVE_PER_HOUR", 10, minimum=1)
+CHECKER_LIVE_PER_HOST_PER_HOUR = env_int("CHECKER_LIVE_PER_HOST_PER_HOUR", 30, minimum=1)
+CHECKER_KEPT_PER_HOUR = env_int("CHECKER_KEPT_PER_HOUR", 30, minimum=1)
+# Checks queued or running at once, from everyone; more are answered 503.
+CHECKER_MAX_PENDING = env_int("CHECKER_MAX_PENDING", 20, minimum=1)
+# The client libraries a kept flow is replayed to (ids of api.compatibility.CLIENTS);
+# empty for all of them.
+CHECKER_REPLAY_CLIENTS = env_list("CHECKER_REPLAY_CLIENTS", [])
+
 if DEMO_PACE * 4 >= DEMO_LEASE_TIMEOUT:
     # A step may take a few paces between lease renewals (slow recipients).
     raise ImproperlyConfigured("DEMO_LEASE_TIMEOUT must be more than four times DEMO_PACE.")

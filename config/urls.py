@@ -12,8 +12,9 @@ sitemaps = {"pages": FixedPagesSitemap, "codes": StatusPageSitemap}
 urlpatterns = [
     path("", include("reference.urls")),
     path("", include("playground.urls")),
-    path("", include("api.urls")),
+    # Before the API's: its /api/checks endpoints, ahead of the API's catch-all 404.
     path("", include("checker.urls")),
+    path("", include("api.urls")),
     path("healthz", site_views.healthz, name="healthz"),
     path("robots.txt", reference_views.robots_txt, name="robots"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),

@@ -54,7 +54,13 @@ OPENAPI_PATHS = {
     "api:aip151-cancel": "/api/aip151/operations/{jobId}:cancel",
     "api:job-resource-job": "/api/job-resource/jobs/{jobId}",
     "api:odata-monitor": "/api/odata/monitor/{jobId}",
+    "checker:api-checks": "/api/checks",
+    "checker:api-live": "/api/checks/live",
+    "checker:api-check": "/api/checks/{checkId}",
+    "checker:api-report": "/api/checks/{checkId}/report",
 }
+# The checker's endpoints: in the document, toured by tests/checker/test_api_checks.py.
+CHECKER_PATHS = {path for name, path in OPENAPI_PATHS.items() if name.startswith("checker:")}
 
 
 def openapi_path(url: str) -> str:

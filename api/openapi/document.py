@@ -22,6 +22,10 @@ from api.openapi.components import (
 )
 from api.openapi.examples import EXAMPLES
 from api.openapi.examples_conventions import CONVENTION_EXAMPLES, registry_example
+from api.openapi.paths_checker import EXAMPLES as CHECKER_EXAMPLES
+from api.openapi.paths_checker import PROBLEM_EXAMPLES as CHECKER_PROBLEM_EXAMPLES
+from api.openapi.paths_checker import SCHEMAS as CHECKER_SCHEMAS
+from api.openapi.paths_checker import checker_paths
 from api.openapi.paths_conventions import convention_paths
 from api.openapi.paths_follow import (
     CONDITIONAL,
@@ -77,6 +81,14 @@ its lease runs out, is queued again and finishes in attempt 2).
 `Cache-Control: no-cache` with an `ETag`; send it back in `If-None-Match` and an
 unchanged representation is a bodiless **304 Not Modified**. With `If-Match`, a
 representation that changed is **412 Precondition Failed** (a problem).
+
+**Check your own API** (`/api/checks`, the checker of `/check/`): POST a recorded
+flow (a HAR file, or a transcript as `curl -i` prints it) for its report, with the
+convention recognised, httplint's notes and the flow rules' findings; or POST a live
+check, `{{"url": ...}}`, and the site sends that submit and follows the flow itself, as
+a job: 202, then its monitor's 200s, then 303 to the report, with what real client
+libraries conclude when the recorded answers are replayed to them. Kept reports are
+redacted, found only by their unguessable id, and deleted after a few days.
 
 **Every URL** answers `OPTIONS` (204 with `Allow`), `HEAD` wherever it answers
 `GET`, and any other method with **405** and `Allow`. Any origin may call the API
@@ -160,15 +172,18 @@ def openapi_document(request: HttpRequest) -> dict[str, Any]:
             "/api/operations/{jobId}": operation_path(),
             "/api/openapi.json": openapi_path(),
             **convention_paths(),
+            **checker_paths(),
         },
         "components": {
-            "schemas": {**schemas(), **CONVENTION_SCHEMAS},
+            "schemas": {**schemas(), **CONVENTION_SCHEMAS, **CHECKER_SCHEMAS},
             "responses": RESPONSES,
             "examples": {
                 **EXAMPLES,
                 **CONVENTION_EXAMPLES,
                 "conventionRegistry": registry_example(),
                 **PROBLEM_EXAMPLES,
+                **CHECKER_EXAMPLES,
+                **CHECKER_PROBLEM_EXAMPLES,
             },
         },
     }

@@ -1,15 +1,22 @@
-"""The checker in a real browser: a transcript pasted and checked, with and without
-JavaScript, read at 360 px without sideways scrolling, axe clean."""
+"""The checker in a real browser: a transcript pasted and checked, and a live check
+followed from its status page to its report, with and without JavaScript, read at
+360 px without sideways scrolling, axe clean."""
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from django.db import close_old_connections
 from playwright.sync_api import Browser, expect
 
 from tests.browser.helpers import assert_no_axe_violations
 from tests.checker.test_inputs import CURL_V
+from tests.helpers import make_email_payload, make_worker
 
 pytestmark = pytest.mark.browser
 
@@ -40,3 +47,62 @@ def test_a_pasted_flow_is_checked_and_reads_at_360_px(
     finding.get_by_role("link").click()
     expect(page).to_have_url(f"{site_server.url}/202/#location-on-202")
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_live_check_shows_its_status_then_its_report(
+    browser: Browser, site_server: Any, settings: Any, javascript: bool
+) -> None:
+    settings.CHECKER_ALLOW_LOCAL = True
+    settings.CHECKER_REPLAY_CLIENTS = ["naive-requests"]
+    settings.DEMO_PACE = 0.05
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, java_script_enabled=javascript
+    )
+    page = context.new_page()
+    page.goto(f"{site_server.url}/check/#live")
+    page.get_by_label("Submit URL").fill(f"{site_server.url}/api/emails/bulk")
+    page.get_by_label("Headers, one per line").fill("Content-Type: application/json")
+    page.get_by_label("Body").fill(json.dumps(make_email_payload("ada@example.test")))
+    page.get_by_role("button", name="Check live").click()
+    # No worker yet: the check waits in the queue, and its status page says so.
+    expect(page.locator("#check-status")).to_have_text("queued")
+    if javascript:
+        assert_no_axe_violations(page)
+    with running_worker():
+        if javascript:  # the page looks again by itself, and goes to the report
+            expect(page.locator("#clients-title")).to_be_visible(timeout=60_000)
+        else:
+            for _ in range(600):
+                if page.locator("#clients-title").count():
+                    break
+                page.get_by_role("link", name="Reload").click()
+                page.wait_for_load_state()
+    expect(page.locator("#report-convention")).to_have_text(
+        "Azure REST API guidelines: long-running operations"
+    )
+    expect(page.locator('[data-client="naive-requests"]')).to_be_visible()
+    if javascript:
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        assert_no_axe_violations(page)
+    context.close()
+
+
+@contextmanager
+def running_worker() -> Iterator[None]:
+    """A real worker in a thread beside the live server, stopped at the end."""
+    runner = make_worker(worker_id="browser-checker", batch=False, interval=0.05)
+
+    def run() -> None:
+        try:
+            runner.run()
+        finally:
+            close_old_connections()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        runner.running = False
+        thread.join(timeout=30)

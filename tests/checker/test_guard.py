@@ -40,7 +40,8 @@ def never(host: str, port: int) -> list[str]:
         ("http://10.0.0.1/", "private"),
         ("http://192.168.1.1/", "private"),
         ("http://172.16.0.1/", "private"),
-        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://169.254.169.254/latest/meta-data/", "metadata service"),
+        ("http://169.254.1.1/", "link-local"),
         ("http://[fe80::1]/", "link-local"),
         ("http://100.64.0.1/", "CGNAT"),
         ("http://224.0.0.1/", "multicast"),
@@ -92,3 +93,10 @@ def test_the_local_setting_opens_local_addresses_but_never_metadata() -> None:
         check_url("http://metadata.google.internal/", allow_local=True, resolve=never)
     with pytest.raises(Refused, match="unspecified"):
         check_url("http://0.0.0.0/", allow_local=True, resolve=never)
+    for address in ["169.254.169.254", "[fd00:ec2::254]", "[::ffff:169.254.169.254]"]:
+        with pytest.raises(Refused, match="metadata service"):
+            check_url(f"http://{address}/latest/", allow_local=True, resolve=never)
+    with pytest.raises(Refused, match="metadata service"):
+        check_url(
+            "http://innocent.example.test/", allow_local=True, resolve=resolver("169.254.169.254")
+        )

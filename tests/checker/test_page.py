@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from checker import har
-from checker.views import MAX_INPUT
+from checker.views.answers import MAX_INPUT
 from tests.checker.test_flows import good_flow
 from tests.checker.test_inputs import CURL_V
 
@@ -56,19 +56,16 @@ def test_bad_input_is_named_and_nothing_else_happens(client: Client) -> None:
     assert "not UTF-8" in client.post("/check/", {"file": binary}).content.decode()
 
 
-def test_a_flow_posted_as_the_body_gets_the_report_as_json(client: Client) -> None:
+def test_a_flow_posted_to_the_api_gets_the_report_as_json(client: Client) -> None:
     written = json.dumps(har.write(good_flow(), started=datetime(2026, 1, 1, tzinfo=UTC)))
-    answer = client.post("/check/", written, content_type="application/json")
+    answer = client.post("/api/checks", written, content_type="application/json")
     assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
     checked = answer.json()
     assert checked["convention"]["id"] == "request-reply"
     assert [f["rule"] for f in checked["findings"]] == ["location-on-202"]
     assert len(checked["exchanges"]) == 4
-    transcript = client.post("/check/", CURL_V, content_type="text/plain")
+    transcript = client.post("/api/checks", CURL_V, content_type="text/plain")
     assert transcript.json()["exchanges"][0]["response"]["status"] == 202
-    # A form asking for JSON gets JSON too.
-    asked = client.post("/check/", {"flow": CURL_V}, headers={"Accept": "application/json"})
-    assert asked.json()["convention"]["id"] == "request-reply"
 
 
 def test_a_body_the_checker_cannot_read_gets_a_problem(client: Client) -> None:
@@ -77,7 +74,7 @@ def test_a_body_the_checker_cannot_read_gets_a_problem(client: Client) -> None:
         ("", "empty"),
         ("x" * (MAX_INPUT + 1), "over"),
     ]:
-        answer = client.post("/check/", body, content_type="application/json")
+        answer = client.post("/api/checks", body, content_type="application/json")
         assert answer.status_code == 422
         assert answer["Content-Type"] == "application/problem+json"
         assert says in answer.json()["detail"]

@@ -20,7 +20,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from checker import har, live, report
 from checker.exchanges import BadInput, Request
-from checker.views import read
 
 
 class Command(BaseCommand):
@@ -55,7 +54,7 @@ class Command(BaseCommand):
 
     def exchanges(self, options: dict[str, Any]) -> list[Any]:
         if options["flow"]:
-            return read(options["flow"].read_text(encoding="utf-8-sig"))
+            return report.read_recorded(options["flow"].read_text(encoding="utf-8-sig"))
         if not options["url"]:
             raise CommandError("Give the submit URL to check, or --flow FILE.")
         headers = []
