@@ -21,11 +21,13 @@ answer was given FURTHER_REQUESTS more times never stops: it is stopped.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -33,7 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -75,7 +77,9 @@ DROPPED_HEADERS = {
     "date",
     "server",
 }
-ABSOLUTE_URL = re.compile(r"https?://[^/\s<>\"',;]+(?=[/?#<>\s\"',;]|$)", re.IGNORECASE)
+# An absolute or scheme-relative URL's origin, where a URL starts: at the start of the
+# value, or in a list or a Link's <...>.
+URL_ORIGIN = re.compile(r"(?:^|(?<=[<\s,]))(?:https?:)?//[^/?#\s<>\"',;]*", re.IGNORECASE)
 
 # How to start each client: the submit URL, the JSON body, and the deadline the example
 # clients keep (the shell one reads it from DEADLINE; the library runners keep none).
@@ -265,18 +269,22 @@ class Script:
         assert read.accepted is not None
         submit = read.exchanges[read.accepted]
         answers = {answer.index for answer in read.answers}
+        # Where an answer that says the job ended points (a 303's Location, a
+        # resourceLocation): the result, whichever monitor said so, unless it is itself
+        # a monitor the submit named.
+        named = {path_of(url) for _, url in flow.monitors_of(submit)}
         result_paths: set[str] = set()
-        for answer in read.answers:
-            if answer.state in TERMINAL:
-                for link in flow.result_links(answer.exchange.response):
-                    result_paths.add(path_of(answer.exchange.resolve(link)))
+        for exchange in read.exchanges[read.accepted + 1 :]:
+            if answer_state(exchange.response) in TERMINAL:
+                links = flow.result_links(exchange.response)
+                result_paths |= {path_of(exchange.resolve(link)) for link in links} - named
         monitors: dict[str, list[Response]] = {}
         results: dict[str, Response] = {}
         result: Any = None
         for index in range(read.accepted + 1, len(read.exchanges)):
             exchange = read.exchanges[index]
-            if exchange.request.method not in ("GET", "HEAD", ""):
-                continue
+            if exchange.request.method not in ("GET", "HEAD", "") or exchange.response.status < 100:
+                continue  # not a question about the job, or no answer was recorded
             path = path_of(exchange.request.url)
             if index not in answers and path in result_paths:
                 results[path] = exchange.response
@@ -294,12 +302,19 @@ class Script:
         )
         # A monitor the submit named but the recording never polled answers as the
         # polled one does at that moment: the job is one job, wherever it is asked about.
-        aliases = {
-            path_of(url): primary_path
-            for _, url in flow.monitors_of(submit)
-            if primary and path_of(url) not in monitors
-        }
+        aliases = {path: primary_path for path in named if primary and path not in monitors}
         return cls(submit, monitors, aliases, primary, results, result, final_state)
+
+
+def retry_now(value: str) -> str:
+    """Retry-After made instant, its form kept: delay-seconds 0, an HTTP-date now."""
+    if value.strip().isdigit():
+        return "0"
+    try:
+        parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return value  # neither form: as recorded, for the client to make of it
+    return formatdate(usegmt=True)
 
 
 def replayable(exchanges: Sequence[Exchange]) -> str | None:
@@ -309,8 +324,6 @@ def replayable(exchanges: Sequence[Exchange]) -> str | None:
     read = flow.read(list(exchanges))
     if read.accepted is None:
         return "no answer in it starts a job (a 202, or a convention's own start)"
-    if read.exchanges[read.accepted].response.status == 0:
-        return "the answer that starts the job has no status"
     return None
 
 
@@ -327,7 +340,6 @@ class Replay:
         # Requests answered since the recording ran out (its last answer served once).
         self.exhausted = False
         self.after_end = 0
-        self.origin = ""
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.server.daemon_threads = True
         self.origin = f"http://127.0.0.1:{self.server.server_port}"
@@ -431,17 +443,19 @@ class Replay:
             if lowered in URL_HEADERS:
                 value = self.rewrite(value)
             elif lowered == "retry-after":
-                value = "0" if value.strip().isdigit() else formatdate(usegmt=True)
-            kept.append((name, value))
+                value = retry_now(value)
+            # http.server sends headers as Latin-1; a recorded value may hold anything.
+            kept.append((name, value.encode("latin-1", "replace").decode("latin-1")))
         return kept
 
     def rewrite(self, text: str) -> str:
-        """Every absolute http(s) URL's origin made the replay server's, path kept."""
-        return ABSOLUTE_URL.sub(self.origin, text)
+        """Every absolute (or scheme-relative) URL's origin made the replay server's, its
+        path kept: whatever host the recording named, the client asks loopback."""
+        return URL_ORIGIN.sub(self.origin, text)
 
     def rewrite_json(self, value: Any) -> Any:
         if isinstance(value, str):
-            return self.rewrite(value) if ABSOLUTE_URL.match(value) else value
+            return self.rewrite(value) if URL_ORIGIN.match(value) else value
         if isinstance(value, list):
             return [self.rewrite_json(item) for item in value]
         if isinstance(value, dict):
@@ -517,6 +531,8 @@ def run(client: str, script: Script, deadline: float) -> Conclusion:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
+            # Its own process group: stopping it stops what it started (the shell's curl).
+            start_new_session=True,
             text=True,
             env=client_env(deadline),
             cwd=ROOT,
@@ -530,16 +546,18 @@ def run(client: str, script: Script, deadline: float) -> Conclusion:
                     break
                 except subprocess.TimeoutExpired:
                     if server.never_stops() or time.monotonic() > stopped_at:
-                        process.kill()
+                        stop(process)
                         stdout, stderr = process.communicate()
                         exit_code = None
                         break
         finally:
-            if process.poll() is None:
-                process.kill()
+            stop(process)  # whatever it left running, too
+            if process.returncode is None:
                 process.communicate()
         with server.lock:
             state, requests, exhausted = server.state, server.requests, server.exhausted
+        # The result as the client was given it: its URLs the replay server's.
+        served_result = server.rewrite_json(script.result)
     detail = (stderr.strip() or stdout.strip())[-DETAIL_CHARS:]
     if exit_code is None and not exhausted:
         sentence = f"{name} did not conclude within {deadline:g} s of replay."
@@ -549,11 +567,17 @@ def run(client: str, script: Script, deadline: float) -> Conclusion:
         stdout=stdout,
         state=state,
         ends_badly=script.final_state != "succeeded",
-        holds_result=lambda value: script.result is None or embeds(value, script.result),
+        holds_result=lambda value: served_result is None or embeds(value, served_result),
     )
     return Conclusion(
         client, name, verdict, sentence_for(name, verdict, script, detail), requests, detail
     )
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """Kill the client and every process of its group (none left: nothing to do)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _is_json(text: str) -> bool:

@@ -11,6 +11,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -27,8 +28,8 @@ from tests.clients.site import Site
 ORIGIN = "https://api.example.test"
 JSON = (("Content-Type", "application/json"),)
 # Seconds per job step on the live site: a job of two recipients runs six steps, so
-# the recording's first round of polls meets it pending.
-PACE = 0.3
+# the recording's first round of polls, sent as soon as it is accepted, meets it pending.
+PACE = 0.6
 TERMINAL = {"succeeded", "failed", "canceled", "gone"}
 # The recorded flows: the site's own API, one (convention, scenario) each.
 LIVE = [("rfc9110", "success"), ("azure", "fails")]
@@ -162,6 +163,12 @@ def test_the_replay_server_answers_as_recorded_on_loopback_and_at_once() -> None
         assert (
             server.rewrite_json(done.response.json)["resultUrl"] == f"{server.origin}/jobs/1/result"
         )
+        # Whatever host a URL names, scheme-relative too, the client is sent to loopback.
+        assert server.rewrite("//elsewhere.example:8443/x?y=1") == f"{server.origin}/x?y=1"
+        assert server.rewrite(f"<{ORIGIN}/a//b>, <http://other.example/c>") == (
+            f"<{server.origin}/a//b>, <{server.origin}/c>"
+        )
+        assert replay.retry_now("soon") == "soon"
         # The last answer again, then nothing recorded: 404.
         assert server.next_answer("GET", "/jobs/1") is done.response
         assert server.next_answer("GET", "/elsewhere") is None
@@ -179,12 +186,20 @@ def recordings(
         site = Site(tmp_path_factory.mktemp("replay"), pace=PACE)
         try:
             site.wait_until_healthy()
-            recorded = {}
-            for convention, scenario in LIVE:
-                body = payload(scenario=scenario, subject=f"replay {convention} {scenario}")
-                url = submit_url(origin=site.origin, convention=convention, scenario=scenario)
-                submit = Request("POST", url, JSON, json.dumps(body))
-                recorded[(convention, scenario)] = record(submit)
+            submits = [
+                Request(
+                    "POST",
+                    submit_url(origin=site.origin, convention=convention, scenario=scenario),
+                    JSON,
+                    json.dumps(
+                        payload(scenario=scenario, subject=f"replay {convention} {scenario}")
+                    ),
+                )
+                for convention, scenario in LIVE
+            ]
+            # Both at once, one job per worker.
+            with ThreadPoolExecutor(max_workers=len(LIVE)) as pool:
+                recorded = dict(zip(LIVE, pool.map(record, submits), strict=True))
             yield recorded
         finally:
             site.stop()
