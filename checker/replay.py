@@ -5,10 +5,14 @@ client as the recording says the API answered: its first request (its submit, wh
 its path) with the recorded submit answer; each GET of a monitor with the next answer
 recorded there, the last one again once they run out (a recording that ends pending
 stays pending); a GET of a result with the recorded result (404 if none was recorded);
-anything else 404. Every absolute URL in the headers that name where to go next and in
-JSON bodies is rewritten to the replay server's origin, path kept, so the client follows
-it there and nowhere else; routing matches paths, never origins. Retry-After is made
-instant (delay-seconds 0, an HTTP-date now), its form kept.
+anything else 404. The job is one job wherever it is asked about: a monitor the submit
+named but the recording never polled answers as the polled one does at that moment, and
+once an answer said the job ended, no monitor answers from before that moment.
+
+Every absolute (or scheme-relative) URL in the headers that name where to go next and
+in JSON bodies is rewritten to the replay server's origin, path kept, so the client
+follows it there and nowhere else; routing matches paths, never origins. Retry-After is
+made instant (delay-seconds 0, an HTTP-date now), its form kept.
 
 Each client is a program with one contract (the example clients' own, clients/):
 started with the submit URL and the JSON body, it prints the result and exits 0, exits
@@ -143,13 +147,18 @@ def missing(client: str) -> str | None:
     for kind, name in NEEDS[client]:
         if kind == "program" and shutil.which(name) is None:
             return f"no {name} on this server"
-        if kind == "module" and importlib.util.find_spec(name.split(".")[0]) is None:
-            return f"Python's {name} is not installed on this server"
-        if kind == "module" and importlib.util.find_spec(name) is None:
+        if kind == "module" and not importable(name):
             return f"Python's {name} is not installed on this server"
         if kind == "node" and not (NODE_MODULES / name).is_dir():
             return f"{name} is not installed on this server"
     return None
+
+
+def importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its parent package is missing
+        return False
 
 
 def client_env(deadline: float) -> dict[str, str]:

@@ -118,7 +118,14 @@ def test_a_client_that_cannot_run_here_says_so(monkeypatch: pytest.MonkeyPatch) 
     )
     assert found["naive-requests"].verdict is None
     assert found["naive-requests"].sentence.endswith("could not be run here (FileNotFoundError).")
-    assert found["core-lro"].to_json()["verdict"] is None
+    assert found["core-lro"].to_json() == {
+        "client": "core-lro",
+        "name": "@azure/core-lro createHttpPoller",
+        "verdict": None,
+        "sentence": found["core-lro"].sentence,
+        "requests": 0,
+        "detail": "",
+    }
 
 
 def test_what_cannot_be_replayed_says_why() -> None:
@@ -173,6 +180,33 @@ def test_the_replay_server_answers_as_recorded_on_loopback_and_at_once() -> None
         assert server.next_answer("GET", "/jobs/1") is done.response
         assert server.next_answer("GET", "/elsewhere") is None
         assert server.next_answer("DELETE", "/jobs/1") is None
+
+
+def test_every_monitor_follows_one_timeline() -> None:
+    both = [
+        accepted(Location=f"{ORIGIN}/jobs/1", **{"Operation-Location": f"{ORIGIN}/operations/1"}),
+        exchange("GET", "/operations/1", 200, [], {"status": "Running"}),
+        exchange("GET", "/jobs/1", 200, [], {"status": "running"}),
+        exchange("GET", "/operations/1", 200, [], {"status": "Succeeded"}),
+        exchange("GET", "/jobs/1", 303, [("Location", f"{ORIGIN}/jobs/1/result")]),
+        exchange("GET", "/jobs/1/result", 200, [], {"sent": 2}),
+    ]
+    script = replay.Script.read(both)
+    assert script.result == {"sent": 2} and script.final_state == "succeeded"
+    with replay.Replay(script) as server:
+        server.next_answer("POST", "/jobs")
+        assert server.next_answer("GET", "/operations/1") is both[1].response
+        assert server.next_answer("GET", "/operations/1") is both[3].response
+        # Asked at the other monitor once the job ended: not its running answer.
+        assert server.next_answer("GET", "/jobs/1") is both[4].response
+        assert server.next_answer("GET", "/jobs/1/result") is both[5].response
+    # A monitor named but never polled answers as the polled one does, where it has got to.
+    script = replay.Script.read([both[0], both[1], both[3]])
+    with replay.Replay(script) as server:
+        server.next_answer("POST", "/jobs")
+        assert server.next_answer("GET", "/jobs/1") is both[1].response
+        assert server.next_answer("GET", "/operations/1") is both[3].response
+        assert server.state == "succeeded"
 
 
 # The site's own API, recorded live, replayed: the verdicts its table measured live.
