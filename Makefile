@@ -62,10 +62,11 @@ redis:
 		echo "redis-server not found: install it (the Redis store test fails with CI=true)"; \
 	fi
 
-# The JavaScript client libraries the compatibility tests run (tests/clients), from their lock.
-NODE_CLIENTS := tests/clients/node_modules/.installed
-$(NODE_CLIENTS): tests/clients/package-lock.json
-	cd tests/clients && npm ci --no-audit --no-fund --loglevel=error
+# The JavaScript client libraries clients/libraries/ runs (the compatibility tests, the
+# checker's replay), from their lock.
+NODE_CLIENTS := clients/node_modules/.installed
+$(NODE_CLIENTS): clients/package-lock.json
+	cd clients && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # The suite runs in TEST_PROCESSES parallel pytest processes (4; tests/suite.py).

@@ -9,7 +9,9 @@ rows. So the table claims only what the tests saw, and a client library whose
 behaviour changes fails the suite until its rows are measured again.
 
 The rows themselves are in ``api.compatibility_rows``; this module says what
-the words in them mean.
+the words in them mean. The clients are programs in ``clients/`` (the library
+runners in ``clients/libraries/``); the checker replays a user's recorded flow to
+the same programs and judges them with the same verdicts (``checker.replay``).
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ CLIENTS: tuple[Client, ...] = (
         "POST, then GET Location while the answer is 202, sleeping Retry-After; "
         "redirects followed; raise_for_status(), then the JSON.",
         packages=(("pypi", "requests", "2.34.2"),),
-        source="tests/clients/runners/naive_requests.py",
+        source="clients/libraries/naive_requests.py",
     ),
     Client(
         "example-python",

@@ -19,11 +19,9 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,11 +38,10 @@ from api.compatibility import (
 )
 from api.conventions import BY_ID as CONVENTIONS
 from api.presets import OUTCOME_PARAMETER, PRESETS
+from checker.replay import COMMANDS, FURTHER_REQUESTS, NODE_MODULES, Command, conclude
 from jobs.models import Job
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNNERS = Path(__file__).resolve().parent / "runners"
-NODE_MODULES = Path(__file__).resolve().parent / "node_modules"
 # Seconds per job step in these tests. A job of two recipients is six steps, so
 # it runs longer than the longest Retry-After the API sends (5 s) plus its jitter:
 # every client meets it pending at least once, whatever the estimate said.
@@ -56,10 +53,8 @@ LEASE_TIMEOUT = 8.0
 # The example clients' own deadline, the only time a client is judged by: far beyond
 # the longest job here, so that a busy machine never makes it the conclusion.
 CLIENT_DEADLINE = 60
-# Requests to the job's URLs after its end, from a client still running, that make it
-# one that never stops. A client that concludes needs at most: the poll that sees the
-# end, the result, a redirect, and a retry or two of a 503/429 its pipeline retries.
-FURTHER_REQUESTS = 6
+# A client still asking about the job FURTHER_REQUESTS times after its end never stops
+# (checker.replay's count, the same for a replayed flow).
 # A client still running this long after it started (or after the job's end) without
 # asking about the job is stuck, which is never stopping too: no job here takes a
 # tenth of it, and no client waits more than CLIENT_DEADLINE.
@@ -69,52 +64,6 @@ LOOK_EVERY = 0.25
 # Seconds after acceptance the canceled scenario cancels the job.
 CANCEL_AFTER = 2.5
 PENDING = {Job.Status.QUEUED, Job.Status.RUNNING}
-
-# How to start each client: the submit URL, the JSON body, and the deadline the
-# example clients keep (the shell one reads it from DEADLINE; the others have none).
-Command = Callable[[str, str, float], list[str]]
-
-COMMANDS: dict[str, Command] = {
-    "azure-core": lambda url, body, deadline: [
-        sys.executable,
-        str(RUNNERS / "azure_core_poller.py"),
-        url,
-        body,
-    ],
-    "core-lro": lambda url, body, deadline: [
-        "node",
-        str(RUNNERS / "core_lro_poller.mjs"),
-        url,
-        body,
-    ],
-    "naive-requests": lambda url, body, deadline: [
-        sys.executable,
-        str(RUNNERS / "naive_requests.py"),
-        url,
-        body,
-    ],
-    "example-python": lambda url, body, deadline: [
-        sys.executable,
-        str(ROOT / "clients/python/poll.py"),
-        f"--deadline={deadline:g}",
-        url,
-        body,
-    ],
-    "example-javascript": lambda url, body, deadline: [
-        "node",
-        str(ROOT / "clients/javascript/poll.mjs"),
-        "--deadline",
-        f"{deadline:g}",
-        url,
-        body,
-    ],
-    "example-shell": lambda url, body, deadline: [
-        "sh",
-        str(ROOT / "clients/shell/poll.sh"),
-        url,
-        body,
-    ],
-}
 
 
 def start_client(
@@ -263,35 +212,16 @@ def holds_result(value: Any, result: dict[str, Any]) -> bool:
     return False
 
 
-def reports_pending(value: Any) -> bool:
-    if not isinstance(value, dict):
-        return False
-    status = str(value.get("status", "")).lower()
-    return status in {"queued", "running", "notstarted"} or value.get("done") is False
-
-
 def judge(*, scenario: str, exit_code: int | None, stdout: str, job: Job | None) -> str:
     """What the client concluded, given how it stopped and the job as it was at that moment."""
-    if exit_code is None:
-        return "never-stopped"
-    if exit_code == 3:
-        return "gave-up"
-    if exit_code != 0:
-        # Where an error is the right end (the job fails, is canceled or expires), one
-        # raised while the job still ran was about something else. Where the job
-        # succeeds, any error is wrong, whenever it came.
-        ends_badly = SCENARIOS_BY_ID[scenario].expected == "raised"
-        early = job is None or job.status in PENDING
-        return "raised-early" if ends_badly and early else "raised"
-    try:
-        value = json.loads(stdout)
-    except ValueError:
-        value = stdout
-    if job is None or job.status in PENDING or reports_pending(value):
-        return "pending-success"
-    if job.status != Job.Status.SUCCEEDED:
-        return "false-success"
-    return "succeeded" if holds_result(value, job.result or {}) else "no-result"
+    state = None if job is None else "pending" if job.status in PENDING else str(job.status)
+    return conclude(
+        exit_code=exit_code,
+        stdout=stdout,
+        state=state,
+        ends_badly=SCENARIOS_BY_ID[scenario].expected == "raised",
+        holds_result=lambda value: holds_result(value, (job.result if job else None) or {}),
+    )
 
 
 class Watch:

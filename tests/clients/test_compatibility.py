@@ -25,10 +25,8 @@ from api.compatibility import (
     VERDICTS,
 )
 from api.compatibility_rows import ROWS, rows_by_key
+from checker.replay import COMMANDS, FURTHER_REQUESTS, NODE_MODULES
 from tests.clients.harness import (
-    COMMANDS,
-    FURTHER_REQUESTS,
-    NODE_MODULES,
     claimed_conventions,
     measured_keys,
     run,

@@ -2,8 +2,9 @@
 collide. Read from the imports of every module of the project, not from a list kept by hand.
 
     playground -> api -> jobs        playground -> reference        every app -> config
-    playground -> checker -> api (a run checked as any API's flow; the checker's limits are
-    the API's, counted per client in the job engine's rate store; clients replayed are the API's)
+    playground -> checker (a run checked as any API's flow)
+    checker -> api -> jobs (the checker's endpoints and limits are the API's, counted in the
+    job engine's rate store; a flow is replayed to the clients of the compatibility table)
 
 A module's imports are every import statement in it, at the top or inside a function:
 an import that waits until it is called is still a dependency.
