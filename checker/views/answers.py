@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.cache import patch_cache_control
 
 from checker.rules import RULES
@@ -28,7 +28,6 @@ def is_form(request: HttpRequest) -> bool:
 
 def see_other(url: str) -> HttpResponse:
     """303 See Other: GET this URL next (a form's answer, a finished check's report)."""
-    answer = HttpResponse(status=303)
-    answer["Location"] = url
+    answer = HttpResponseRedirect(url, status=303)
     patch_cache_control(answer, no_store=True)
     return answer

