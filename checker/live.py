@@ -126,7 +126,8 @@ def send(request: Request, *, allow_local: bool, resolve: Resolver, timeout: flo
     connection = pinned(target, timeout=timeout)
     # The timeout bounds each wait for a byte; this bounds the whole answer, so a target
     # that trickles its headers or body a byte at a time is cut off all the same.
-    watchdog = threading.Timer(timeout * ANSWER_TIMEOUTS, cut_off, args=(connection,))
+    cut = threading.Event()
+    watchdog = threading.Timer(timeout * ANSWER_TIMEOUTS, cut_off, args=(connection, cut))
     watchdog.start()
     try:
         connection.request(
@@ -136,7 +137,7 @@ def send(request: Request, *, allow_local: bool, resolve: Resolver, timeout: flo
         body = answer.read(MAX_BODY + 1)
     except (OSError, http.client.HTTPException, ValueError) as error:
         reason = str(error) or type(error).__name__
-        if not watchdog.is_alive():
+        if cut.is_set():
             reason = f"no whole answer within {timeout * ANSWER_TIMEOUTS:g} s"
         raise Unreachable(f"{request.method} {request.url}: {reason}") from None
     finally:
@@ -158,8 +159,9 @@ def send(request: Request, *, allow_local: bool, resolve: Resolver, timeout: flo
     )
 
 
-def cut_off(connection: http.client.HTTPConnection) -> None:
+def cut_off(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
     """Stop a connection whose answer took too long: the read in progress fails."""
+    cut.set()
     sock = connection.sock
     if sock is not None:
         with contextlib.suppress(OSError):

@@ -3,6 +3,9 @@ API on loopback (allowed there: the command runs on the developer's own machine)
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 
@@ -58,3 +61,59 @@ def test_the_command_fails_on_a_flow_with_an_error(their_api: str, tmp_path: Pat
     recorded.write_text("HTTP/1.1 202 Accepted\nRetry-After: 1\n\n")
     with pytest.raises(CommandError, match="1 error"):
         call_command("check_api", "--flow", str(recorded), stdout=StringIO())
+
+
+@pytest.fixture
+def slow_target(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A server that accepts connections, reads the request, then answers nothing
+    ("silent") or its status line and a long header a byte at a time ("trickling")."""
+    trickles = request.param == "trickling"
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def answer(connection: socket.socket) -> None:
+        connection.recv(65536)
+        if not trickles:
+            return
+        for byte in b"HTTP/1.1 202 Accepted\r\nX-Slow: " + b"a" * 100_000:
+            if stop.wait(0.05):
+                return
+            try:
+                connection.send(bytes([byte]))
+            except OSError:
+                return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            held.append(connection)
+            threading.Thread(target=answer, args=(connection,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+@pytest.mark.parametrize(
+    ("slow_target", "says"),
+    [("silent", "timed out"), ("trickling", "no whole answer within 0.6 s")],
+    indirect=["slow_target"],
+)
+def test_a_target_that_never_answers_whole_is_cut_off(slow_target: str, says: str) -> None:
+    # Each byte of the trickle comes well within the timeout: only the cap on the whole
+    # answer stops it.
+    with pytest.raises(live.Unreachable, match=says):
+        submit = Request("POST", f"{slow_target}/jobs")
+        live.follow(submit, allow_local=True, limits=live.Limits(timeout=0.3))
