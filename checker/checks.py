@@ -138,7 +138,7 @@ def advance_check(check_id: str, generation: int) -> str:
     return advance(check_id=check_id, generation=generation)
 
 
-def advance(*, check_id: str, generation: int, resolve: Resolver = system_resolver) -> str:
+def advance(*, check_id: str, generation: int, resolve: Resolver | None = None) -> str:
     """Run the check's next step: one request of a live check, or the replay that ends it."""
     check = (
         Check.objects.filter(id=check_id, generation=generation)
@@ -152,7 +152,9 @@ def advance(*, check_id: str, generation: int, resolve: Resolver = system_resolv
         elapsed = (timezone.now() - check.created_at).total_seconds()
         move = next_move(check, exchanges, elapsed=elapsed)
         if move is not None:
-            return send_step(check, exchanges, move, elapsed=elapsed, resolve=resolve)
+            return send_step(
+                check, exchanges, move, elapsed=elapsed, resolve=resolve or system_resolver
+            )
     conclusions = replay.replay(exchanges, clients=settings.CHECKER_REPLAY_CLIENTS or None)
     done = Check.objects.filter(id=check.id, generation=generation).update(
         status=Check.Status.DONE,

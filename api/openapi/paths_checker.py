@@ -283,8 +283,22 @@ BUSY = problem_response(
     headers={"Retry-After": RETRY_AFTER},
 )
 NOT_FOUND = problem_response(
-    "No check has this id: it expired, was deleted, or never was.", "checkNotFound"
+    "No check has this id (check-not-found): it expired, was deleted, or never was; or the "
+    "id is not of the form the checker makes, so no endpoint has this URL (not-found).",
+    "checkNotFound",
+    "notFound",
 )
+
+
+def check_options(operation_id: str, *methods: str) -> dict[str, Any]:
+    """OPTIONS of a check's URL: a checkId not of the checker's form names no endpoint."""
+    operation = options_operation(operation_id, *methods)
+    operation["responses"]["404"] = problem_response(
+        "Not Found: the checkId is not of the form the checker makes, so no endpoint has "
+        "this URL and every method, a preflight included, answers this problem (not-found).",
+        "notFound",
+    )
+    return operation
 
 
 def accepted(description: str) -> dict[str, Any]:
@@ -401,7 +415,7 @@ def check_monitor_path() -> dict[str, Any]:
             "responses": get,
         },
         "head": {**head_operation("headCheck", get), "parameters": [IF_NONE_MATCH]},
-        "options": options_operation("checkOptions", "GET"),
+        "options": check_options("checkOptions", "GET"),
     }
 
 
@@ -449,7 +463,7 @@ def check_report_path() -> dict[str, Any]:
                 "405": response_ref("MethodNotAllowed"),
             },
         },
-        "options": options_operation("checkReportOptions", "GET", "DELETE"),
+        "options": check_options("checkReportOptions", "GET", "DELETE"),
     }
 
 

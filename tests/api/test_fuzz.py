@@ -29,6 +29,7 @@ from schemathesis.pytest._test_builder import build_operation_test
 from schemathesis.python._constants.orchestrator import make_constants_value_source
 
 from api.conventions import CONVENTIONS
+from checker import checks, live
 from jobs import lifecycle
 from jobs.models import IdempotencyKey, Job
 from tests.helpers import run_worker
@@ -117,6 +118,18 @@ CONFIG = schemathesis.Config.from_dict(
                 }
                 for name in CANCELS
             ),
+            *(
+                {
+                    # Whether a body is a flow the checker reads, or a live check's target
+                    # one it reaches, is more than JSON Schema can say (a transcript is any
+                    # text; a host must resolve to a public address): 422, as documented.
+                    "include-name": name,
+                    "checks": {
+                        "positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}
+                    },
+                }
+                for name in ["POST /api/checks", "POST /api/checks/live"]
+            ),
             {
                 # DELETE asks for a cancellation: the job stays, canceled, and its status
                 # monitor answers 200 until the job expires (cancelJob's description says
@@ -185,6 +198,29 @@ def fuzz_settings(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # Prefer: wait=N would wait N real seconds for a worker; the worker runs inside the
     # wait instead, as in tests/api/test_openapi.py's tour, so the job is done.
     monkeypatch.setattr(lifecycle, "wait_for_job", finish_while_waiting)
+    # The fuzzer's live checks reach nothing: no DNS lookup, no connection, and the flows
+    # it keeps are replayed to one client only.
+    settings.CHECKER_ALLOW_LOCAL = False
+    settings.CHECKER_REPLAY_CLIENTS = ["naive-requests"]
+    monkeypatch.setattr(checks, "resolve_within", lambda seconds: no_lookup)
+    monkeypatch.setattr(checks, "system_resolver", no_lookup)
+    monkeypatch.setattr(live, "pinned", lambda target, timeout: NoConnection())
+
+
+def no_lookup(host: str, port: int) -> list[str]:
+    raise OSError("no DNS lookups in the fuzzer's tests")
+
+
+class NoConnection:
+    """A connection that never connects: sending on it fails as an unreachable host does."""
+
+    sock = None
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        raise OSError("no connections in the fuzzer's tests")
+
+    def close(self) -> None:
+        pass
 
 
 def finish_while_waiting(*, job: Job, timeout: float, client: str) -> bool:

@@ -113,7 +113,7 @@ def test_document_is_openapi_3_1_with_this_sites_server(document: dict[str, Any]
 def test_every_path_is_routed_and_every_route_documented(document: dict[str, Any]) -> None:
     assert set(document["paths"]) == set(OPENAPI_PATHS.values())
     for path in document["paths"]:
-        concrete = path.replace("{jobId}", "job_abc").replace("{checkId}", "Q2hlY2s")
+        concrete = path.replace("{jobId}", "job_abc").replace("{checkId}", "Q2hlY2sgaWQgZXhhbXBsZQ")
         assert OPENAPI_PATHS[str(resolve(concrete).view_name)] == path
 
 
@@ -308,10 +308,11 @@ def tour_methods(api: TouringClient, document: dict[str, Any], url: str) -> None
     allow = api.request("OPTIONS", url)
     assert allow.status_code == 204
     assert set(allow["Allow"].split(", ")) == allowed_methods(document, path)
-    if "{jobId}" in path:
-        # An id not of the form job_... is no endpoint: OPTIONS is 404 there too.
-        nowhere = path.replace("{jobId}", "not-a-job-id")
-        assert api.request("OPTIONS", nowhere).status_code == 404
+    for parameter, not_an_id in [("{jobId}", "not-a-job-id"), ("{checkId}", "x")]:
+        if parameter in path:
+            # An id not of the form the API makes is no endpoint: OPTIONS is 404 there too.
+            nowhere = path.replace(parameter, not_an_id)
+            assert api.request("OPTIONS", nowhere).status_code == 404
     wrong = api.request("PUT", url)
     assert wrong.status_code == 405 and wrong["Allow"] == allow["Allow"]
     if "GET" not in allow["Allow"]:
