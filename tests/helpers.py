@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import resolve
@@ -346,3 +347,23 @@ def free_port() -> int:
                 continue
         return port
     raise RuntimeError(f"no free port in {first}-{first + PORTS_PER_PROCESS - 1}")
+
+
+@contextmanager
+def worker_thread(*, worker_id: str) -> Iterator[None]:
+    """A real worker, in a thread of this process, for the live server's jobs."""
+    runner = make_worker(worker_id=worker_id, batch=False, interval=0.05)
+
+    def work() -> None:
+        try:
+            runner.run()
+        finally:
+            close_old_connections()
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        runner.running = False
+        thread.join(timeout=10)

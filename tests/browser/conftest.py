@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import close_old_connections
 
 from tests.browser.helpers import CHROMIUM_ARGS, CHROMIUM_PATH, LiveServer
-from tests.helpers import make_worker
+from tests.helpers import worker_thread
 
 
 @pytest.fixture(scope="session")
@@ -43,19 +41,8 @@ def site_server(transactional_db: None) -> Iterator[LiveServer]:
 def worker(settings: Any, site_server: Any) -> Iterator[None]:
     """A real worker in a thread beside the live server, at a fast pace."""
     settings.DEMO_PACE = 0.05
-    runner = make_worker(worker_id="browser-tests", batch=False, interval=0.05)
-
-    def run() -> None:
-        try:
-            runner.run()
-        finally:
-            close_old_connections()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield
-    runner.running = False
-    thread.join(timeout=10)
+    with worker_thread(worker_id="browser-tests"):
+        yield
 
 
 @pytest.hookimpl(wrapper=True)

@@ -5,18 +5,14 @@ followed from its status page to its report, with and without JavaScript, read a
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from django.db import close_old_connections
 from playwright.sync_api import Browser, expect
 
 from tests.browser.helpers import assert_no_axe_violations
 from tests.checker.test_inputs import CURL_V
-from tests.helpers import make_email_payload, make_worker
+from tests.helpers import make_email_payload, worker_thread
 
 pytestmark = pytest.mark.browser
 
@@ -69,7 +65,7 @@ def test_a_live_check_shows_its_status_then_its_report(
     expect(page.locator("#check-status")).to_have_text("queued")
     if javascript:
         assert_no_axe_violations(page)
-    with running_worker():
+    with worker_thread(worker_id="browser-checker"):
         if javascript:  # the page looks again by itself, and goes to the report
             expect(page.locator("#clients-title")).to_be_visible(timeout=60_000)
         else:
@@ -86,23 +82,3 @@ def test_a_live_check_shows_its_status_then_its_report(
         assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
         assert_no_axe_violations(page)
     context.close()
-
-
-@contextmanager
-def running_worker() -> Iterator[None]:
-    """A real worker in a thread beside the live server, stopped at the end."""
-    runner = make_worker(worker_id="browser-checker", batch=False, interval=0.05)
-
-    def run() -> None:
-        try:
-            runner.run()
-        finally:
-            close_old_connections()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        runner.running = False
-        thread.join(timeout=30)

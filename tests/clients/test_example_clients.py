@@ -14,44 +14,21 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import close_old_connections
 
 from jobs.models import Job
 from tests.clients.harness import find_job, payload, start_client
-from tests.helpers import make_worker
+from tests.helpers import worker_thread
 
 EXAMPLES = ["example-python", "example-javascript", "example-shell"]
 ROOT = Path(django_settings.BASE_DIR)
 # Where the README's commands send: the address `make run` serves on.
 README_ORIGIN = "http://127.0.0.1:8000"
-
-
-@contextmanager
-def worker_thread(*, worker_id: str) -> Iterator[None]:
-    """A real worker, in a thread of this process, for the live server's jobs."""
-    runner = make_worker(worker_id=worker_id, batch=False, interval=0.05)
-
-    def work() -> None:
-        try:
-            runner.run()
-        finally:
-            close_old_connections()
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        runner.running = False
-        thread.join(timeout=10)
 
 
 @pytest.fixture
