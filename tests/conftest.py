@@ -57,18 +57,11 @@ def reaches_database(item: pytest.Item) -> bool:
     )
 
 
-# The modules whose tests share no costly fixture (no module-wide server, site or
-# matrix): parallel processes take them test by test, and every other module whole, so
-# its servers, workers and sites start once. Without this the longest of these files
-# (each test starts its own servers) would decide when the run ends.
-SPREAD = {
-    "tests/config/test_front.py",
-    "tests/config/test_serve_production.py",
-    "tests/api/test_fuzz.py",
-    "tests/jobs/test_worker.py",
-    "tests/jobs/test_faults.py",
-    "tests/browser/test_run_layout_browser.py",
-}
+# The modules whose tests share a costly module-wide fixture (a site of gunicorn and
+# workers, the compatibility matrix, flows recorded on it): each runs whole in one
+# process, so its site starts once. Every other module's tests are dealt out one by one,
+# so that no long file decides when the run ends.
+WHOLE = ("tests/clients/",)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -76,7 +69,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            return nodeid if module in SPREAD else module
+            return module if module.startswith(WHOLE) else nodeid
 
     return ModuleScheduling(config, log)
 

@@ -1,9 +1,8 @@
 """The suite as `make test` runs it: in TEST_PROCESSES pytest processes (pytest-xdist).
 
-Each process takes whole test files, so a module's servers, workers and sites start
-once; the modules tests/conftest.py lists as SPREAD (their tests share nothing costly)
-are dealt out test by test instead, so one long file does not decide when the run
-ends. Most tests wait on real servers, workers, clients and browsers rather than on
+Tests are dealt out one by one, so no long file decides when the run ends; the
+modules tests/conftest.py lists as WHOLE (their tests share a site of gunicorn and
+workers, started once) go whole to one process. Most tests wait on real servers, workers, clients and browsers rather than on
 the processor, so more processes than cores still shorten the run.
 
     python -m tests.suite [pytest arguments...]
