@@ -2,8 +2,9 @@
 
 Tests are dealt out one by one, so no long file decides when the run ends; the
 modules tests/conftest.py lists as WHOLE (their tests share a site of gunicorn and
-workers, started once) go whole to one process. Most tests wait on real servers, workers, clients and browsers rather than on
-the processor, so more processes than cores still shorten the run.
+workers, started once) go whole to one process. Most tests wait on real servers,
+workers, clients and browsers rather than on the processor, so more processes than
+cores still shorten the run.
 
     python -m tests.suite [pytest arguments...]
 
