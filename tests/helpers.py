@@ -327,9 +327,12 @@ def processes_using(database: Path) -> list[int]:
 # The ports of the servers tests start: below the kernel's ephemeral range (32768 and
 # up by default), where no outgoing connection is given one, and a block of its own for
 # each parallel test process, so no two processes pick the same port between choosing
-# it and binding it (a port the kernel hands out for port 0 may be taken by then).
+# it and binding it (a port the kernel hands out for port 0 may be taken by then). The
+# PostgreSQL suite (DATABASE_URL set), which CI runs beside `make test`, has blocks of
+# its own after those of the first PROCESS_BLOCKS processes.
 FIRST_PORT = 20000
 PORTS_PER_PROCESS = 600
+PROCESS_BLOCKS = 8
 _ports = itertools.count()
 
 
@@ -337,6 +340,8 @@ def free_port() -> int:
     """A loopback port no server holds now, from this test process's own block."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker[2:]) if worker[2:].isdigit() else 0
+    if os.environ.get("DATABASE_URL"):
+        index += PROCESS_BLOCKS
     first = FIRST_PORT + index * PORTS_PER_PROCESS
     for _ in range(PORTS_PER_PROCESS):
         port = first + next(_ports) % PORTS_PER_PROCESS
