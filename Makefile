@@ -6,7 +6,7 @@ PORT ?= 8000
 CHROMIUM_PATH ?= /usr/bin/chromium
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run serve test test-postgres prerequisites test-fast lint format check chromium java redis postgres wrk nginx clean static bench
+.PHONY: run serve test test-postgres test-fast lint format check chromium java redis postgres wrk nginx clean static bench
 
 # Reinstall only when the lock file changes.
 $(VENV)/.installed: requirements.lock
@@ -70,13 +70,8 @@ $(NODE_CLIENTS): clients/package-lock.json
 	@touch $@
 
 # The suite runs in TEST_PROCESSES parallel pytest processes (4; tests/suite.py).
-# What the suites need, made one at a time (installers must not run side by side), so
-# that `make -j` can then run the suites at once (.ci/run).
-prerequisites: $(VENV)/.installed static chromium java redis nginx postgres $(NODE_CLIENTS)
-
-# TEST_ARGS are added for this suite alone (CI leaves out what the PostgreSQL one runs).
 test: $(VENV)/.installed static chromium java redis nginx $(NODE_CLIENTS)
-	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m tests.suite $(PYTEST_ARGS) $(TEST_ARGS)
+	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m tests.suite $(PYTEST_ARGS)
 
 # The suite against a real PostgreSQL server: DATABASE_URL's when it answers, else a
 # throw-away one on loopback (tests/postgres_server.py). Every test that reaches the

@@ -328,8 +328,8 @@ def processes_using(database: Path) -> list[int]:
 # up by default), where no outgoing connection is given one, and a block of its own for
 # each parallel test process, so no two processes pick the same port between choosing
 # it and binding it (a port the kernel hands out for port 0 may be taken by then). The
-# PostgreSQL suite (DATABASE_URL set), which CI runs beside `make test`, has blocks of
-# its own after those of the first PROCESS_BLOCKS processes.
+# PostgreSQL suite (DATABASE_URL set) has blocks of its own after those of the first
+# PROCESS_BLOCKS processes, so it may run beside `make test` on one machine.
 FIRST_PORT = 20000
 PORTS_PER_PROCESS = 600
 PROCESS_BLOCKS = 8

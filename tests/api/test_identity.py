@@ -12,10 +12,8 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -29,7 +27,6 @@ from gunicorn.config import Config  # type: ignore[import-untyped]
 from gunicorn.http import wsgi  # type: ignore[import-untyped]
 from gunicorn.http.parser import RequestParser  # type: ignore[import-untyped]
 
-from api import limits
 from api.clients import client_address
 from config.middleware import ForwardedProtoMiddleware
 from jobs.models import IdempotencyKey, Job
@@ -373,18 +370,10 @@ def test_the_same_client_replays_from_any_address_of_its_64(api: ApiClient) -> N
 # -- One next allowed poll per client and job, whichever URL ------------------------
 
 
-@pytest.fixture
-def stopped_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The limits' clock stands still: however slow the machine, every poll below comes
-    before the Retry-After the last answer gave."""
-    now = time.time()
-    monkeypatch.setattr(limits, "time", SimpleNamespace(time=lambda: now))
-
-
 def test_polling_the_result_early_costs_as_polling_the_monitor_does(
     api: ApiClient, settings: Any, stopped_clock: None
 ) -> None:
-    # Several seconds of Retry-After: the polls below come well before it.
+    # Polls before the Retry-After: the limits' clock stands still.
     settings.DEMO_PACE = 2
     settings.DEMO_POLLS_PER_MINUTE = 20
     settings.DEMO_EARLY_POLL_COST = 10

@@ -58,9 +58,11 @@ def test_starting_jobs_faster_than_the_limit_is_429(api: ApiClient, settings) ->
     assert post_job(api, "127.0.0.3").status_code == 202
 
 
-def test_polling_sooner_than_retry_after_counts_against_you(api: ApiClient, settings) -> None:
-    # A Retry-After of several seconds: the polls below come well before it, however
-    # busy the machine.
+def test_polling_sooner_than_retry_after_counts_against_you(
+    api: ApiClient, settings: Any, stopped_clock: None
+) -> None:
+    # The limits' clock stands still: the polls below come before the Retry-After,
+    # however busy the machine.
     settings.DEMO_PACE = 2
     settings.DEMO_POLLS_PER_MINUTE = 20
     settings.DEMO_EARLY_POLL_COST = 10
