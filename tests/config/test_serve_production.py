@@ -9,6 +9,7 @@ supervisord stops every process it started, nginx included.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import http.client
 import importlib.util
 import json
@@ -144,11 +145,17 @@ def production(tmp_path: Path, **settings: str) -> Iterator[Production]:
         print(log_path.read_text(errors="replace")[-6000:])  # shown with the failure
         raise
     finally:
+        # Everything supervisord started goes with it: nginx, which holds no database,
+        # would otherwise outlive a killed supervisord.
+        started = descendants_of(supervisord.pid)
         for pid in processes_using(database):
             os.kill(pid, signal.SIGKILL)
         if supervisord.poll() is None:
             supervisord.kill()
             supervisord.wait(timeout=10)
+        for pid in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         log.close()
         shutil.rmtree(run_dir, ignore_errors=True)
         shutil.rmtree(data, ignore_errors=True)
@@ -157,6 +164,17 @@ def production(tmp_path: Path, **settings: str) -> Iterator[Production]:
 def uid_of(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+
+
+def descendants_of(pid: int) -> list[int]:
+    """Every process pid started, and those they started, as they are now."""
+    found: list[int] = []
+    parents = [pid]
+    while parents:
+        children = children_of(parents.pop())
+        found += children
+        parents += children
+    return found
 
 
 def children_of(pid: int) -> list[int]:
