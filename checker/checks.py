@@ -121,6 +121,11 @@ def resume(check: Check) -> bool:
     return bool(taken)
 
 
+def find(check_id: str) -> Check | None:
+    """The check with this id, unless it expired (its link no longer leads anywhere)."""
+    return Check.objects.filter(id=check_id, expires_at__gt=timezone.now()).first()
+
+
 def exchanges_of(check: Check) -> list[Exchange]:
     entries = check.flow.get("log", {}).get("entries") if check.flow else None
     return har.read(json.dumps(check.flow)) if entries else []

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from api.clients import client_address
@@ -93,7 +92,7 @@ def accepted(request: HttpRequest, check: Check) -> HttpResponse:
 
 
 def found(check_id: str) -> Check:
-    check = Check.objects.filter(id=check_id, expires_at__gt=timezone.now()).first()
+    check = checks.find(check_id)
     if check is None:
         raise Rejected(
             "check-not-found", f"No check {check_id[:40]}: it expired, was deleted, or never was."

@@ -55,7 +55,7 @@ def start_live(request: HttpRequest) -> HttpResponse:
 
 def found(check_id: str) -> Check:
     """The check with this id, unless it expired; 404 otherwise."""
-    check = Check.objects.filter(id=check_id, expires_at__gt=timezone.now()).first()
+    check = checks.find(check_id)
     if check is None:
         raise Http404("No such check: it expired, was deleted, or never was.")
     return check

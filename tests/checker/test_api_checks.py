@@ -11,23 +11,14 @@ import pytest
 from django.test import RequestFactory
 
 from api.openapi import openapi_document
-from checker import checks, har
-from checker.models import Check
+from checker import har
 from tests.api.test_openapi import TouringClient, documented_responses, tour_methods
 from tests.checker.test_flows import good_flow
 from tests.checker.test_inputs import CURL_V
+from tests.checker.test_kept import run_to_the_end
 from tests.helpers import CHECKER_PATHS
 
 JSON = "application/json"
-
-
-def run_to_the_end(check_id: str) -> None:
-    for _ in range(50):
-        check = Check.objects.get(id=check_id)
-        if check.is_done:
-            return
-        checks.advance(check_id=check_id, generation=check.generation)
-    raise AssertionError("the check never ended")
 
 
 @pytest.mark.django_db
